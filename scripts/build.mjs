@@ -15,6 +15,13 @@ await Promise.all([
   }),
   build({
     ...common,
+    entryPoints: ['src/host/modelWorker.ts'],
+    outfile: 'dist/modelWorker.js',
+    platform: 'node',
+    format: 'cjs',
+  }),
+  build({
+    ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',
