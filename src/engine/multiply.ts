@@ -1,0 +1,296 @@
+/**
+ * How a kernel multiplies: exact fp32, or a multiply scheme of the numerics SPEC (§3–§6). Kernels hand
+ * their operand tensors to `prepare` once (operand rounding, fp8 per-tensor scaling) and then use
+ * `product` for element-wise products or `gemm` for dot products.
+ */
+import {
+  BF16,
+  E4M3,
+  E5M2,
+  FP16,
+  FP32,
+  accumulate,
+  applyProductRule,
+  exponentOf,
+  fp8ScaleExponent,
+  parseScheme,
+  pow2,
+  roundToFormat,
+  lmulOffsetBits,
+  type FloatFormat,
+  type Scheme,
+} from '../arith';
+
+export type AccumulationName = 'fp32' | 'bf16' | 'fp16' | 'e4m3' | 'e5m2';
+export type Fp8Scaling = 'per-tensor' | 'none';
+/** SPEC §6 groups of multiplications: `multiply` is always replaced, the others by setting. */
+export type MultiplyGroup = 'multiply' | 'normalization' | 'activation';
+
+export interface MultiplyOptions {
+  readonly scheme: string;
+  readonly accumulation?: AccumulationName;
+  readonly fp8Scaling?: Fp8Scaling;
+  /** Replace the scale multiplications of normalisation ops and Gemm alpha/beta (default on). */
+  readonly replaceNormalization?: boolean;
+  /** Replace multiplications inside activations (default off). */
+  readonly replaceActivation?: boolean;
+}
+
+const ACCUMULATORS: Record<AccumulationName, FloatFormat> = { fp32: FP32, bf16: BF16, fp16: FP16, e4m3: E4M3, e5m2: E5M2 };
+
+/** Operand values rounded into the scheme's operand format, times 2^scale (fp8 per-tensor scaling). */
+export interface PreparedOperand {
+  readonly values: Float32Array;
+  readonly scale: number;
+}
+
+export interface GemmShape {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** A is stored k×m instead of m×k. */
+  readonly transA?: boolean;
+  /** B is stored n×k instead of k×n. */
+  readonly transB?: boolean;
+}
+
+export class MultiplyContext {
+  readonly scheme: Scheme;
+  readonly accumulator: FloatFormat;
+  readonly fp8Scaling: Fp8Scaling;
+  /** Plain fp32 arithmetic: no rounding of operands or products beyond fp32's own. */
+  readonly isExact: boolean;
+  private readonly groups: Record<MultiplyGroup, boolean>;
+  private readonly prepared = new WeakMap<Float32Array, PreparedOperand>();
+  private exactContext: MultiplyContext | undefined;
+
+  constructor(options: MultiplyOptions) {
+    this.scheme = parseScheme(options.scheme);
+    this.accumulator = ACCUMULATORS[options.accumulation ?? 'fp32'];
+    this.fp8Scaling = options.fp8Scaling ?? 'per-tensor';
+    this.groups = {
+      multiply: true,
+      normalization: options.replaceNormalization ?? true,
+      activation: options.replaceActivation ?? false,
+    };
+    this.isExact = this.scheme.preset === 'exact' && this.accumulator === FP32;
+  }
+
+  static exact(): MultiplyContext {
+    return new MultiplyContext({ scheme: 'exact' });
+  }
+
+  /** The context for one group of multiplications: exact where the scheme does not replace that group. */
+  forGroup(group: MultiplyGroup): MultiplyContext {
+    if (this.groups[group] || this.isExact) return this;
+    return (this.exactContext ??= MultiplyContext.exact());
+  }
+
+  /** Operand rounding (and fp8 scaling) of a whole tensor; cached per array, so weights are prepared once. */
+  prepare(values: Float32Array): PreparedOperand {
+    if (this.isExact) return { values, scale: 0 };
+    const cached = this.prepared.get(values);
+    if (cached) return cached;
+    const { operandFormat, operandRounding, fp8 } = this.scheme;
+    const scale = fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(finiteAmax(values), operandFormat) : 0;
+    const factor = pow2(scale);
+    const out = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = roundToFormat(values[i]! * factor, operandFormat, operandRounding);
+    const operand = { values: out, scale };
+    this.prepared.set(values, operand);
+    return operand;
+  }
+
+  /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
+  product(a: number, b: number, scaleA: number, scaleB: number): number {
+    if (this.isExact) return Math.fround(a * b);
+    let p = applyProductRule(this.scheme.rule, this.scheme.operandFormat.manBits, a, b);
+    if (scaleA + scaleB !== 0) p *= pow2(-(scaleA + scaleB));
+    if (this.scheme.productFormat) p = roundToFormat(p, this.scheme.productFormat, 'rne');
+    return Math.fround(p);
+  }
+
+  /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
+  accumulate(products: ArrayLike<number>): number {
+    return accumulate(products, this.accumulator);
+  }
+
+  /** C = A·B (m×n, row-major) under the scheme, from prepared operands. */
+  gemm(a: PreparedOperand, b: PreparedOperand, shape: GemmShape): Float32Array {
+    const A = shape.transA ? transpose(a.values, shape.k, shape.m) : a.values;
+    const B = shape.transB ? transpose(b.values, shape.n, shape.k) : b.values;
+    const { m, n, k } = shape;
+    const { rule, productFormat, operandFormat } = this.scheme;
+    if (this.accumulator !== FP32 || productFormat) return this.gemmSequential(A, B, m, n, k, a.scale, b.scale);
+    const unscale = pow2(-(a.scale + b.scale));
+    if (rule === 'exact') return roundRows(gemmExact(A, B, m, n, k), unscale);
+    if (rule === 'lmul-formula') return roundRows(gemmLmulFormula(A, B, m, n, k, operandFormat.manBits), unscale);
+    return roundRows(gemmLmulAdder(A, B, m, n, k, operandFormat.manBits), unscale);
+  }
+
+  /** Bit-exact SPEC path: every product rounded to fp32, summed in order k = 0, 1, … in the accumulator. */
+  private gemmSequential(A: Float32Array, B: Float32Array, m: number, n: number, k: number, sa: number, sb: number) {
+    const out = new Float32Array(m * n);
+    const products = new Float64Array(k);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        for (let p = 0; p < k; p++) products[p] = this.product(A[i * k + p]!, B[p * n + j]!, sa, sb);
+        out[i * n + j] = this.accumulate(products);
+      }
+    }
+    return out;
+  }
+}
+
+function finiteAmax(values: Float32Array): number {
+  let amax = 0;
+  for (const v of values) {
+    const magnitude = Math.abs(v);
+    if (magnitude > amax && magnitude !== Infinity) amax = magnitude;
+  }
+  return amax;
+}
+
+export function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
+}
+
+/** Round the double-precision sums to fp32 after applying the exact power-of-two unscale. */
+function roundRows(sums: Float64Array, unscale: number): Float32Array {
+  const out = new Float32Array(sums.length);
+  for (let i = 0; i < sums.length; i++) out[i] = sums[i]! * unscale;
+  return out;
+}
+
+/**
+ * Exact-rule GEMM accumulated in double. Products of prepared operands are exact in double; summing in a
+ * wider format is one admissible fp32 summation order (SPEC §5 compares within K·2^-24·Σ|p|).
+ */
+function gemmExact(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p]!;
+      if (a === 0) continue;
+      const bRow = p * n;
+      for (let j = 0; j < n; j++) out[row + j] += a * B[bRow + j]!;
+    }
+  }
+  return out;
+}
+
+/** Sign·2^floor(log2|x|) (E(x) of the engine design), and x itself for zeros and non-finite x. */
+function powerOfTwoPart(x: number): number {
+  if (x === 0 || !Number.isFinite(x) || x !== x) return x;
+  const e = pow2(exponentOf(Math.abs(x)));
+  return x < 0 ? -e : e;
+}
+
+/**
+ * lmul-formula as an exact GEMM of inner size 2K: with E(x) = sign·2^⌊log2|x|⌋ and c = 2^-l(M),
+ * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), every term exact.
+ */
+function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
+  const c = pow2(-lmulOffsetBits(manBits));
+  const left = new Float64Array(m * 2 * k);
+  const right = new Float64Array(2 * k * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p]!;
+      const ea = powerOfTwoPart(a);
+      const finite = Number.isFinite(a) && a !== 0;
+      left[i * 2 * k + p] = finite ? a + c * ea : a;
+      left[i * 2 * k + k + p] = finite ? ea : 0;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) {
+      const b = B[p * n + j]!;
+      const eb = powerOfTwoPart(b);
+      const finite = Number.isFinite(b) && b !== 0;
+      right[p * n + j] = eb;
+      right[(k + p) * n + j] = finite ? b - eb : 0;
+    }
+  }
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < 2 * k; p++) {
+      const a = left[i * 2 * k + p]!;
+      if (a === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += a * right[p * n + j]!;
+    }
+  }
+  // Zeros and specials: the decomposition handles a zero operand only on the left; recompute those exactly.
+  fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-formula', manBits, a, b));
+  return out;
+}
+
+/**
+ * lmul-adder: with a = E(a)(1+ma), the adder's product is E(a)E(b)·g(ma + mb + c), where the carry of
+ * the mantissa sum t spills into the exponent: g(t) = 1+t (t < 1), 2t (1 ≤ t < 2), 4t−4 (t ≥ 2).
+ */
+function gemmLmulAdder(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
+  const c = pow2(-lmulOffsetBits(manBits));
+  const [expA, manA] = decompose(A);
+  const [expB, manB] = decompose(B);
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const ea = expA[i * k + p]!;
+      if (ea === 0) continue;
+      const ma = manA[i * k + p]! + c;
+      const bRow = p * n;
+      for (let j = 0; j < n; j++) {
+        const t = ma + manB[bRow + j]!;
+        const g = t < 1 ? 1 + t : t < 2 ? 2 * t : 4 * t - 4;
+        out[i * n + j] += ea * expB[bRow + j]! * g;
+      }
+    }
+  }
+  fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-adder', manBits, a, b));
+  return out;
+}
+
+/** E(x) and the mantissa fraction of every element (E = x and fraction 0 for zeros and specials). */
+function decompose(values: Float32Array): [Float64Array, Float64Array] {
+  const exps = new Float64Array(values.length);
+  const mans = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    const e = powerOfTwoPart(x);
+    exps[i] = e;
+    mans[i] = x === 0 || !Number.isFinite(x) ? 0 : x / e - 1;
+  }
+  return [exps, mans];
+}
+
+/**
+ * Rows or columns holding a non-finite operand get their sums recomputed product by product, so that
+ * inf·0 = NaN and inf·x = ±inf follow SPEC §3 even where the fast loops skip zero operands.
+ */
+function fixSpecialProducts(
+  out: Float64Array,
+  A: Float32Array,
+  B: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  rule: (a: number, b: number) => number,
+): void {
+  const specialRows = new Set<number>();
+  const specialCols = new Set<number>();
+  for (let i = 0; i < m * k; i++) if (!Number.isFinite(A[i]!)) specialRows.add(Math.floor(i / k));
+  for (let i = 0; i < k * n; i++) if (!Number.isFinite(B[i]!)) specialCols.add(i % n);
+  if (specialRows.size === 0 && specialCols.size === 0) return;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (!specialRows.has(i) && !specialCols.has(j)) continue;
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += rule(A[i * k + p]!, B[p * n + j]!);
+      out[i * n + j] = sum;
+    }
+  }
+}

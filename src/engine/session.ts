@@ -1,0 +1,168 @@
+/**
+ * The executor: runs a model's graph node by node in topological order, releasing each value after its
+ * last use, with subgraphs (If/Loop/Scan bodies) run in a scope chained to their parent's.
+ */
+import {
+  elementCount,
+  outerScopeReads,
+  subgraphsOf,
+  topologicalOrder,
+  type Graph,
+  type Node,
+  type OnnxModel,
+  type SparseTensor,
+  type Tensor,
+} from '../onnx';
+import { Attributes } from './attributes';
+import { inlineFunctions } from './inline';
+import { MultiplyContext } from './multiply';
+import { kernelFor } from './registry';
+import { EngineError, tensor, type KernelContext, type Value } from './types';
+
+export interface RunOptions {
+  /** The multiply scheme of every node (default exact fp32). */
+  readonly multiply?: MultiplyContext;
+  /** Per-node override, e.g. to convert a single node in an isolated-error run. */
+  readonly multiplyFor?: (node: Node) => MultiplyContext;
+  /** Observes every node's outputs of the main graph as soon as it has run. */
+  readonly onNode?: (node: Node, outputs: readonly (Value | undefined)[]) => void;
+  /** Checked between nodes: a long run can be cancelled. */
+  readonly signal?: AbortSignal;
+}
+
+interface GraphPlan {
+  readonly order: readonly Node[];
+  /** For each node of `order`, the local names read for the last time by it. */
+  readonly releaseAfter: readonly (readonly string[])[];
+}
+
+type Scope = { readonly values: Map<string, Value | undefined>; readonly parent: Scope | null };
+
+export class UnsupportedOperatorError extends EngineError {
+  constructor(readonly nodes: readonly { name: string; opType: string; domain: string }[]) {
+    const list = nodes.slice(0, 20).map((n) => `  ${n.name} (${n.domain ? `${n.domain}.` : ''}${n.opType})`);
+    const more = nodes.length > 20 ? `\n  … and ${nodes.length - 20} more` : '';
+    super(`the engine does not implement ${nodes.length === 1 ? 'this operator' : 'these operators'}:\n${list.join('\n')}${more}`);
+    this.name = 'UnsupportedOperatorError';
+  }
+}
+
+export class Session {
+  readonly graph: Graph;
+  readonly opset: number;
+  /** Graph inputs the caller must (or may, when they have an initializer default) feed. */
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private readonly plans = new WeakMap<Graph, GraphPlan>();
+  private readonly initializers: ReadonlyMap<string, Tensor>;
+
+  constructor(model: OnnxModel) {
+    this.graph = inlineFunctions(model);
+    this.opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
+    const unsupported = collectNodes(this.graph).filter((n) => !kernelFor(n.domain, n.opType));
+    if (unsupported.length > 0) throw new UnsupportedOperatorError(unsupported);
+    this.inputNames = this.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
+    this.outputNames = this.graph.outputs.map((o) => o.name);
+    this.initializers = graphConstants(this.graph);
+  }
+
+  run(feeds: ReadonlyMap<string, Tensor>, options: RunOptions = {}): Map<string, Value | undefined> {
+    for (const name of this.inputNames) {
+      if (!feeds.has(name)) throw new EngineError(`no value given for model input "${name}"`);
+    }
+    const values = new Map<string, Value | undefined>(this.initializers);
+    for (const [name, value] of feeds) values.set(name, value);
+    const scope: Scope = { values, parent: null };
+    const results = this.runGraph(this.graph, scope, options, true);
+    return new Map(this.outputNames.map((name, i) => [name, results[i]]));
+  }
+
+  private runGraph(graph: Graph, scope: Scope, options: RunOptions, isMain: boolean): (Value | undefined)[] {
+    const plan = this.planFor(graph);
+    const keep = new Set(graph.outputs.map((o) => o.name));
+    const exact = options.multiply ?? MultiplyContext.exact();
+    plan.order.forEach((node, index) => {
+      if (options.signal?.aborted) throw new EngineError('the run was cancelled');
+      const inputs = node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node)));
+      const ctx: KernelContext = {
+        node,
+        attributes: new Attributes(node),
+        opset: this.opset,
+        multiply: options.multiplyFor?.(node) ?? exact,
+        runSubgraph: (subgraph, bindings) => {
+          const inner: Scope = { values: new Map(bindings), parent: scope };
+          for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
+          return this.runGraph(subgraph, inner, options, false);
+        },
+      };
+      let outputs: (Value | undefined)[];
+      try {
+        outputs = kernelFor(node.domain, node.opType)!(inputs, ctx);
+      } catch (error) {
+        if (error instanceof EngineError && error.message.includes(`"${node.name}"`)) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new EngineError(`${node.opType} node "${node.name}" failed: ${reason}`);
+      }
+      node.outputs.forEach((name, i) => {
+        if (name !== '') scope.values.set(name, outputs[i]);
+      });
+      if (isMain) options.onNode?.(node, outputs);
+      for (const name of plan.releaseAfter[index]!) if (!keep.has(name)) scope.values.delete(name);
+    });
+    return graph.outputs.map((o) => lookup(scope, o.name, null));
+  }
+
+  private planFor(graph: Graph): GraphPlan {
+    let plan = this.plans.get(graph);
+    if (!plan) {
+      // Outer names are checked when the enclosing graph is planned; here only local order matters.
+      const order = topologicalOrder(graph, outerScopeReads(graph));
+      const lastUse = new Map<string, number>();
+      order.forEach((node, index) => {
+        for (const name of node.inputs) if (name !== '') lastUse.set(name, index);
+        for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) lastUse.set(name, index);
+      });
+      const releaseAfter: string[][] = order.map(() => []);
+      for (const [name, index] of lastUse) releaseAfter[index]!.push(name);
+      plan = { order, releaseAfter };
+      this.plans.set(graph, plan);
+    }
+    return plan;
+  }
+}
+
+function lookup(scope: Scope, name: string, node: Node | null): Value | undefined {
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.values.has(name)) return s.values.get(name);
+  const where = node ? `input "${name}" of ${node.opType} node "${node.name}"` : `graph output "${name}"`;
+  throw new EngineError(`${where} has no value (it was never computed)`);
+}
+
+function collectNodes(graph: Graph): Node[] {
+  return graph.nodes.flatMap((node) => [node, ...subgraphsOf(node).flatMap(collectNodes)]);
+}
+
+function graphConstants(graph: Graph): Map<string, Tensor> {
+  const constants = new Map<string, Tensor>(graph.initializers.map((t) => [t.name, t]));
+  for (const sparse of graph.sparseInitializers) constants.set(sparse.values.name, densify(sparse));
+  return constants;
+}
+
+/** A dense tensor from a sparse initializer (values at linear or coordinate indices, zeros elsewhere). */
+export function densify(sparse: SparseTensor): Tensor {
+  const { values, indices, dims } = sparse;
+  const count = elementCount(dims);
+  const data = new (values.data.constructor as new (n: number) => Float32Array)(count);
+  const positions = indices.data as BigInt64Array;
+  const nnz = values.dims.reduce((a, b) => a * b, 1);
+  const rank = indices.dims.length === 2 ? indices.dims[1]! : 1;
+  for (let v = 0; v < nnz; v++) {
+    let linear = 0;
+    if (indices.dims.length === 2) {
+      for (let d = 0; d < rank; d++) linear = linear * dims[d]! + Number(positions[v * rank + d]!);
+    } else {
+      linear = Number(positions[v]!);
+    }
+    data[linear] = (values.data as Float32Array)[v]!;
+  }
+  return { ...tensor(values.dtype, dims, data as never), name: values.name };
+}
