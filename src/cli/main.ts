@@ -1,10 +1,12 @@
 /** The headless `lmul-audit` command line: the same engine and audit the extension uses. */
 import { parseArgs } from 'node:util';
+import type { DimBindings } from '../audit/inputs';
 import { parseScheme, SchemeError } from '../arith';
 import { UsageError } from './errors';
 import { runInspect } from './inspectCommand';
 import { runMul } from './mul';
 import { runNumericsCommand } from './numericsCommand';
+import { runModelCommand } from './runCommand';
 
 const USAGE = `lmul-audit — simulate L-Mul and fp8 multiplication, audit ONNX models
 
@@ -13,6 +15,9 @@ Usage:
   lmul-audit numerics [--samples N] [--seed S] [--out DIR]
                                               single-multiplication error of every scheme
   lmul-audit inspect <model.onnx> [--json]     model facts and its multiply-bearing nodes
+  lmul-audit run <model.onnx> [--scheme P] [--accum fp32|bf16|fp16|e4m3|e5m2] [--fp8-scaling per-tensor|none]
+                 [--inputs DIR | --seed N] [--dim NAME=SIZE ...] [--out DIR]
+                                              one forward pass; writes output_K.pb files
 
 Presets: exact, lmulK and lmulK-formula (K = 1..23), e4m3, e5m2, e4m3-mul, e5m2-mul, bf16, fp16.
 `;
@@ -50,7 +55,56 @@ const COMMANDS: Record<string, Command> = {
     if (positionals.length !== 1) throw new UsageError('inspect needs exactly one model path');
     process.stdout.write(await runInspect(positionals[0]!, values.json!));
   },
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        scheme: { type: 'string', default: 'exact' },
+        accum: { type: 'string', default: 'fp32' },
+        'fp8-scaling': { type: 'string', default: 'per-tensor' },
+        inputs: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        dim: { type: 'string', multiple: true, default: [] },
+        out: { type: 'string', default: 'run-out' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1) throw new UsageError('run needs exactly one model path');
+    parseScheme(values.scheme!);
+    const report = await runModelCommand({
+      model: positionals[0]!,
+      scheme: values.scheme!,
+      accumulation: oneOf(values.accum!, ACCUMULATORS, '--accum'),
+      fp8Scaling: oneOf(values['fp8-scaling']!, FP8_SCALINGS, '--fp8-scaling'),
+      inputsDir: values.inputs,
+      seed: positiveInteger(values.seed!, '--seed'),
+      dims: dimBindings(values.dim!),
+      outDir: values.out!,
+    });
+    process.stderr.write(report);
+  },
 };
+
+const ACCUMULATORS = ['fp32', 'bf16', 'fp16', 'e4m3', 'e5m2'] as const;
+const FP8_SCALINGS = ['per-tensor', 'none'] as const;
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** `--dim batch=1 --dim W=320`: sizes for symbolic input dimensions (`--dim 1` sets every unnamed one). */
+function dimBindings(specs: string[]): DimBindings {
+  const named = new Map<string, number>();
+  let defaultDim: number | undefined;
+  for (const spec of specs) {
+    const eq = spec.lastIndexOf('=');
+    if (eq < 0) defaultDim = positiveInteger(spec, '--dim');
+    else named.set(spec.slice(0, eq), positiveInteger(spec.slice(eq + 1), `--dim ${spec.slice(0, eq)}`));
+  }
+  return { named, defaultDim };
+}
 
 function positiveInteger(text: string, flag: string): number {
   const n = Number(text);
