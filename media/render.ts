@@ -21,8 +21,14 @@ export function renderModel(fileName: string, summary: ModelSummary): string {
     ['IR version', String(summary.irVersion)],
     ['Opsets', summary.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')],
     ['Producer', `${summary.producer.name} ${summary.producer.version}`.trim() || '–'],
-    ['Nodes', `${summary.nodes.main} in the main graph, ${summary.nodes.subgraph} in ${summary.nodes.subgraphs} subgraphs, ${summary.nodes.function} in functions`],
-    ['Parameters', `${summary.parameters.elements.toLocaleString('en-US')} (${summary.parameters.bytes.toLocaleString('en-US')} bytes)`],
+    [
+      'Nodes',
+      `${summary.nodes.main} in the main graph, ${summary.nodes.subgraph} in ${summary.nodes.subgraphs} subgraphs, ${summary.nodes.function} in functions`,
+    ],
+    [
+      'Parameters',
+      `${summary.parameters.elements.toLocaleString('en-US')} (${summary.parameters.bytes.toLocaleString('en-US')} bytes)`,
+    ],
     [
       'Multiply-bearing nodes',
       `${summary.multiplyCounts.multiply} always replaced, ${summary.multiplyCounts.normalization} normalisation scales, ` +

@@ -19,7 +19,9 @@ export function concreteShape(input: GraphInput, bindings: DimBindings): number[
     const bound = typeof dim === 'string' ? bindings.named.get(dim) : undefined;
     const size = bound ?? bindings.defaultDim;
     if (size === undefined) {
-      throw new EngineError(`input "${input.name}" has a symbolic dimension ${dim === null ? '(unnamed)' : `"${dim}"`}: set it with --dim ${dim ?? 'NAME'}=SIZE`);
+      throw new EngineError(
+        `input "${input.name}" has a symbolic dimension ${dim === null ? '(unnamed)' : `"${dim}"`}: set it with --dim ${dim ?? 'NAME'}=SIZE`,
+      );
     }
     return size;
   });

@@ -105,7 +105,13 @@ export function summarize(errors: Float64Array): ErrorStats {
 
 /** n non-zero fp32 samples of a distribution. */
 function sampleOperands(distribution: Distribution, n: number, seed: number): Float32Array {
-  const draw = distribution === 'normal' ? seededNormal(seed) : ((u) => () => 2 * u() - 1)(seededUniform(seed));
+  const draw =
+    distribution === 'normal'
+      ? seededNormal(seed)
+      : (
+          (u) => () =>
+            2 * u() - 1
+        )(seededUniform(seed));
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let v = 0;

@@ -23,7 +23,7 @@ export function numericsMarkdown(result: NumericsResult): string {
     ),
     '',
     'Ratio below 1: L-Mul is more precise. "rne" operands are rounded to nearest even (the fair baseline), ',
-    '`:trunc` operands are truncated (what the paper\'s error analysis assumed).',
+    "`:trunc` operands are truncated (what the paper's error analysis assumed).",
     '',
     '## All schemes',
     '',

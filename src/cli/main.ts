@@ -90,7 +90,8 @@ const ACCUMULATORS = ['fp32', 'bf16', 'fp16', 'e4m3', 'e5m2'] as const;
 const FP8_SCALINGS = ['per-tensor', 'none'] as const;
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
 }
 

@@ -14,7 +14,11 @@ export function mulLine(scheme: Scheme, line: string, lineNumber: number): strin
   return mulBits(scheme, parseInt(m[1]!, 16), parseInt(m[2]!, 16)).toString(16).padStart(8, '0');
 }
 
-export async function runMul(scheme: Scheme, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
+export async function runMul(
+  scheme: Scheme,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<void> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let batch: string[] = [];
   let lineNumber = 0;

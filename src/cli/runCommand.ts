@@ -46,7 +46,8 @@ export async function runModelCommand(options: RunCommandOptions): Promise<strin
   const lines: string[] = [];
   let k = 0;
   for (const [name, value] of outputs) {
-    if (value === undefined || Array.isArray(value)) throw new Error(`output "${name}" is not a tensor; only tensor outputs can be written`);
+    if (value === undefined || Array.isArray(value))
+      throw new Error(`output "${name}" is not a tensor; only tensor outputs can be written`);
     await writeFile(join(options.outDir, `output_${k}.pb`), encodeTensorProto({ ...value, name }));
     lines.push(`output_${k}.pb  ${name}  ${value.dtype} [${value.dims.join(', ')}]`);
     k++;

@@ -52,7 +52,9 @@ export class Attributes {
       return fallback;
     }
     if (attribute.refAttrName !== undefined) {
-      throw new EngineError(`${this.where()}: attribute "${name}" refers to "${attribute.refAttrName}" outside a function call`);
+      throw new EngineError(
+        `${this.where()}: attribute "${name}" refers to "${attribute.refAttrName}" outside a function call`,
+      );
     }
     if (attribute.type !== type) {
       throw new EngineError(`${this.where()}: attribute "${name}" should be ${type}, the file has ${attribute.type}`);

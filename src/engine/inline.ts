@@ -2,7 +2,15 @@
  * Model-local functions are inlined before execution: each call node is replaced by the function body
  * with its values renamed into the caller's scope and attribute references resolved from the call.
  */
-import { functionKey, subgraphsOf, type Attribute, type Graph, type Node, type OnnxFunction, type OnnxModel } from '../onnx';
+import {
+  functionKey,
+  subgraphsOf,
+  type Attribute,
+  type Graph,
+  type Node,
+  type OnnxFunction,
+  type OnnxModel,
+} from '../onnx';
 import { EngineError } from './types';
 
 const MAX_DEPTH = 64;
@@ -21,7 +29,8 @@ function inlineNode(node: Node, functions: OnnxModel['functions'], depth: number
   const withSubgraphs = mapSubgraphs(node, (g) => inlineGraph(g, functions, depth));
   const fn = functions.get(functionKey(node.domain, node.opType));
   if (!fn) return [withSubgraphs];
-  if (depth >= MAX_DEPTH) throw new EngineError(`function "${fn.name}" calls itself more than ${MAX_DEPTH} levels deep`);
+  if (depth >= MAX_DEPTH)
+    throw new EngineError(`function "${fn.name}" calls itself more than ${MAX_DEPTH} levels deep`);
   return expandCall(withSubgraphs, fn).flatMap((inner) => inlineNode(inner, functions, depth + 1));
 }
 
@@ -61,7 +70,9 @@ function renameOuterReads(graph: Graph, rename: ReadonlyMap<string, string>): Gr
   const map = (name: string) => rename.get(name) ?? name;
   return {
     ...graph,
-    nodes: graph.nodes.map((node) => mapSubgraphs({ ...node, inputs: node.inputs.map(map) }, (g) => renameOuterReads(g, rename))),
+    nodes: graph.nodes.map((node) =>
+      mapSubgraphs({ ...node, inputs: node.inputs.map(map) }, (g) => renameOuterReads(g, rename)),
+    ),
     outputs: graph.outputs.map((o) => ({ ...o, name: map(o.name) })),
   };
 }

@@ -36,7 +36,13 @@ export interface MultiplyOptions {
   readonly replaceActivation?: boolean;
 }
 
-const ACCUMULATORS: Record<AccumulationName, FloatFormat> = { fp32: FP32, bf16: BF16, fp16: FP16, e4m3: E4M3, e5m2: E5M2 };
+const ACCUMULATORS: Record<AccumulationName, FloatFormat> = {
+  fp32: FP32,
+  bf16: BF16,
+  fp16: FP16,
+  e4m3: E4M3,
+  e5m2: E5M2,
+};
 
 /** Operand values rounded into the scheme's operand format, times 2^scale (fp8 per-tensor scaling). */
 export interface PreparedOperand {

@@ -13,7 +13,20 @@ import { kernels as sequence } from './kernels/sequence';
 import { kernels as shape } from './kernels/shape';
 import type { Kernel } from './types';
 
-const groups = [activation, attention, controlflow, conv, elementwise, linear, normalization, pool, reduce, rnn, sequence, shape];
+const groups = [
+  activation,
+  attention,
+  controlflow,
+  conv,
+  elementwise,
+  linear,
+  normalization,
+  pool,
+  reduce,
+  rnn,
+  sequence,
+  shape,
+];
 
 export const KERNELS: ReadonlyMap<string, Kernel> = new Map(groups.flatMap((group) => Object.entries(group)));
 

@@ -42,7 +42,9 @@ export class UnsupportedOperatorError extends EngineError {
   constructor(readonly nodes: readonly { name: string; opType: string; domain: string }[]) {
     const list = nodes.slice(0, 20).map((n) => `  ${n.name} (${n.domain ? `${n.domain}.` : ''}${n.opType})`);
     const more = nodes.length > 20 ? `\n  … and ${nodes.length - 20} more` : '';
-    super(`the engine does not implement ${nodes.length === 1 ? 'this operator' : 'these operators'}:\n${list.join('\n')}${more}`);
+    super(
+      `the engine does not implement ${nodes.length === 1 ? 'this operator' : 'these operators'}:\n${list.join('\n')}${more}`,
+    );
     this.name = 'UnsupportedOperatorError';
   }
 }

@@ -64,7 +64,11 @@ export function stridesOf(dims: readonly number[]): number[] {
 export const isBigIntDType = (dtype: DType): dtype is 'int64' | 'uint64' => dtype === 'int64' || dtype === 'uint64';
 
 export const isFloatDType = (dtype: DType): boolean =>
-  dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16' || dtype.startsWith('float8');
+  dtype === 'float32' ||
+  dtype === 'float64' ||
+  dtype === 'float16' ||
+  dtype === 'bfloat16' ||
+  dtype.startsWith('float8');
 
 /** Numpy-style broadcast of two shapes; throws EngineError when incompatible. */
 export function broadcastShapes(...shapes: readonly (readonly number[])[]): number[] {
@@ -120,7 +124,8 @@ export function broadcastIndex(dims: readonly number[], outDims: readonly number
 /** Normalises a possibly negative axis against a rank. */
 export function normalizeAxis(axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new EngineError(`${what} ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1))
+    throw new EngineError(`${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
 

@@ -17,7 +17,8 @@ async function summarize(request: Request): Promise<ModelSummary> {
 }
 
 function failure(error: unknown): LoaderResult {
-  const title = error instanceof OnnxLoadError ? `This is not a usable ONNX model (${error.kind})` : 'The model could not be read';
+  const title =
+    error instanceof OnnxLoadError ? `This is not a usable ONNX model (${error.kind})` : 'The model could not be read';
   return { ok: false, title, message: error instanceof Error ? error.message : String(error) };
 }
 

@@ -36,7 +36,10 @@ test('numerics experiment: measured L-Mul error agrees with its expectation; ver
     }
     if (row.expectedMean !== null) {
       const measured = row.measured.normal.mean;
-      assert.ok(Math.abs(measured - row.expectedMean) / row.expectedMean < 0.05, `${row.preset}: ${measured} vs ${row.expectedMean}`);
+      assert.ok(
+        Math.abs(measured - row.expectedMean) / row.expectedMean < 0.05,
+        `${row.preset}: ${measured} vs ${row.expectedMean}`,
+      );
     }
   }
   const lmul4 = result.rows.find((r) => r.preset === 'lmul4')!;
@@ -45,7 +48,9 @@ test('numerics experiment: measured L-Mul error agrees with its expectation; ver
   // fp16 rounds operands to 11 significant bits: relative error at most about 2 · 2^-11.
   assert.ok(fp16.measured.normal.max <= 2 * 2 ** -11 * 1.01);
   assert.ok(e4m3.measured.normal.median > fp16.measured.normal.median);
-  const claim = result.claims.find((c) => c.lmulPreset === 'lmul4' && c.fp8Preset === 'e4m3-mul' && c.distribution === 'normal')!;
+  const claim = result.claims.find(
+    (c) => c.lmulPreset === 'lmul4' && c.fp8Preset === 'e4m3-mul' && c.distribution === 'normal',
+  )!;
   assert.equal(claim.lmulMean, lmul4.measured.normal.mean);
   assert.equal(claim.ratio, lmul4.measured.normal.mean / e4m3.measured.normal.mean);
   for (const c of result.claims) {

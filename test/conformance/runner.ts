@@ -50,15 +50,21 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   let op = c.name;
   try {
     const model = await loadModelFile(join(c.dir, 'model.onnx'));
-    op = caseOperator(c.name, model.graph.nodes.map((n) => n.opType));
+    op = caseOperator(
+      c.name,
+      model.graph.nodes.map((n) => n.opType),
+    );
     let session: Session;
     try {
       session = new Session(model);
     } catch (error) {
-      if (error instanceof UnsupportedOperatorError) return result(op, 'unsupported', error.message.split('\n')[1]!.trim());
+      if (error instanceof UnsupportedOperatorError)
+        return result(op, 'unsupported', error.message.split('\n')[1]!.trim());
       throw error;
     }
-    const dataSets = readdirSync(c.dir).filter((d) => d.startsWith('test_data_set_')).sort();
+    const dataSets = readdirSync(c.dir)
+      .filter((d) => d.startsWith('test_data_set_'))
+      .sort();
     for (const dataSet of dataSets) {
       const dir = join(c.dir, dataSet);
       const inputs = readTensors(dir, 'input');
@@ -96,7 +102,8 @@ function readTensors(dir: string, prefix: 'input' | 'output'): Tensor[] | null {
 
 function caseOperator(caseName: string, opTypes: string[]): string {
   const ops = opTypes.filter((op) => op !== 'Constant');
-  if (/_expanded(_ver\d+)?$/.test(caseName)) return `${caseName.replace(/^test_/, '').replace(/_expanded.*$/, '')} (expanded)`;
+  if (/_expanded(_ver\d+)?$/.test(caseName))
+    return `${caseName.replace(/^test_/, '').replace(/_expanded.*$/, '')} (expanded)`;
   if (ops.length === 1) return ops[0]!;
   if (opTypes.length === 1) return opTypes[0]!;
   return `multi-node: ${caseName.replace(/^test_/, '')}`;

@@ -30,13 +30,22 @@ function normal(name: string, dims: number[], seed: number, scale = 1): Tensor {
 function audio(name: string, dims: number[], seed: number): Tensor {
   const t = normal(name, dims, seed, 0.05);
   const data = t.data as Float32Array;
-  for (let i = 0; i < data.length; i++) data[i] += 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000) + 0.2 * Math.sin((2 * Math.PI * 1250 * i) / 16000);
+  for (let i = 0; i < data.length; i++)
+    data[i] += 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000) + 0.2 * Math.sin((2 * Math.PI * 1250 * i) / 16000);
   return t;
 }
 
 const CASES: Case[] = [
-  { name: 'PaddleOCR v4 det', path: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, inputs: () => [normal('x', [1, 3, 96, 128], 1)] },
-  { name: 'PaddleOCR v4 rec', path: `${OCR}/ch_PP-OCRv4_rec_infer.onnx`, inputs: () => [normal('x', [1, 3, 48, 160], 2)] },
+  {
+    name: 'PaddleOCR v4 det',
+    path: `${OCR}/ch_PP-OCRv4_det_infer.onnx`,
+    inputs: () => [normal('x', [1, 3, 96, 128], 1)],
+  },
+  {
+    name: 'PaddleOCR v4 rec',
+    path: `${OCR}/ch_PP-OCRv4_rec_infer.onnx`,
+    inputs: () => [normal('x', [1, 3, 48, 160], 2)],
+  },
   {
     name: 'Silero VAD v5',
     path: 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx',
@@ -46,8 +55,16 @@ const CASES: Case[] = [
       { name: 'sr', dtype: 'int64', dims: [], data: BigInt64Array.of(16000n) },
     ],
   },
-  { name: 'openWakeWord melspectrogram', path: `${WAKE}/melspectrogram.onnx`, inputs: () => [audio('input', [1, 1280 * 4], 5)] },
-  { name: 'openWakeWord embedding', path: `${WAKE}/embedding_model.onnx`, inputs: () => [normal('input_1', [2, 76, 32, 1], 6)] },
+  {
+    name: 'openWakeWord melspectrogram',
+    path: `${WAKE}/melspectrogram.onnx`,
+    inputs: () => [audio('input', [1, 1280 * 4], 5)],
+  },
+  {
+    name: 'openWakeWord embedding',
+    path: `${WAKE}/embedding_model.onnx`,
+    inputs: () => [normal('input_1', [2, 76, 32, 1], 6)],
+  },
 ];
 
 function relativeL2(actual: Float32Array, expected: Float32Array): number {
@@ -72,7 +89,10 @@ for (const c of CASES) {
     const inputs = c.inputs();
     const names = model.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
     const ours = new Session(model).run(new Map(inputs.map((t, i) => [names[i]!, t])));
-    const ortSession = await ort.InferenceSession.create(c.path, { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
+    const ortSession = await ort.InferenceSession.create(c.path, {
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'disabled',
+    });
     const reference = await ortSession.run(Object.fromEntries(inputs.map((t, i) => [names[i]!, toOrt(t)])));
     for (const name of ortSession.outputNames) {
       const mine = ours.get(name);
