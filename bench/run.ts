@@ -1,0 +1,65 @@
+// `npm run bench`: every real model, our exact engine vs onnxruntime-node on the same inputs and thread
+// count, and every scheme vs our exact mode. Writes bench/RESULTS.md with the command and the table.
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { REAL_MODELS } from '../test/fixtures/real-models';
+import { BENCH_SCHEMES } from './model-bench';
+
+interface ModelResult {
+  name: string;
+  runs: number;
+  threads: number;
+  ortMs: number;
+  schemes: Record<string, number>;
+  peakRssMiB: number;
+}
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, threads: { type: 'string', default: '1' } },
+});
+const results: ModelResult[] = REAL_MODELS.map((c, index) => {
+  process.stderr.write(`benchmarking ${c.name}…\n`);
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/model-bench.ts', String(index), values.runs!, values.threads!],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as ModelResult;
+});
+
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const header = [
+  'model',
+  'onnxruntime ms',
+  'ours exact ms',
+  'speed vs ORT',
+  ...BENCH_SCHEMES.slice(1).map((s) => `${s} / exact`),
+  'peak RSS MiB',
+];
+const rows = results.map((r) => [
+  r.name,
+  fmt(r.ortMs),
+  fmt(r.schemes.exact!),
+  `${(r.ortMs / r.schemes.exact!).toFixed(3)}×`,
+  ...BENCH_SCHEMES.slice(1).map((s) => `${(r.schemes[s]! / r.schemes.exact!).toFixed(2)}×`),
+  r.peakRssMiB.toFixed(0),
+]);
+const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+const command = `npm run bench -- --runs ${values.runs} --threads ${values.threads}`;
+const report = `# Benchmark results
+
+Command: \`${command}\` — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}.
+
+Median of ${values.runs} runs after one warm-up, same inputs and ${values.threads} thread(s) for both engines. "speed vs ORT" is
+onnxruntime-node time / our time (1 = as fast). Scheme columns: that scheme's time / our exact time. Peak RSS is the
+whole benchmark process of that model (both engines loaded).
+
+${table}
+`;
+process.stdout.write(table + '\n');
+writeFileSync('bench/RESULTS.md', report);
