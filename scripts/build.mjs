@@ -1,5 +1,8 @@
 // Bundles the three entry points with esbuild: extension host, CLI and webview.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
+
+execFileSync(process.execPath, ['scripts/build-wasm.mjs'], { stdio: 'inherit' });
 
 const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };

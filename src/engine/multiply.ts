@@ -20,6 +20,7 @@ import {
   type FloatFormat,
   type Scheme,
 } from '../arith';
+import { wasmGemm, wasmGemmLmulAdder } from './wasm/kernels';
 
 export type AccumulationName = 'fp32' | 'bf16' | 'fp16' | 'e4m3' | 'e5m2';
 export type Fp8Scaling = 'per-tensor' | 'none';
@@ -128,10 +129,14 @@ export class MultiplyContext {
     const { m, n, k } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
     if (this.accumulator !== FP32 || productFormat) return this.gemmSequential(A, B, m, n, k, a.scale, b.scale);
+    let out: Float32Array;
+    if (rule === 'exact') out = wasmGemm(A, B, m, n, k);
+    else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
+    else if (adderIsSafe(A, B)) out = wasmGemmLmulAdder(A, B, m, n, k, lmulOffsetBits(operandFormat.manBits));
+    else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     const unscale = pow2(-(a.scale + b.scale));
-    if (rule === 'exact') return roundRows(gemmExact(A, B, m, n, k), unscale);
-    if (rule === 'lmul-formula') return roundRows(gemmLmulFormula(A, B, m, n, k, operandFormat.manBits), unscale);
-    return roundRows(gemmLmulAdder(A, B, m, n, k, operandFormat.manBits), unscale);
+    if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
+    return out;
   }
 
   /** Bit-exact SPEC path: every product rounded to fp32, summed in order k = 0, 1, … in the accumulator. */
@@ -163,31 +168,6 @@ export function transpose(values: Float32Array, rows: number, cols: number): Flo
   return out;
 }
 
-/** Round the double-precision sums to fp32 after applying the exact power-of-two unscale. */
-function roundRows(sums: Float64Array, unscale: number): Float32Array {
-  const out = new Float32Array(sums.length);
-  for (let i = 0; i < sums.length; i++) out[i] = sums[i]! * unscale;
-  return out;
-}
-
-/**
- * Exact-rule GEMM accumulated in double. Products of prepared operands are exact in double; summing in a
- * wider format is one admissible fp32 summation order (SPEC §5 compares within K·2^-24·Σ|p|).
- */
-function gemmExact(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    const row = i * n;
-    for (let p = 0; p < k; p++) {
-      const a = A[i * k + p]!;
-      if (a === 0) continue;
-      const bRow = p * n;
-      for (let j = 0; j < n; j++) out[row + j] += a * B[bRow + j]!;
-    }
-  }
-  return out;
-}
-
 /** Sign·2^floor(log2|x|) (E(x) of the engine design), and x itself for zeros and non-finite x. */
 function powerOfTwoPart(x: number): number {
   if (x === 0 || !Number.isFinite(x) || x !== x) return x;
@@ -196,53 +176,75 @@ function powerOfTwoPart(x: number): number {
 }
 
 /**
- * lmul-formula as an exact GEMM of inner size 2K: with E(x) = sign·2^⌊log2|x|⌋ and c = 2^-l(M),
- * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), every term exact.
+ * lmul-formula as an ordinary GEMM of inner size 2K: with E(x) = sign·2^⌊log2|x|⌋ and c = 2^-l(M),
+ * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), and every one of these products is exact.
  */
 function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
   const c = pow2(-lmulOffsetBits(manBits));
-  const left = new Float64Array(m * 2 * k);
-  const right = new Float64Array(2 * k * n);
+  const left = new Float32Array(m * 2 * k);
+  const right = new Float32Array(2 * k * n);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
       const a = A[i * k + p]!;
+      if (a === 0 || !Number.isFinite(a)) continue; // zeros contribute 0; specials are fixed below
       const ea = powerOfTwoPart(a);
-      const finite = Number.isFinite(a) && a !== 0;
-      left[i * 2 * k + p] = finite ? a + c * ea : a;
-      left[i * 2 * k + k + p] = finite ? ea : 0;
+      left[i * 2 * k + p] = a + c * ea;
+      left[i * 2 * k + k + p] = ea;
     }
   }
   for (let p = 0; p < k; p++) {
     for (let j = 0; j < n; j++) {
       const b = B[p * n + j]!;
+      if (b === 0 || !Number.isFinite(b)) continue;
       const eb = powerOfTwoPart(b);
-      const finite = Number.isFinite(b) && b !== 0;
       right[p * n + j] = eb;
-      right[(k + p) * n + j] = finite ? b - eb : 0;
+      right[(k + p) * n + j] = b - eb;
     }
   }
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < 2 * k; p++) {
-      const a = left[i * 2 * k + p]!;
-      if (a === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] += a * right[p * n + j]!;
-    }
-  }
-  // Zeros and specials: the decomposition handles a zero operand only on the left; recompute those exactly.
+  const out = wasmGemm(left, right, m, n, 2 * k);
   fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-formula', manBits, a, b));
   return out;
 }
 
 /**
- * lmul-adder: with a = E(a)(1+ma), the adder's product is E(a)E(b)·g(ma + mb + c), where the carry of
- * the mantissa sum t spills into the exponent: g(t) = 1+t (t < 1), 2t (1 ≤ t < 2), 4t−4 (t ≥ 2).
+ * The integer-add kernel is exact only when every operand is zero or a normal number and no product can
+ * leave fp32's normal range (exponent sums plus the mantissa carry of at most 2).
  */
-function gemmLmulAdder(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
+function adderIsSafe(A: Float32Array, B: Float32Array): boolean {
+  const a = exponentRange(A);
+  const b = exponentRange(B);
+  return a !== null && b !== null && a.min + b.min >= -126 && a.max + b.max + 2 <= 127;
+}
+
+/** Smallest and largest binary exponent of the non-zero elements; null if any is subnormal or non-finite. */
+function exponentRange(values: Float32Array): { min: number; max: number } | null {
+  let min = 0;
+  let max = 0;
+  let amin = Infinity;
+  let amax = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = Math.abs(values[i]!);
+    if (x === 0) continue;
+    if (x < 1.1754943508222875e-38 || x === Infinity || x !== x) return null;
+    if (x < amin) amin = x;
+    if (x > amax) amax = x;
+  }
+  if (amax > 0) {
+    min = exponentOf(amin);
+    max = exponentOf(amax);
+  }
+  return { min, max };
+}
+
+/**
+ * lmul-adder, scalar: with a = E(a)(1+ma), the adder's product is E(a)E(b)·g(ma + mb + c), where the carry
+ * of the mantissa sum t spills into the exponent: g(t) = 1+t (t < 1), 2t (1 ≤ t < 2), 4t−4 (t ≥ 2).
+ */
+function gemmLmulAdderScalar(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
   const c = pow2(-lmulOffsetBits(manBits));
   const [expA, manA] = decompose(A);
   const [expB, manB] = decompose(B);
-  const out = new Float64Array(m * n);
+  const sums = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
       const ea = expA[i * k + p]!;
@@ -252,10 +254,11 @@ function gemmLmulAdder(A: Float32Array, B: Float32Array, m: number, n: number, k
       for (let j = 0; j < n; j++) {
         const t = ma + manB[bRow + j]!;
         const g = t < 1 ? 1 + t : t < 2 ? 2 * t : 4 * t - 4;
-        out[i * n + j] += ea * expB[bRow + j]! * g;
+        sums[i * n + j] += Math.fround(ea * expB[bRow + j]! * g);
       }
     }
   }
+  const out = Float32Array.from(sums);
   fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-adder', manBits, a, b));
   return out;
 }
@@ -278,7 +281,7 @@ function decompose(values: Float32Array): [Float64Array, Float64Array] {
  * inf·0 = NaN and inf·x = ±inf follow SPEC §3 even where the fast loops skip zero operands.
  */
 function fixSpecialProducts(
-  out: Float64Array,
+  out: Float32Array,
   A: Float32Array,
   B: Float32Array,
   m: number,
@@ -295,7 +298,7 @@ function fixSpecialProducts(
     for (let j = 0; j < n; j++) {
       if (!specialRows.has(i) && !specialCols.has(j)) continue;
       let sum = 0;
-      for (let p = 0; p < k; p++) sum += rule(A[i * k + p]!, B[p * n + j]!);
+      for (let p = 0; p < k; p++) sum += Math.fround(rule(A[i * k + p]!, B[p * n + j]!));
       out[i * n + j] = sum;
     }
   }

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { accumulate, formatByName, fp8ScaleExponent, mulValues, parseScheme } from '../../src/arith';
+import { seededNormal } from '../../src/audit/random';
+import { MultiplyContext, type AccumulationName } from '../../src/engine/multiply';
+
+function randomMatrix(rows: number, cols: number, seed: number, extras: number[] = []): Float32Array {
+  const draw = seededNormal(seed);
+  const out = Float32Array.from({ length: rows * cols }, () =>
+    Math.abs(draw()) < 0.1 ? 0 : draw() * 2 ** Math.round(draw() * 3),
+  );
+  extras.forEach((v, i) => (out[(i * 7) % out.length] = v));
+  return out;
+}
+
+function amax(values: Float32Array): number {
+  return values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+}
+
+/** The SPEC's definition, element by element: scheme products of the original values, then accumulation. */
+function referenceGemm(
+  preset: string,
+  accumulation: AccumulationName,
+  A: Float32Array,
+  B: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+) {
+  const scheme = parseScheme(preset);
+  const scaled = scheme.fp8;
+  const sa = scaled ? fp8ScaleExponent(amax(A), scheme.operandFormat) : 0;
+  const sb = scaled ? fp8ScaleExponent(amax(B), scheme.operandFormat) : 0;
+  const sums: number[] = [];
+  const bounds: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const products = Array.from({ length: k }, (_, p) => mulValues(scheme, A[i * k + p]!, B[p * n + j]!, sa, sb));
+      sums.push(accumulate(products, formatByName(accumulation)));
+      bounds.push(k * 2 ** -24 * products.reduce((s, p) => s + Math.abs(p), 0));
+    }
+  }
+  return { sums, bounds };
+}
+
+const PRESETS = [
+  'exact',
+  'lmul1',
+  'lmul3',
+  'lmul4',
+  'lmul7',
+  'lmul23',
+  'lmul3-formula',
+  'lmul4-formula',
+  'lmul23-formula',
+  'e4m3',
+  'e5m2',
+  'e4m3-mul',
+  'e5m2-mul',
+  'bf16',
+  'fp16',
+  'lmul4:trunc',
+  'e4m3:trunc',
+];
+
+for (const preset of PRESETS) {
+  for (const accumulation of ['fp32', 'bf16', 'e4m3'] as const) {
+    test(`gemm ${preset}, ${accumulation} accumulation, equals the SPEC's element-wise definition`, () => {
+      const [m, n, k] = [5, 11, 19];
+      const A = randomMatrix(m, k, 1);
+      const B = randomMatrix(k, n, 2);
+      const ctx = new MultiplyContext({ scheme: preset, accumulation });
+      const out = ctx.gemm(ctx.prepare(A), ctx.prepare(B), { m, n, k });
+      const { sums, bounds } = referenceGemm(preset, accumulation, A, B, m, n, k);
+      sums.forEach((expected, i) => {
+        if (accumulation === 'fp32') {
+          assert.ok(Math.abs(out[i]! - expected) <= bounds[i]! + 1e-45, `${preset}[${i}]: ${out[i]} vs ${expected}`);
+        } else {
+          assert.equal(out[i], expected, `${preset}[${i}] with ${accumulation} accumulation`);
+        }
+      });
+    });
+  }
+}
+
+test('gemm with transposed operands equals gemm of the transposes', () => {
+  const ctx = new MultiplyContext({ scheme: 'lmul4' });
+  const [m, n, k] = [3, 4, 5];
+  const A = randomMatrix(m, k, 3);
+  const B = randomMatrix(k, n, 4);
+  const At = new Float32Array(k * m);
+  const Bt = new Float32Array(n * k);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) At[p * m + i] = A[i * k + p]!;
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) Bt[j * k + p] = B[p * n + j]!;
+  const plain = ctx.gemm(ctx.prepare(A), ctx.prepare(B), { m, n, k });
+  const transposed = ctx.gemm(ctx.prepare(At), ctx.prepare(Bt), { m, n, k, transA: true, transB: true });
+  assert.deepEqual(transposed, plain);
+});
+
+for (const preset of ['lmul4', 'lmul4-formula', 'exact']) {
+  test(`gemm ${preset}: special operands (inf, NaN, subnormal, huge) follow SPEC §3`, () => {
+    const [m, n, k] = [3, 4, 6];
+    const A = randomMatrix(m, k, 5, [Infinity, 1e-40, 3e38]);
+    const B = randomMatrix(k, n, 6, [0, NaN, -2e38]);
+    const ctx = new MultiplyContext({ scheme: preset });
+    const out = ctx.gemm(ctx.prepare(A), ctx.prepare(B), { m, n, k });
+    const { sums, bounds } = referenceGemm(preset, 'fp32', A, B, m, n, k);
+    sums.forEach((expected, i) => {
+      if (Number.isNaN(expected) || !Number.isFinite(expected)) assert.equal(out[i], expected, `[${i}]`);
+      else assert.ok(Math.abs(out[i]! - expected) <= bounds[i]! + 1e-45, `[${i}]: ${out[i]} vs ${expected}`);
+    });
+  });
+}
