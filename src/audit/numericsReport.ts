@@ -57,7 +57,7 @@ export function numericsSvg(result: NumericsResult): string {
   const panelWidth = 420;
   const panelHeight = 300;
   const margin = { left: 60, right: 20, top: 40, bottom: 50 };
-  const legendHeight = 110;
+  const legendHeight = 130;
   const width = 2 * (panelWidth + margin.left + margin.right);
   const height = panelHeight + margin.top + margin.bottom + legendHeight;
   const means = result.rows.flatMap((r) => [r.measured.normal.mean, r.measured.uniform.mean]);
@@ -103,6 +103,13 @@ export function numericsSvg(result: NumericsResult): string {
           return `<circle cx="${cx}" cy="${cy}" r="3" fill="${series.color}"/>`;
         }),
       );
+      // The expected L-Mul error (reciprocal mantissa law) as hollow rings around the measured points.
+      for (const r of result.rows) {
+        if (r.family !== series.family || r.rounding !== series.rounding || r.expectedMean === null) continue;
+        parts.push(
+          `<circle cx="${px(r.mantissaBits).toFixed(1)}" cy="${py(r.expectedMean).toFixed(1)}" r="6" fill="none" stroke="${series.color}"/>`,
+        );
+      }
     }
   });
   const legendTop = margin.top + panelHeight + margin.bottom + 10;
@@ -115,7 +122,12 @@ export function numericsSvg(result: NumericsResult): string {
       `<text x="${x + 44}" y="${y + 4}">${escapeXml(series.label)}</text>`,
     );
   });
-  parts.push('</svg>', '');
+  parts.push(
+    `<circle cx="${margin.left + 18}" cy="${legendTop + 4 * 22}" r="6" fill="none" stroke="#333"/>`,
+    `<text x="${margin.left + 44}" y="${legendTop + 4 * 22 + 4}">expected L-Mul error (reciprocal mantissa law)</text>`,
+    '</svg>',
+    '',
+  );
   return parts.join('\n');
 }
 
