@@ -24,8 +24,6 @@ export interface RunOptions {
   readonly multiply?: MultiplyContext;
   /** Per-node override, e.g. to convert a single node in an isolated-error run. */
   readonly multiplyFor?: (node: Node) => MultiplyContext;
-  /** Observes every node's outputs of the main graph as soon as it has run. */
-  readonly onNode?: (node: Node, outputs: readonly (Value | undefined)[]) => void;
   /** Checked between nodes: a long run can be cancelled. */
   readonly signal?: AbortSignal;
 }
@@ -36,7 +34,14 @@ interface GraphPlan {
   readonly releaseAfter: readonly (readonly string[])[];
 }
 
-type Scope = { readonly values: Map<string, Value | undefined>; readonly parent: Scope | null };
+/** Sees, after each main-graph node, its inputs and outputs in every lockstep run (run 0 first). */
+export type LockstepObserver = (
+  node: Node,
+  inputs: readonly (readonly (Value | undefined)[])[],
+  outputs: readonly (readonly (Value | undefined)[])[],
+) => void;
+
+export type Scope = { readonly values: Map<string, Value | undefined>; readonly parent: Scope | null };
 
 export class UnsupportedOperatorError extends EngineError {
   constructor(readonly nodes: readonly { name: string; opType: string; domain: string }[]) {
@@ -69,49 +74,86 @@ export class Session {
   }
 
   run(feeds: ReadonlyMap<string, Tensor>, options: RunOptions = {}): Map<string, Value | undefined> {
+    return this.runLockstep(feeds, [options])[0]!;
+  }
+
+  /**
+   * Several runs of the model on the same inputs, advanced node by node together (e.g. the exact reference
+   * and one run per scheme), so an observer can compare every node's outputs across runs while each run
+   * holds only its live values: nothing is stored per node.
+   */
+  runLockstep(
+    feeds: ReadonlyMap<string, Tensor>,
+    runs: readonly RunOptions[],
+    observe?: LockstepObserver,
+  ): Map<string, Value | undefined>[] {
     for (const name of this.inputNames) {
       if (!feeds.has(name)) throw new EngineError(`no value given for model input "${name}"`);
     }
-    const values = new Map<string, Value | undefined>(this.initializers);
-    for (const [name, value] of feeds) values.set(name, value);
-    const scope: Scope = { values, parent: null };
-    const results = this.runGraph(this.graph, scope, options, true);
-    return new Map(this.outputNames.map((name, i) => [name, results[i]]));
+    const scopes = runs.map((): Scope => {
+      const values = new Map<string, Value | undefined>(this.initializers);
+      for (const [name, value] of feeds) values.set(name, value);
+      return { values, parent: null };
+    });
+    const results = this.runGraph(this.graph, scopes, runs, observe);
+    return results.map((outputs) => new Map(this.outputNames.map((name, i) => [name, outputs[i]])));
   }
 
-  private runGraph(graph: Graph, scope: Scope, options: RunOptions, isMain: boolean): (Value | undefined)[] {
+  /** One node's kernel on the given inputs under `multiply`: also how the audit evaluates a node in isolation. */
+  runNode(
+    node: Node,
+    inputs: readonly (Value | undefined)[],
+    multiply: MultiplyContext,
+    scope: Scope = { values: new Map(), parent: null },
+    options: RunOptions = {},
+  ): (Value | undefined)[] {
+    const ctx: KernelContext = {
+      node,
+      attributes: new Attributes(node),
+      opset: this.opset,
+      multiply,
+      runSubgraph: (subgraph, bindings) => {
+        const inner: Scope = { values: new Map(bindings), parent: scope };
+        for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
+        return this.runGraph(subgraph, [inner], [options])[0]!;
+      },
+    };
+    try {
+      return kernelFor(node.domain, node.opType)!(inputs, ctx);
+    } catch (error) {
+      if (error instanceof EngineError && error.message.includes(`"${node.name}"`)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new EngineError(`${node.opType} node "${node.name}" failed: ${reason}`);
+    }
+  }
+
+  private runGraph(
+    graph: Graph,
+    scopes: readonly Scope[],
+    runs: readonly RunOptions[],
+    observe?: LockstepObserver,
+  ): (Value | undefined)[][] {
     const plan = this.planFor(graph);
     const keep = new Set(graph.outputs.map((o) => o.name));
-    const exact = options.multiply ?? MultiplyContext.exact();
     plan.order.forEach((node, index) => {
-      if (options.signal?.aborted) throw new EngineError('the run was cancelled');
-      const inputs = node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node)));
-      const ctx: KernelContext = {
-        node,
-        attributes: new Attributes(node),
-        opset: this.opset,
-        multiply: options.multiplyFor?.(node) ?? exact,
-        runSubgraph: (subgraph, bindings) => {
-          const inner: Scope = { values: new Map(bindings), parent: scope };
-          for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
-          return this.runGraph(subgraph, inner, options, false);
-        },
-      };
-      let outputs: (Value | undefined)[];
-      try {
-        outputs = kernelFor(node.domain, node.opType)!(inputs, ctx);
-      } catch (error) {
-        if (error instanceof EngineError && error.message.includes(`"${node.name}"`)) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new EngineError(`${node.opType} node "${node.name}" failed: ${reason}`);
-      }
-      node.outputs.forEach((name, i) => {
-        if (name !== '') scope.values.set(name, outputs[i]);
+      const inputs = scopes.map((scope) =>
+        node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node))),
+      );
+      const outputs = runs.map((options, r) => {
+        if (options.signal?.aborted) throw new EngineError('the run was cancelled');
+        const multiply = options.multiplyFor?.(node) ?? options.multiply ?? MultiplyContext.exact();
+        return this.runNode(node, inputs[r]!, multiply, scopes[r], options);
       });
-      if (isMain) options.onNode?.(node, outputs);
-      for (const name of plan.releaseAfter[index]!) if (!keep.has(name)) scope.values.delete(name);
+      scopes.forEach((scope, r) =>
+        node.outputs.forEach((name, i) => {
+          if (name !== '') scope.values.set(name, outputs[r]![i]);
+        }),
+      );
+      observe?.(node, inputs, outputs);
+      for (const scope of scopes)
+        for (const name of plan.releaseAfter[index]!) if (!keep.has(name)) scope.values.delete(name);
     });
-    return graph.outputs.map((o) => lookup(scope, o.name, null));
+    return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
   }
 
   private planFor(graph: Graph): GraphPlan {
