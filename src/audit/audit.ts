@@ -49,7 +49,11 @@ export interface AuditResult {
 
 type Accumulators = Map<string, ErrorAccumulator[]>; // key → one accumulator per scheme
 
-export function runAudit(session: Session, samples: readonly ReadonlyMap<string, Tensor>[], options: AuditOptions): AuditResult {
+export function runAudit(
+  session: Session,
+  samples: readonly ReadonlyMap<string, Tensor>[],
+  options: AuditOptions,
+): AuditResult {
   if (samples.length === 0) throw new EngineError('the audit needs at least one input sample');
   const settings = {
     accumulation: options.accumulation ?? 'fp32',
@@ -75,7 +79,10 @@ export function runAudit(session: Session, samples: readonly ReadonlyMap<string,
   let done = 0;
 
   samples.forEach((feeds, sampleIndex) => {
-    const runs = [{ multiply: exact, signal: options.signal }, ...contexts.map((multiply) => ({ multiply, signal: options.signal }))];
+    const runs = [
+      { multiply: exact, signal: options.signal },
+      ...contexts.map((multiply) => ({ multiply, signal: options.signal })),
+    ];
     const results = session.runLockstep(feeds, runs, (node, inputs, outputs) => {
       const group = multiplyCategory(node);
       if (group && enabled[group]) {
@@ -84,7 +91,9 @@ export function runAudit(session: Session, samples: readonly ReadonlyMap<string,
           counts.set(node.name, countNode(node, inputs[0]!, outputs[0]!, isConstant));
         }
         const perScheme = accumulatorsFor(isolated, node.name, contexts.length);
-        contexts.forEach((ctx, s) => compareOutputs(perScheme[s]!, session.runNode(node, inputs[0]!, ctx), outputs[0]!));
+        contexts.forEach((ctx, s) =>
+          compareOutputs(perScheme[s]!, session.runNode(node, inputs[0]!, ctx), outputs[0]!),
+        );
       }
       if (outputs[0]!.some(isFloatTensor)) {
         const perScheme = accumulatorsFor(propagated, node.name, contexts.length);
