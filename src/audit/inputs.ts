@@ -43,3 +43,27 @@ export function syntheticInput(input: GraphInput, bindings: DimBindings, seed: n
   }
   return t;
 }
+
+/** How the audit's input samples were made, recorded in plans so `verify` can rebuild them. */
+export type SampleSpec =
+  | {
+      readonly kind: 'synthetic';
+      readonly seed: number;
+      readonly samples: number;
+      readonly dims: Record<string, number>;
+      readonly defaultDim?: number;
+    }
+  | { readonly kind: 'files'; readonly dir: string };
+
+/** Synthetic samples: sample s of input k uses seed + 1000·s + k. */
+export function syntheticSamples(
+  inputs: readonly GraphInput[],
+  spec: Extract<SampleSpec, { kind: 'synthetic' }>,
+): Map<string, Tensor>[] {
+  const bindings: DimBindings = { named: new Map(Object.entries(spec.dims)), defaultDim: spec.defaultDim };
+  return Array.from(
+    { length: spec.samples },
+    (_, s) =>
+      new Map(inputs.map((input, k) => [input.name, syntheticInput(input, bindings, spec.seed + 1000 * s + k)])),
+  );
+}

@@ -7,7 +7,7 @@
  */
 import { MultiplyContext } from '../engine/multiply';
 import type { Session } from '../engine/session';
-import { EngineError } from '../engine/types';
+import { CancelledError } from '../engine/types';
 import type { Tensor } from '../onnx';
 import type { AuditResult } from './audit';
 import { meetsBudget, worstValue, type Budget } from './budget';
@@ -167,7 +167,7 @@ export function searchPlan(
   };
   const points: FrontPoint[] = [];
   const evaluate = (assignment: Assignment): FrontPoint => {
-    if (options.signal?.aborted) throw new EngineError('the plan search was cancelled');
+    if (options.signal?.aborted) throw new CancelledError();
     const outputs = evaluator.outputs(assignment);
     const savedPj = Object.entries(assignment).reduce((sum, [node, scheme]) => sum + saving(node, scheme), 0);
     const point: FrontPoint = {

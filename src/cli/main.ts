@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import type { DimBindings } from '../audit/inputs';
 import { parseScheme, SchemeError } from '../arith';
+import { CancelledError } from '../engine/types';
 import { UsageError } from './errors';
+import { runAuditCommand, runVerifyCommand } from './auditCommand';
 import { runInspect } from './inspectCommand';
 import { runMul } from './mul';
 import { runNumericsCommand } from './numericsCommand';
@@ -18,6 +20,12 @@ Usage:
   lmul-audit run <model.onnx> [--scheme P] [--accum fp32|bf16|fp16|e4m3|e5m2] [--fp8-scaling per-tensor|none]
                  [--inputs DIR | --seed N] [--dim NAME=SIZE ...] [--out DIR]
                                               one forward pass; writes output_K.pb files
+  lmul-audit audit <model.onnx> [--schemes lmul3,lmul4,e4m3,e5m2] [--budget sqnr>=30] [--samples N] [--seed S]
+                 [--inputs DIR] [--dim NAME=SIZE ...] [--accum A] [--fp8-scaling S] [--exact-normalization]
+                 [--activations] [--energy TABLE.json] [--memory-level sram8KB|sram32KB|sram1MB|dram]
+                 [--max-evaluations N] [--out DIR]
+                                              per-node error, energy and a verified conversion plan
+  lmul-audit verify <plan.json> <model.onnx>   re-run a plan on its recorded inputs and check its budget
 
 Presets: exact, lmulK and lmulK-formula (K = 1..23), e4m3, e5m2, e4m3-mul, e5m2-mul, bf16, fp16.
 `;
@@ -84,9 +92,88 @@ const COMMANDS: Record<string, Command> = {
     });
     process.stderr.write(report);
   },
+  async audit(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        schemes: { type: 'string', default: 'lmul3,lmul4,e4m3,e5m2' },
+        budget: { type: 'string', default: 'sqnr>=30' },
+        samples: { type: 'string', default: '1' },
+        seed: { type: 'string', default: '1' },
+        inputs: { type: 'string' },
+        dim: { type: 'string', multiple: true, default: [] },
+        accum: { type: 'string', default: 'fp32' },
+        'fp8-scaling': { type: 'string', default: 'per-tensor' },
+        'exact-normalization': { type: 'boolean', default: false },
+        activations: { type: 'boolean', default: false },
+        energy: { type: 'string' },
+        'memory-level': { type: 'string', default: 'sram1MB' },
+        'max-evaluations': { type: 'string', default: '40' },
+        out: { type: 'string', default: 'audit-out' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1) throw new UsageError('audit needs exactly one model path');
+    const schemes = values
+      .schemes!.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const scheme of schemes) parseScheme(scheme);
+    const dims = dimBindings(values.dim!);
+    const summary = await runAuditCommand({
+      model: positionals[0]!,
+      schemes,
+      accumulation: oneOf(values.accum!, ACCUMULATORS, '--accum'),
+      fp8Scaling: oneOf(values['fp8-scaling']!, FP8_SCALINGS, '--fp8-scaling'),
+      replaceNormalization: !values['exact-normalization'],
+      replaceActivation: values.activations!,
+      inputs: values.inputs
+        ? { kind: 'files', dir: values.inputs }
+        : {
+            kind: 'synthetic',
+            seed: positiveInteger(values.seed!, '--seed'),
+            samples: positiveInteger(values.samples!, '--samples'),
+            dims: Object.fromEntries(dims.named),
+            ...(dims.defaultDim === undefined ? {} : { defaultDim: dims.defaultDim }),
+          },
+      budget: values.budget!,
+      energyFile: values.energy,
+      memoryLevel: oneOf(values['memory-level']!, MEMORY_LEVELS, '--memory-level'),
+      maxEvaluations: positiveInteger(values['max-evaluations']!, '--max-evaluations'),
+      outDir: values.out!,
+      signal: interruptSignal(),
+    });
+    process.stdout.write(summary);
+  },
+  async verify(args) {
+    const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+    if (positionals.length !== 2) throw new UsageError('verify needs a plan.json and a model path');
+    const { ok, text } = await runVerifyCommand(positionals[0]!, positionals[1]!, interruptSignal());
+    process.stdout.write(text);
+    if (!ok) throw new VerificationFailed();
+  },
 };
 
+/** A plan that no longer holds: exit code 1, the reason is already printed. */
+class VerificationFailed extends Error {
+  constructor() {
+    super('the plan did not verify');
+  }
+}
+
 const ACCUMULATORS = ['fp32', 'bf16', 'fp16', 'e4m3', 'e5m2'] as const;
+const MEMORY_LEVELS = ['sram8KB', 'sram32KB', 'sram1MB', 'dram'] as const;
+
+/** Ctrl-C cancels the running command between two nodes instead of killing it mid-write. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ncancelling…\n');
+    controller.abort();
+  });
+  return controller.signal;
+}
 const FP8_SCALINGS = ['per-tensor', 'none'] as const;
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -125,6 +212,10 @@ async function main(argv: string[]): Promise<number> {
     await command(args);
     return 0;
   } catch (error) {
+    if (error instanceof CancelledError) {
+      process.stderr.write('lmul-audit: cancelled\n');
+      return 130;
+    }
     const usage = error instanceof UsageError || error instanceof SchemeError || isParseArgsError(error);
     process.stderr.write(`lmul-audit: ${error instanceof Error ? error.message : String(error)}\n`);
     if (usage) process.stderr.write(`\n${USAGE}`);

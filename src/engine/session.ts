@@ -17,7 +17,7 @@ import { Attributes } from './attributes';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
-import { EngineError, tensor, type KernelContext, type Value } from './types';
+import { CancelledError, EngineError, tensor, type KernelContext, type Value } from './types';
 
 export interface RunOptions {
   /** The multiply scheme of every node (default exact fp32). */
@@ -121,6 +121,7 @@ export class Session {
     try {
       return kernelFor(node.domain, node.opType)!(inputs, ctx);
     } catch (error) {
+      if (error instanceof CancelledError) throw error;
       if (error instanceof EngineError && error.message.includes(`"${node.name}"`)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new EngineError(`${node.opType} node "${node.name}" failed: ${reason}`);
@@ -140,7 +141,7 @@ export class Session {
         node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node))),
       );
       const outputs = runs.map((options, r) => {
-        if (options.signal?.aborted) throw new EngineError('the run was cancelled');
+        if (options.signal?.aborted) throw new CancelledError();
         const multiply = options.multiplyFor?.(node) ?? options.multiply ?? MultiplyContext.exact();
         return this.runNode(node, inputs[r]!, multiply, scopes[r], options);
       });

@@ -28,6 +28,14 @@ export class EngineError extends Error {
   }
 }
 
+/** The caller aborted the run (Ctrl-C, a Cancel button). */
+export class CancelledError extends EngineError {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
 /** A tensor made by the engine (engine values carry no name). */
 export function tensor<D extends DType>(dtype: D, dims: readonly number[], data: TensorDataByDType[D]): Tensor {
   return { name: '', dtype, dims: [...dims], data } as Tensor;
