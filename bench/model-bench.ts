@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const inputs = c.inputs();
   const names = model.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
   const feeds = new Map(inputs.map((t, i) => [names[i]!, t]));
-  const ort = await ortSession(c.path, threads);
+  const ort = await ortSession(c.path, threads, true);
   const ortFeed = ortFeeds(names, inputs);
   const ortMs = await median(runs, () => ort.run(ortFeed));
   const session = new Session(model);
