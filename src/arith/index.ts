@@ -18,3 +18,4 @@ export {
 export { applyProductRule, lmulOffsetBits, type ProductRule } from './products';
 export { ALL_PRESETS, CANONICAL_NAN_BITS, SchemeError, mulBits, mulValues, parseScheme, type Scheme } from './schemes';
 export { accumulate, fp8ScaleExponent } from './accumulate';
+export { roundArray } from './roundArray';

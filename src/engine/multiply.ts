@@ -15,6 +15,7 @@ import {
   fp8ScaleExponent,
   parseScheme,
   pow2,
+  roundArray,
   roundToFormat,
   lmulOffsetBits,
   type FloatFormat,
@@ -100,10 +101,7 @@ export class MultiplyContext {
     if (cached) return cached;
     const { operandFormat, operandRounding, fp8 } = this.scheme;
     const scale = fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(finiteAmax(values), operandFormat) : 0;
-    const factor = pow2(scale);
-    const out = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = roundToFormat(values[i]! * factor, operandFormat, operandRounding);
-    const operand = { values: out, scale };
+    const operand = { values: roundArray(values, operandFormat, operandRounding, pow2(scale)), scale };
     this.prepared.set(values, operand);
     return operand;
   }
