@@ -16,6 +16,15 @@ export {
   type RoundingMode,
 } from './formats';
 export { applyProductRule, lmulOffsetBits, type ProductRule } from './products';
-export { ALL_PRESETS, CANONICAL_NAN_BITS, SchemeError, mulBits, mulValues, parseScheme, type Scheme } from './schemes';
+export {
+  ALL_PRESETS,
+  CANONICAL_NAN_BITS,
+  SchemeError,
+  mulBits,
+  mulValues,
+  multiplyPrepared,
+  parseScheme,
+  type Scheme,
+} from './schemes';
 export { accumulate, fp8ScaleExponent } from './accumulate';
 export { roundArray } from './roundArray';

@@ -72,11 +72,16 @@ export function mulValues(scheme: Scheme, a: number, b: number, scaleA = 0, scal
   const { operandFormat, operandRounding } = scheme;
   const qa = roundToFormat(scaleA === 0 ? a : a * pow2(scaleA), operandFormat, operandRounding);
   const qb = roundToFormat(scaleB === 0 ? b : b * pow2(scaleB), operandFormat, operandRounding);
-  let p = applyProductRule(scheme.rule, operandFormat.manBits, qa, qb);
-  if (scaleA + scaleB !== 0) p *= pow2(-(scaleA + scaleB)); // exact: a power of two within double range
-  // The product format sees the product at its true magnitude: rounding the scaled product instead would
-  // saturate almost every product, since per-tensor scaling pushes both operands towards the fp8 maximum.
+  return multiplyPrepared(scheme, qa, qb, scaleA, scaleB);
+}
+
+/** The product of operands already rounded (and scaled) into the operand format, rounded to fp32. */
+export function multiplyPrepared(scheme: Scheme, qa: number, qb: number, scaleA: number, scaleB: number): number {
+  let p = applyProductRule(scheme.rule, scheme.operandFormat.manBits, qa, qb);
+  // SPEC §3–4 in order: the fp8 multiplier rounds the product of the scaled operands into its own format,
+  // then the product is multiplied back by 2^-(sa+sb) (exact in a double) and rounded to fp32.
   if (scheme.productFormat) p = roundToFormat(p, scheme.productFormat, 'rne');
+  if (scaleA + scaleB !== 0) p *= pow2(-(scaleA + scaleB));
   return Math.fround(p);
 }
 

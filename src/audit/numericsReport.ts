@@ -8,8 +8,9 @@ export function numericsMarkdown(result: NumericsResult): string {
     '# Single-multiplication precision: L-Mul vs fp8 vs bf16/fp16',
     '',
     `${result.samples.toLocaleString('en-US')} operand pairs per distribution (seed ${result.seed}); relative error ` +
-      '|p − a·b| / |a·b| against the exact product of the fp32 operands. fp8 operands use per-tensor power-of-two ' +
-      'scaling (SPEC §4) over the sample; `-mul` rounds each product into the fp8 format. Expected L-Mul error: ' +
+      '|p − a·b| / |a·b| against the exact product of the fp32 operands, one multiplication at a time as `lmul-audit mul` ' +
+      'does (no fp8 scaling: both distributions lie inside the fp8 ranges); `-mul` rounds each product into the fp8 format. ' +
+      'Expected L-Mul error: ' +
       `${result.expectationModel}.`,
     '',
     '## Claims of the paper',

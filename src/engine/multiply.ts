@@ -15,8 +15,8 @@ import {
   fp8ScaleExponent,
   parseScheme,
   pow2,
+  multiplyPrepared,
   roundArray,
-  roundToFormat,
   lmulOffsetBits,
   type FloatFormat,
   type Scheme,
@@ -108,11 +108,7 @@ export class MultiplyContext {
 
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
   product(a: number, b: number, scaleA: number, scaleB: number): number {
-    if (this.isExact) return Math.fround(a * b);
-    let p = applyProductRule(this.scheme.rule, this.scheme.operandFormat.manBits, a, b);
-    if (scaleA + scaleB !== 0) p *= pow2(-(scaleA + scaleB));
-    if (this.scheme.productFormat) p = roundToFormat(p, this.scheme.productFormat, 'rne');
-    return Math.fround(p);
+    return this.isExact ? Math.fround(a * b) : multiplyPrepared(this.scheme, a, b, scaleA, scaleB);
   }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
