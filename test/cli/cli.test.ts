@@ -73,7 +73,16 @@ test('inspect: a real model prints its facts; a broken file fails with exit 1 an
 test('run: writes output_K.pb files that decode, from --inputs or --seed', () => {
   const out = mkdtempSync(join(tmpdir(), 'lmul-run-'));
   const caseDir = join(__dirname, '..', '..', '..', 'shared', 'onnx-conformance', 'node', 'test_matmul_2d');
-  const result = cli(['run', join(caseDir, 'model.onnx'), '--scheme', 'lmul4', '--inputs', join(caseDir, 'test_data_set_0'), '--out', out]);
+  const result = cli([
+    'run',
+    join(caseDir, 'model.onnx'),
+    '--scheme',
+    'lmul4',
+    '--inputs',
+    join(caseDir, 'test_data_set_0'),
+    '--out',
+    out,
+  ]);
   assert.equal(result.status, 0, result.stderr);
   const output = decodeTensorProto(readFileSync(join(out, 'output_0.pb')));
   const expected = decodeTensorProto(readFileSync(join(caseDir, 'test_data_set_0', 'output_0.pb')));
