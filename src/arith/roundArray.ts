@@ -25,7 +25,7 @@ export function roundArray(values: Float32Array, format: FloatFormat, mode: Roun
       out[i] = roundToFormat(out[i]!, format, mode);
       continue;
     }
-    let r = mode === 'rne' ? (b + half + ((b >>> drop) & 1)) & keepMask : b & keepMask;
+    let r = mode === 'rne' && drop > 0 ? (b + half + ((b >>> drop) & 1)) & keepMask : b & keepMask;
     r >>>= 0;
     bits[i] = r;
     // A carry out of the top binade: let the exact path apply the format's overflow rule.

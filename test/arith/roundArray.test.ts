@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BF16, E4M3, E5M2, FP16, e8m, fp32FromBits, roundToFormat } from '../../src/arith';
+import { BF16, E4M3, E5M2, FP16, FP32, e8m, fp32FromBits, roundToFormat } from '../../src/arith';
 import { roundArray } from '../../src/arith/roundArray';
 import { seededUniform } from '../../src/audit/random';
 
@@ -17,7 +17,7 @@ function sampleValues(): Float32Array {
   return Float32Array.from(values);
 }
 
-for (const format of [e8m(1), e8m(3), e8m(4), e8m(7), e8m(13), e8m(22), BF16, FP16, E4M3, E5M2]) {
+for (const format of [FP32, e8m(1), e8m(3), e8m(4), e8m(7), e8m(13), e8m(22), BF16, FP16, E4M3, E5M2]) {
   for (const mode of ['rne', 'trunc'] as const) {
     test(`roundArray into ${format.name} (${mode}) equals roundToFormat element by element`, () => {
       const values = sampleValues();
