@@ -1,73 +1,93 @@
 // AssemblyScript source of the engine's WebAssembly kernels (compiled by scripts/build-wasm.mjs with SIMD).
 // Matrices are row-major f32 in linear memory; pointers are byte offsets.
 
-/** C[m×n] = A[m×k] · B[k×n], accumulated in f32, 4×8 register blocks of f32x4. */
+/** Length of the k-chunks summed in f32 registers before being added into f64 totals. */
+const CHUNK = 64;
+/** f64 totals of one 4×8 register block (32 doubles). */
+const totals = memory.data(32 * 8, 16);
+
+/**
+ * C[m×n] = A[m×k] · B[k×n]: f32 SIMD products summed in f32 over chunks of 64 terms, and the chunk sums
+ * added in f64. Error grows with the chunk length, not with k, so even the 4,000-term dot products of a
+ * 3×3×480 convolution stay near one fp32 rounding, like an FMA-based runtime's.
+ */
 export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     let i = 0;
-    for (; i + 4 <= m; i += 4) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k);
-    for (; i < m; i++) block1x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowB, k);
+    for (; i + 4 <= m; i += 4) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
+    for (; i < m; i++) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
   }
   for (; j < n; j++) {
     for (let i = 0; i < m; i++) {
-      let sum: f32 = 0;
+      let sum: f64 = 0;
       const rowStart = a + <usize>i * rowA;
-      for (let p = 0; p < k; p++) sum += load<f32>(rowStart + (<usize>p << 2)) * load<f32>(b + <usize>p * rowB + (<usize>j << 2));
-      store<f32>(c + <usize>i * rowB + (<usize>j << 2), sum);
+      for (let p = 0; p < k; p++) sum += <f64>load<f32>(rowStart + (<usize>p << 2)) * <f64>load<f32>(b + <usize>p * rowB + (<usize>j << 2));
+      store<f32>(c + <usize>i * rowB + (<usize>j << 2), <f32>sum);
     }
   }
 }
 
+/** Adds four f32 lanes into four f64 totals at `at`. */
 // @ts-ignore: decorator
 @inline
-function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < k; p++) {
-    const bp = b + <usize>p * rowB;
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    const ap = a + (<usize>p << 2);
-    const a0 = f32x4.splat(load<f32>(ap));
-    const a1 = f32x4.splat(load<f32>(ap + rowA));
-    const a2 = f32x4.splat(load<f32>(ap + 2 * rowA));
-    const a3 = f32x4.splat(load<f32>(ap + 3 * rowA));
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c + rowB, c10);
-  v128.store(c + rowB, c11, 16);
-  v128.store(c + 2 * rowB, c20);
-  v128.store(c + 2 * rowB, c21, 16);
-  v128.store(c + 3 * rowB, c30);
-  v128.store(c + 3 * rowB, c31, 16);
+function flush(at: usize, v: v128): void {
+  v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
+  v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
 }
 
+/** Four f64 totals at `at`, rounded to f32 and stored at `c`. */
 // @ts-ignore: decorator
 @inline
-function block1x8(a: usize, b: usize, c: usize, rowB: usize, k: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  for (let p = 0; p < k; p++) {
-    const bp = b + <usize>p * rowB;
-    const a0 = f32x4.splat(load<f32>(a + (<usize>p << 2)));
-    c0 = f32x4.add(c0, f32x4.mul(a0, v128.load(bp)));
-    c1 = f32x4.add(c1, f32x4.mul(a0, v128.load(bp, 16)));
+function narrow(c: usize, at: usize): void {
+  v128.store(c, v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5));
+}
+
+/** `rows` (4 or 1) rows × 8 columns of C. With one row, rows 1–3 reuse row 0's A and are not stored. */
+// @ts-ignore: decorator
+@inline
+function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32, rows: i32): void {
+  memory.fill(totals, 0, 32 * 8);
+  const stepA = rows == 4 ? rowA : 0;
+  for (let start = 0; start < k; start += CHUNK) {
+    const end = min(k, start + CHUNK);
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    for (let p = start; p < end; p++) {
+      const bp = b + <usize>p * rowB;
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      const ap = a + (<usize>p << 2);
+      const a0 = f32x4.splat(load<f32>(ap));
+      const a1 = f32x4.splat(load<f32>(ap + stepA));
+      const a2 = f32x4.splat(load<f32>(ap + 2 * stepA));
+      const a3 = f32x4.splat(load<f32>(ap + 3 * stepA));
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    }
+    flush(totals, c00);
+    flush(totals + 32, c01);
+    flush(totals + 64, c10);
+    flush(totals + 96, c11);
+    flush(totals + 128, c20);
+    flush(totals + 160, c21);
+    flush(totals + 192, c30);
+    flush(totals + 224, c31);
   }
-  v128.store(c, c0);
-  v128.store(c, c1, 16);
+  for (let r = 0; r < rows; r++) {
+    narrow(c + <usize>r * rowB, totals + <usize>r * 64);
+    narrow(c + <usize>r * rowB + 16, totals + <usize>r * 64 + 32);
+  }
 }
 
 /**
