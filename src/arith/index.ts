@@ -28,3 +28,4 @@ export {
 } from './schemes';
 export { accumulate, fp8ScaleExponent } from './accumulate';
 export { roundArray } from './roundArray';
+export { productFunction, type ProductFunction } from './productFunction';

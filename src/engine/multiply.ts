@@ -15,10 +15,11 @@ import {
   fp8ScaleExponent,
   parseScheme,
   pow2,
-  multiplyPrepared,
+  productFunction,
   roundArray,
   lmulOffsetBits,
   type FloatFormat,
+  type ProductFunction,
   type Scheme,
 } from '../arith';
 import { wasmGemm, wasmGemmLmulAdder } from './wasm/kernels';
@@ -82,6 +83,7 @@ export class MultiplyContext {
       activation: options.replaceActivation ?? false,
     };
     this.isExact = this.scheme.preset === 'exact' && this.accumulator === FP32;
+    this.product = this.isExact ? (a, b) => Math.fround(a * b) : productFunction(this.scheme);
   }
 
   static exact(): MultiplyContext {
@@ -107,9 +109,7 @@ export class MultiplyContext {
   }
 
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
-  product(a: number, b: number, scaleA: number, scaleB: number): number {
-    return this.isExact ? Math.fround(a * b) : multiplyPrepared(this.scheme, a, b, scaleA, scaleB);
-  }
+  readonly product: ProductFunction;
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
   accumulate(products: ArrayLike<number>): number {

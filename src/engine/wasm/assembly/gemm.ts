@@ -20,12 +20,19 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void
     for (; i + 4 <= m; i += 4) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
     for (; i < m; i++) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
   }
+  // Remaining columns: the same sums as a SIMD lane computes, so a result never depends on where its
+  // column falls in the blocking.
   for (; j < n; j++) {
     for (let i = 0; i < m; i++) {
-      let sum: f64 = 0;
       const rowStart = a + <usize>i * rowA;
-      for (let p = 0; p < k; p++) sum += <f64>load<f32>(rowStart + (<usize>p << 2)) * <f64>load<f32>(b + <usize>p * rowB + (<usize>j << 2));
-      store<f32>(c + <usize>i * rowB + (<usize>j << 2), <f32>sum);
+      let total: f64 = 0;
+      for (let start = 0; start < k; start += CHUNK) {
+        const end = min(k, start + CHUNK);
+        let sum: f32 = 0;
+        for (let p = start; p < end; p++) sum += load<f32>(rowStart + (<usize>p << 2)) * load<f32>(b + <usize>p * rowB + (<usize>j << 2));
+        total += <f64>sum;
+      }
+      store<f32>(c + <usize>i * rowB + (<usize>j << 2), <f32>total);
     }
   }
 }
