@@ -4,6 +4,7 @@ import { kernels as attention } from './kernels/attention';
 import { kernels as controlflow } from './kernels/controlflow';
 import { kernels as conv } from './kernels/conv';
 import { kernels as elementwise } from './kernels/elementwise';
+import { kernels as extra } from './kernels/extra';
 import { kernels as linear } from './kernels/linear';
 import { kernels as normalization } from './kernels/normalization';
 import { kernels as pool } from './kernels/pool';

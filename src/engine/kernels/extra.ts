@@ -1,0 +1,3 @@
+import type { Kernel } from '../types';
+
+export const kernels: Record<string, Kernel> = {};
