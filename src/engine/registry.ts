@@ -20,6 +20,7 @@ const groups = [
   controlflow,
   conv,
   elementwise,
+  extra,
   linear,
   normalization,
   pool,
