@@ -3,6 +3,7 @@
  * `multiplyPrepared` (the definition; tests compare them), with the common cases done on fp32 bit patterns.
  */
 import { lmulOffsetBits } from './products';
+import { fp32Rounder } from './roundArray';
 import { multiplyPrepared, type Scheme } from './schemes';
 
 /** Product of two prepared operand values (with their tensors' fp8 scale exponents), rounded to fp32. */
@@ -13,7 +14,18 @@ const u32 = new Uint32Array(f32.buffer);
 
 export function productFunction(scheme: Scheme): ProductFunction {
   const slow: ProductFunction = (a, b, sa, sb) => multiplyPrepared(scheme, a, b, sa, sb);
-  if (scheme.productFormat) return slow;
+  if (scheme.productFormat) {
+    if (scheme.rule !== 'exact' || scheme.operandFormat.manBits > 11) return slow;
+    // Products of two operands of at most 12 significant bits are exact in fp32 when in its normal range.
+    const round = fp32Rounder(scheme.productFormat, 'rne');
+    return (a, b, sa, sb) => {
+      const p = a * b;
+      const magnitude = Math.abs(p);
+      if (magnitude !== 0 && (magnitude < 1.1754943508222875e-38 || magnitude > 3.4e38)) return slow(a, b, sa, sb);
+      const r = round(p);
+      return Math.fround(sa + sb === 0 ? r : r * 2 ** -(sa + sb));
+    };
+  }
   if (scheme.rule === 'exact') {
     // Prepared operands have at most 24 significant bits: a·b is exact in a double, so is the power-of-two
     // unscale, and Math.fround is the one rounding.
