@@ -112,9 +112,28 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
   return summary(audit, plan, seconds, options.outDir);
 }
 
+/** The per-layer table: isolated / propagated SQNR per scheme and the plan's choice for every audited node. */
+function layerTable(audit: ReturnType<typeof runAudit>, plan: PlanDocument): string[] {
+  const db = (x: number) => (x === Infinity ? 'inf' : x.toFixed(1));
+  const header = ['node', 'op', 'MACs', ...audit.schemes.map((s) => `${s} iso/prop dB`), 'plan'];
+  const rows = audit.nodes.map((node) => [
+    node.name,
+    node.opType,
+    node.counts.multiplies.multiply.toLocaleString('en-US'),
+    ...audit.schemes.map((s) => `${db(node.schemes[s]!.isolated.sqnrDb)} / ${db(node.schemes[s]!.propagated.sqnrDb)}`),
+    plan.assignment[node.name] ?? 'exact',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
 function summary(audit: ReturnType<typeof runAudit>, plan: PlanDocument, seconds: number, outDir: string): string {
   const lines = [
     `Audited ${audit.nodes.length} multiply-bearing nodes under ${audit.schemes.join(', ')} in ${seconds.toFixed(1)} s.`,
+    '',
+    ...layerTable(audit, plan),
     '',
   ];
   for (const scheme of audit.schemes) {
