@@ -23,12 +23,13 @@ export function fp8ScaleExponent(amax: number, format: FloatFormat): number {
  */
 export function accumulate(products: ArrayLike<number>, accFormat: FloatFormat): number {
   let acc = 0;
-  if (accFormat === FP32) {
-    for (let k = 0; k < products.length; k++) acc = Math.fround(acc + products[k]!);
-  } else {
-    for (let k = 0; k < products.length; k++) acc = roundToFormat(sumRoundedToOdd(acc, products[k]!), accFormat, 'rne');
-  }
+  for (let k = 0; k < products.length; k++) acc = accumulateStep(acc, products[k]!, accFormat);
   return acc;
+}
+
+/** One addition of SPEC §5: acc + p, correctly rounded into the accumulator format. */
+export function accumulateStep(acc: number, p: number, accFormat: FloatFormat): number {
+  return accFormat === FP32 ? Math.fround(acc + p) : roundToFormat(sumRoundedToOdd(acc, p), accFormat, 'rne');
 }
 
 const f64 = new Float64Array(1);

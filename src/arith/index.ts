@@ -26,6 +26,6 @@ export {
   parseScheme,
   type Scheme,
 } from './schemes';
-export { accumulate, fp8ScaleExponent } from './accumulate';
+export { accumulate, accumulateStep, fp8ScaleExponent } from './accumulate';
 export { roundArray } from './roundArray';
 export { productFunction, type ProductFunction } from './productFunction';

@@ -10,6 +10,7 @@ import {
   FP16,
   FP32,
   accumulate,
+  accumulateStep,
   applyProductRule,
   exponentOf,
   fp8ScaleExponent,
@@ -122,7 +123,7 @@ export class MultiplyContext {
     const B = shape.transB ? transpose(b.values, shape.n, shape.k) : b.values;
     const { m, n, k } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
-    if (this.accumulator !== FP32 || productFormat) return this.gemmSequential(A, B, m, n, k, a.scale, b.scale);
+    if (this.accumulator !== FP32 || productFormat) return this.gemmScalar(A, B, m, n, k, a.scale, b.scale);
     let out: Float32Array;
     if (rule === 'exact') out = wasmGemm(A, B, m, n, k);
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
@@ -133,15 +134,24 @@ export class MultiplyContext {
     return out;
   }
 
-  /** Bit-exact SPEC path: every product rounded to fp32, summed in order k = 0, 1, … in the accumulator. */
-  private gemmSequential(A: Float32Array, B: Float32Array, m: number, n: number, k: number, sa: number, sb: number) {
+  /**
+   * Products one by one (product formats, narrow accumulators). A narrow accumulator is bit-exact SPEC §5:
+   * each element sums k = 0, 1, … rounding after every addition; fp32 accumulation sums in double.
+   */
+  private gemmScalar(A: Float32Array, B: Float32Array, m: number, n: number, k: number, sa: number, sb: number) {
     const out = new Float32Array(m * n);
-    const products = new Float64Array(k);
+    const acc = new Float64Array(n);
+    const narrow = this.accumulator === FP32 ? null : this.accumulator;
     for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        for (let p = 0; p < k; p++) products[p] = this.product(A[i * k + p]!, B[p * n + j]!, sa, sb);
-        out[i * n + j] = this.accumulate(products);
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const a = A[i * k + p]!;
+        const row = p * n;
+        if (narrow)
+          for (let j = 0; j < n; j++) acc[j] = accumulateStep(acc[j]!, this.product(a, B[row + j]!, sa, sb), narrow);
+        else for (let j = 0; j < n; j++) acc[j]! += this.product(a, B[row + j]!, sa, sb);
       }
+      out.set(acc, i * n);
     }
     return out;
   }
