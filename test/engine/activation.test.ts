@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fp8ScaleExponent, mulValues, parseScheme } from '../../src/arith';
-import { Attributes } from '../../src/engine/attributes';
-import { kernels } from '../../src/engine/kernels/activation';
 import { erf } from '../../src/engine/kernels/elementwise-math';
 import { MultiplyContext } from '../../src/engine/multiply';
-import { EngineError, tensor, type KernelContext } from '../../src/engine/types';
-import type { Attribute, Node, Tensor } from '../../src/onnx';
+import { EngineError, tensor } from '../../src/engine/types';
+import type { Attribute, Tensor } from '../../src/onnx';
+import { runKernel } from './kernel-harness';
 
 interface RunOptions {
   readonly attributes?: Attribute[];
@@ -20,24 +19,7 @@ interface RunOptions {
 }
 
 function run(opType: string, inputs: Tensor[], options: RunOptions = {}): Tensor {
-  const node: Node = {
-    name: 'n',
-    nameGenerated: false,
-    opType,
-    domain: '',
-    inputs: [],
-    outputs: ['y'],
-    attributes: options.attributes ?? [],
-    docString: '',
-  };
-  const ctx: KernelContext = {
-    node,
-    attributes: new Attributes(node),
-    opset: options.opset ?? 22,
-    multiply: options.multiply ?? MultiplyContext.exact(),
-    runSubgraph: () => [],
-  };
-  return kernels[opType]!(inputs, ctx)[0] as Tensor;
+  return runKernel(opType, inputs, { ...options, opset: options.opset ?? 22 })[0] as Tensor;
 }
 
 const f32 = (dims: number[], values: number[]) => tensor('float32', dims, Float32Array.from(values));

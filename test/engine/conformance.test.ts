@@ -32,9 +32,13 @@ test('ONNX conformance: every case of every implemented operator passes in exact
   for (const c of listCases()) results.push(await runCase(c));
   const claimed = results.filter((r) => KERNELS.has(r.op) || EXCEPTIONS[r.name] !== undefined);
   const unexpected = claimed.filter((r) => (r.outcome === 'pass') === (EXCEPTIONS[r.name] !== undefined));
-  const report = unexpected.map((r) => `${r.suite}/${r.name} [${r.op}]: ${r.outcome} ${r.detail || '(listed as an exception)'}`);
+  const report = unexpected.map(
+    (r) => `${r.suite}/${r.name} [${r.op}]: ${r.outcome} ${r.detail || '(listed as an exception)'}`,
+  );
   const count = (o: string) => results.filter((r) => r.outcome === o).length;
-  console.log(`conformance: ${count('pass')} pass, ${count('fail')} fail, ${count('unsupported')} unsupported of ${results.length} cases; ${claimed.length} cases of implemented operators`);
+  console.log(
+    `conformance: ${count('pass')} pass, ${count('fail')} fail, ${count('unsupported')} unsupported of ${results.length} cases; ${claimed.length} cases of implemented operators`,
+  );
   assert.deepEqual(report, []);
   assert.ok(claimed.length > 1000, `only ${claimed.length} cases belong to implemented operators`);
 });

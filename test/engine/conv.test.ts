@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accumulate, formatByName, fp8ScaleExponent, mulValues, parseScheme, type Scheme } from '../../src/arith';
 import { seededNormal } from '../../src/audit/random';
-import { Attributes } from '../../src/engine/attributes';
-import { kernels } from '../../src/engine/kernels/conv';
 import { MultiplyContext, type AccumulationName } from '../../src/engine/multiply';
 import { stridesOf } from '../../src/engine/tensors';
-import { tensor, type KernelContext } from '../../src/engine/types';
-import type { Attribute, Node, Tensor } from '../../src/onnx';
+import { tensor } from '../../src/engine/types';
+import type { Attribute, Tensor } from '../../src/onnx';
+import { runKernel } from './kernel-harness';
 
 function run(
   opType: string,
@@ -20,18 +19,7 @@ function run(
   multiply: MultiplyContext,
   attributes: Attribute[],
 ): Tensor {
-  const node: Node = {
-    name: 'n',
-    nameGenerated: false,
-    opType,
-    domain: '',
-    inputs: [],
-    outputs: ['y'],
-    attributes,
-    docString: '',
-  };
-  const ctx: KernelContext = { node, attributes: new Attributes(node), opset: 21, multiply, runSubgraph: () => [] };
-  return kernels[opType]!(inputs, ctx)[0] as Tensor;
+  return runKernel(opType, inputs, { multiply, attributes, opset: 21 })[0] as Tensor;
 }
 
 function random(dims: number[], seed: number): Tensor {

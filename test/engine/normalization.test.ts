@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fp8ScaleExponent, mulValues, parseScheme, type Scheme } from '../../src/arith';
 import { seededNormal } from '../../src/audit/random';
-import { Attributes } from '../../src/engine/attributes';
-import { kernels } from '../../src/engine/kernels/normalization';
 import { MultiplyContext } from '../../src/engine/multiply';
-import { tensor, type KernelContext } from '../../src/engine/types';
-import type { Attribute, Node, Tensor } from '../../src/onnx';
+import { tensor } from '../../src/engine/types';
+import type { Attribute, Tensor } from '../../src/onnx';
+import { runKernel } from './kernel-harness';
 
 function run(
   opType: string,
@@ -20,18 +19,7 @@ function run(
   attributes: Attribute[] = [],
   opset = 21,
 ): Tensor[] {
-  const node: Node = {
-    name: 'n',
-    nameGenerated: false,
-    opType,
-    domain: '',
-    inputs: [],
-    outputs: ['y'],
-    attributes,
-    docString: '',
-  };
-  const ctx: KernelContext = { node, attributes: new Attributes(node), opset, multiply, runSubgraph: () => [] };
-  return kernels[opType]!(inputs, ctx) as Tensor[];
+  return runKernel(opType, inputs, { multiply, attributes, opset }) as Tensor[];
 }
 
 function random(dims: number[], seed: number, offset = 0): Tensor {

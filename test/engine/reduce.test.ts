@@ -4,31 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Attributes } from '../../src/engine/attributes';
-import { kernels } from '../../src/engine/kernels/reduce';
-import { MultiplyContext } from '../../src/engine/multiply';
-import { EngineError, tensor, type KernelContext, type Value } from '../../src/engine/types';
-import type { Attribute, Node, Tensor } from '../../src/onnx';
+import { EngineError, tensor, type Value } from '../../src/engine/types';
+import type { Attribute, Tensor } from '../../src/onnx';
+import { runKernel } from './kernel-harness';
 
 function runAll(opType: string, inputs: (Value | undefined)[], attributes: Attribute[] = [], opset = 18): Tensor[] {
-  const node: Node = {
-    name: 'n',
-    nameGenerated: false,
-    opType,
-    domain: '',
-    inputs: [],
-    outputs: ['y'],
-    attributes,
-    docString: '',
-  };
-  const ctx: KernelContext = {
-    node,
-    attributes: new Attributes(node),
-    opset,
-    multiply: MultiplyContext.exact(),
-    runSubgraph: () => [],
-  };
-  return kernels[opType]!(inputs, ctx) as Tensor[];
+  return runKernel(opType, inputs, { attributes, opset }) as Tensor[];
 }
 
 const run = (opType: string, inputs: (Value | undefined)[], attributes: Attribute[] = [], opset = 18) =>

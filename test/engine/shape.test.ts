@@ -7,17 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Reader } from 'protobufjs/minimal';
-import { Attributes } from '../../src/engine/attributes';
-import { kernels as sequenceKernels } from '../../src/engine/kernels/sequence';
-import { kernels as shapeKernels } from '../../src/engine/kernels/shape';
-import { MultiplyContext } from '../../src/engine/multiply';
 import { Session } from '../../src/engine/session';
-import { EngineError, tensor, type KernelContext, type Value } from '../../src/engine/types';
-import { decodeTensorProto, type Attribute, type Node, type Tensor } from '../../src/onnx';
+import { EngineError, tensor, type Value } from '../../src/engine/types';
+import { decodeTensorProto, type Attribute, type Tensor } from '../../src/onnx';
 import { loadModelFile } from '../../src/onnx/node-fs';
 import { CONFORMANCE_ROOT, compare } from '../conformance/runner';
+import { runKernel } from './kernel-harness';
 
-const KERNELS = { ...shapeKernels, ...sequenceKernels };
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -27,24 +23,7 @@ function run(
   attributes: Attribute[] = [],
   { opset = 21, outputs = 1 } = {},
 ): (Value | undefined)[] {
-  const node: Node = {
-    name: 'node',
-    nameGenerated: false,
-    opType,
-    domain: '',
-    inputs: inputs.map((_, i) => `in${i}`),
-    outputs: Array.from({ length: outputs }, (_, i) => `out${i}`),
-    attributes,
-    docString: '',
-  };
-  const ctx: KernelContext = {
-    node,
-    attributes: new Attributes(node),
-    opset,
-    multiply: MultiplyContext.exact(),
-    runSubgraph: () => assert.fail('no subgraphs here'),
-  };
-  return KERNELS[opType]!(inputs, ctx);
+  return runKernel(opType, inputs, { attributes, opset, outputs });
 }
 
 const first = (values: (Value | undefined)[]): Tensor => {
