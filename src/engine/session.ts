@@ -3,21 +3,20 @@
  * last use, with subgraphs (If/Loop/Scan bodies) run in a scope chained to their parent's.
  */
 import {
-  elementCount,
   outerScopeReads,
   subgraphsOf,
   topologicalOrder,
   type Graph,
   type Node,
   type OnnxModel,
-  type SparseTensor,
   type Tensor,
 } from '../onnx';
 import { Attributes } from './attributes';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
-import { CancelledError, EngineError, tensor, type KernelContext, type Value } from './types';
+import { densify } from './tensors';
+import { CancelledError, EngineError, type KernelContext, type Value } from './types';
 
 export interface RunOptions {
   /** The multiply scheme of every node (default exact fp32). */
@@ -188,26 +187,7 @@ function collectNodes(graph: Graph): Node[] {
 
 function graphConstants(graph: Graph): Map<string, Tensor> {
   const constants = new Map<string, Tensor>(graph.initializers.map((t) => [t.name, t]));
-  for (const sparse of graph.sparseInitializers) constants.set(sparse.values.name, densify(sparse));
+  for (const sparse of graph.sparseInitializers)
+    constants.set(sparse.values.name, { ...densify(sparse), name: sparse.values.name });
   return constants;
-}
-
-/** A dense tensor from a sparse initializer (values at linear or coordinate indices, zeros elsewhere). */
-export function densify(sparse: SparseTensor): Tensor {
-  const { values, indices, dims } = sparse;
-  const count = elementCount(dims);
-  const data = new (values.data.constructor as new (n: number) => Float32Array)(count);
-  const positions = indices.data as BigInt64Array;
-  const nnz = values.dims.reduce((a, b) => a * b, 1);
-  const rank = indices.dims.length === 2 ? indices.dims[1]! : 1;
-  for (let v = 0; v < nnz; v++) {
-    let linear = 0;
-    if (indices.dims.length === 2) {
-      for (let d = 0; d < rank; d++) linear = linear * dims[d]! + Number(positions[v * rank + d]!);
-    } else {
-      linear = Number(positions[v]!);
-    }
-    data[linear] = (values.data as Float32Array)[v]!;
-  }
-  return { ...tensor(values.dtype, dims, data as never), name: values.name };
 }

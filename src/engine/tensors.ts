@@ -1,5 +1,5 @@
 /** Shared tensor helpers for kernels: allocation by dtype, shapes, broadcasting, axis handling. */
-import type { DType, Tensor, TensorDataByDType } from '../onnx';
+import type { DType, SparseTensor, Tensor, TensorDataByDType } from '../onnx';
 import { EngineError, tensor, type Value } from './types';
 
 type NumericDType = Exclude<DType, 'string'>;
@@ -146,4 +146,19 @@ export function expectTensor(value: Value | undefined, what: string): Tensor {
 export function float32Data(t: Tensor, what: string): Float32Array {
   if (t.dtype !== 'float32') throw new EngineError(`${what} must be float32 here, got ${t.dtype}`);
   return t.data;
+}
+
+/** The dense tensor of a sparse one: values at linear or [NNZ, rank] coordinate indices, zeros elsewhere. */
+export function densify({ dims, values, indices }: SparseTensor): Tensor {
+  const out = sameKindArray(values.data, sizeOf(dims)) as Float32Array;
+  const source = values.data as Float32Array;
+  const positions = toNumbers(indices);
+  const coordinates = indices.dims.length === 2 ? indices.dims[1]! : 0;
+  const strides = stridesOf(dims);
+  for (let v = 0; v < source.length; v++) {
+    let linear = coordinates === 0 ? positions[v]! : 0;
+    for (let d = 0; d < coordinates; d++) linear += positions[v * coordinates + d]! * strides[d]!;
+    out[linear] = source[v]!;
+  }
+  return tensor(values.dtype, dims, out as never);
 }

@@ -1,29 +1,10 @@
 /** Kernels that make tensors from attributes and shapes: Constant, ConstantOfShape, Range, EyeLike. */
-import type { SparseTensor, Tensor } from '../../onnx';
+import type { Tensor } from '../../onnx';
 import { dtypeFromCode } from '../../onnx/dtype';
-import { allocate, expectTensor, isBigIntDType, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
+import { allocate, densify, expectTensor, isBigIntDType } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
 import { narrowRounding } from './shape-cast';
 import { intsOf } from './shape-copy';
-
-/**
- * A sparse tensor made dense: values at linear ([NNZ] indices) or coordinate ([NNZ, rank]) positions,
- * zeros elsewhere. (session.ts densifies sparse initializers the same way; importing it from there
- * would make this module part of an import cycle through the kernel registry.)
- */
-function sparseToDense({ dims, values, indices }: SparseTensor): Tensor {
-  const out = sameKindArray(values.data, sizeOf(dims)) as Float32Array;
-  const source = values.data as Float32Array;
-  const positions = toNumbers(indices);
-  const coordinates = indices.dims.length === 2 ? indices.dims[1]! : 0;
-  const strides = stridesOf(dims);
-  for (let v = 0; v < source.length; v++) {
-    let linear = coordinates === 0 ? positions[v]! : 0;
-    for (let d = 0; d < coordinates; d++) linear += positions[v * coordinates + d]! * strides[d]!;
-    out[linear] = source[v]!;
-  }
-  return tensor(values.dtype, dims, out as never);
-}
 
 /** The one value attribute of a Constant node, as a tensor. */
 function constantValue(ctx: KernelContext): Tensor {
@@ -37,7 +18,7 @@ function constantValue(ctx: KernelContext): Tensor {
     }
     case 'sparse_value':
       if (attribute.type !== 'sparse-tensor' || attribute.refAttrName !== undefined) break;
-      return sparseToDense(attribute.value);
+      return densify(attribute.value);
     case 'value_float':
       return tensor('float32', [], Float32Array.of(attributes.float('value_float')));
     case 'value_floats': {
