@@ -32,6 +32,11 @@ const results: ModelResult[] = REAL_MODELS.map((c, index) => {
   return JSON.parse(out.trim().split('\n').pop()!) as ModelResult;
 });
 
+process.stderr.write('timing the full audit of PaddleOCR v4 rec…\n');
+const auditRun = JSON.parse(
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/audit-bench.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!,
+) as { name: string; seconds: number };
+
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 const header = [
   'model',
@@ -60,6 +65,12 @@ onnxruntime-node time / our time (1 = as fast). Scheme columns: that scheme's ti
 whole benchmark process of that model (both engines loaded).
 
 ${table}
+
+## Audit
+
+\`lmul-audit audit\` of PaddleOCR v4 rec as \`npm run demo\` runs it (lmul3, lmul4, e4m3, e5m2; one sample; isolated and
+propagated errors, plan search with up to 40 propagated runs, verification run): **${auditRun.seconds.toFixed(1)} s**
+(goal < 60 s, stretch 30 s).
 `;
-process.stdout.write(table + '\n');
+process.stdout.write(`${table}\n\naudit: ${auditRun.seconds.toFixed(1)} s\n`);
 writeFileSync('bench/RESULTS.md', report);

@@ -3,7 +3,15 @@
  * (propagated error at every node), and at each multiply-bearing node also re-runs that node alone under
  * every scheme on the reference inputs (isolated error). Nothing is stored per node but running sums.
  */
-import { multiplyCategory, outerScopeReads, topologicalOrder, type Graph, type Node, type Tensor } from '../onnx';
+import {
+  multiplyCategory,
+  outerScopeReads,
+  subgraphsOf,
+  topologicalOrder,
+  type Graph,
+  type Node,
+  type Tensor,
+} from '../onnx';
 import { MultiplyContext, type AccumulationName, type Fp8Scaling, type MultiplyGroup } from '../engine/multiply';
 import type { Session } from '../engine/session';
 import { EngineError, type Value } from '../engine/types';
@@ -78,23 +86,30 @@ export function runAudit(
   const totalSteps = samples.length * session.graph.nodes.length;
   let done = 0;
 
+  // Nodes inside If/Loop/Scan bodies run inside their owner's kernel, possibly several times: their isolated
+  // error and counts come from every execution in the reference run; their propagated error is reported
+  // at the outputs of the main-graph node that owns them.
+  const ownerOf = subgraphOwners(session.graph);
   samples.forEach((feeds, sampleIndex) => {
+    const observeNode = (
+      node: Node,
+      inputs: readonly (Value | undefined)[],
+      outputs: readonly (Value | undefined)[],
+    ) => {
+      const group = multiplyCategory(node);
+      if (!group || !enabled[group]) return;
+      if (sampleIndex === 0) {
+        if (!counts.has(node.name)) audited.push(node);
+        counts.set(node.name, addCounts(counts.get(node.name), countNode(node, inputs, outputs, isConstant)));
+      }
+      const perScheme = accumulatorsFor(isolated, node.name, contexts.length);
+      contexts.forEach((ctx, s) => compareOutputs(perScheme[s]!, session.runNode(node, inputs, ctx), outputs));
+    };
     const runs = [
-      { multiply: exact, signal: options.signal },
+      { multiply: exact, signal: options.signal, observeNode },
       ...contexts.map((multiply) => ({ multiply, signal: options.signal })),
     ];
-    const results = session.runLockstep(feeds, runs, (node, inputs, outputs) => {
-      const group = multiplyCategory(node);
-      if (group && enabled[group]) {
-        if (sampleIndex === 0) {
-          audited.push(node);
-          counts.set(node.name, countNode(node, inputs[0]!, outputs[0]!, isConstant));
-        }
-        const perScheme = accumulatorsFor(isolated, node.name, contexts.length);
-        contexts.forEach((ctx, s) =>
-          compareOutputs(perScheme[s]!, session.runNode(node, inputs[0]!, ctx), outputs[0]!),
-        );
-      }
+    const results = session.runLockstep(feeds, runs, (node, _inputs, outputs) => {
       if (outputs[0]!.some(isFloatTensor)) {
         const perScheme = accumulatorsFor(propagated, node.name, contexts.length);
         contexts.forEach((_, s) => compareOutputs(perScheme[s]!, outputs[s + 1]!, outputs[0]!));
@@ -128,7 +143,7 @@ export function runAudit(
       counts: counts.get(node.name)!,
       schemes: bySchemes((s) => ({
         isolated: isolated.get(node.name)![s]!.metrics(),
-        propagated: (propagated.get(node.name)?.[s] ?? new ErrorAccumulator()).metrics(),
+        propagated: (propagated.get(ownerOf.get(node.name) ?? node.name)?.[s] ?? new ErrorAccumulator()).metrics(),
       })),
     })),
     propagated: Object.fromEntries([...propagated].map(([name, accs]) => [name, bySchemes((s) => accs[s]!.metrics())])),
@@ -138,6 +153,34 @@ export function runAudit(
         bySchemes((s) => ({ ...accs[s]!.metrics(), perSample: outputPerSample.get(name)![s]! })),
       ]),
     ),
+  };
+}
+
+/** Name of every node nested in a subgraph → name of the main-graph node that owns that subgraph. */
+function subgraphOwners(graph: Graph): Map<string, string> {
+  const owners = new Map<string, string>();
+  const visit = (g: Graph, owner: string) => {
+    for (const node of g.nodes) {
+      owners.set(node.name, owner);
+      for (const sub of subgraphsOf(node)) visit(sub, owner);
+    }
+  };
+  for (const node of graph.nodes) for (const sub of subgraphsOf(node)) visit(sub, node.name);
+  return owners;
+}
+
+/** Counts of two executions of a node (a node in a Loop body runs once per iteration). */
+function addCounts(a: OpCounts | undefined, b: OpCounts): OpCounts {
+  if (!a) return b;
+  return {
+    multiplies: {
+      multiply: a.multiplies.multiply + b.multiplies.multiply,
+      normalization: a.multiplies.normalization + b.multiplies.normalization,
+      activation: a.multiplies.activation + b.multiplies.activation,
+    },
+    accumulations: a.accumulations + b.accumulations,
+    weightElements: a.weightElements + b.weightElements,
+    activationElements: a.activationElements + b.activationElements,
   };
 }
 
@@ -177,15 +220,21 @@ function classAxis(session: Session, outputName: string, reference: Tensor): num
   return reference.dims.length >= 2 && classes >= 2 && head ? classes : null;
 }
 
-/** Names whose values depend on constants only (initializers, Constant nodes and what is computed from them). */
+/**
+ * Names whose values depend on constants only (initializers, Constant nodes and what is computed from them),
+ * in the main graph and in every subgraph.
+ */
 export function constantNames(graph: Graph): (name: string) => boolean {
-  const constants = new Set<string>([...graph.initializers.map((t) => t.name)]);
-  for (const input of graph.inputs) if (!input.isInitializer) constants.delete(input.name);
-  for (const node of topologicalOrder(graph, outerScopeReads(graph))) {
-    const fromConstants = node.inputs.length > 0 && node.inputs.every((name) => name === '' || constants.has(name));
-    if (node.opType === 'Constant' || fromConstants) {
-      for (const name of node.outputs) constants.add(name);
+  const constants = new Set<string>();
+  const visit = (g: Graph, outer: ReadonlySet<string>) => {
+    for (const t of g.initializers) constants.add(t.name);
+    for (const input of g.inputs) if (!input.isInitializer) constants.delete(input.name);
+    for (const node of topologicalOrder(g, [...outer, ...outerScopeReads(g)])) {
+      const fromConstants = node.inputs.length > 0 && node.inputs.every((name) => name === '' || constants.has(name));
+      if (node.opType === 'Constant' || fromConstants) for (const name of node.outputs) constants.add(name);
+      for (const sub of subgraphsOf(node)) visit(sub, new Set([...outer, ...outerScopeReads(g)]));
     }
-  }
+  };
+  visit(graph, new Set());
   return (name) => constants.has(name);
 }

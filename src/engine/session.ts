@@ -25,6 +25,12 @@ export interface RunOptions {
   readonly multiplyFor?: (node: Node) => MultiplyContext;
   /** Checked between nodes: a long run can be cancelled. */
   readonly signal?: AbortSignal;
+  /** Sees every node this run executes, inside If/Loop/Scan bodies too (once per execution). */
+  readonly observeNode?: (
+    node: Node,
+    inputs: readonly (Value | undefined)[],
+    outputs: readonly (Value | undefined)[],
+  ) => void;
 }
 
 interface GraphPlan {
@@ -117,14 +123,17 @@ export class Session {
         return this.runGraph(subgraph, [inner], [options])[0]!;
       },
     };
+    let outputs: (Value | undefined)[];
     try {
-      return kernelFor(node.domain, node.opType)!(inputs, ctx);
+      outputs = kernelFor(node.domain, node.opType)!(inputs, ctx);
     } catch (error) {
       if (error instanceof CancelledError) throw error;
       if (error instanceof EngineError && error.message.includes(`"${node.name}"`)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new EngineError(`${node.opType} node "${node.name}" failed: ${reason}`);
     }
+    options.observeNode?.(node, inputs, outputs);
+    return outputs;
   }
 
   private runGraph(
