@@ -42,12 +42,13 @@ const add = (a: number, b: number) => a + b;
 const sub = (a: number, b: number) => a - b;
 const mul = (a: number, b: number) => a * b;
 
-const ADD: BinaryFns = { float: add, integer: add, bigint: (a, b) => a + b };
-const SUB: BinaryFns = { float: sub, integer: sub, bigint: (a, b) => a - b };
+const ADD: BinaryFns = { float32: 'add', float: add, integer: add, bigint: (a, b) => a + b };
+const SUB: BinaryFns = { float32: 'sub', float: sub, integer: sub, bigint: (a, b) => a - b };
 // A 32-bit product can exceed 2^53, where doubles would lose the low bits the wrap-around keeps.
-const MUL: BinaryFns = { float: mul, integer: Math.imul, bigint: (a, b) => a * b };
+const MUL: BinaryFns = { float32: 'mul', float: mul, integer: Math.imul, bigint: (a, b) => a * b };
 // Integer division truncates like C; a zero divisor gives 0 (Infinity stores as 0 into integer arrays).
 const DIV: BinaryFns = {
+  float32: 'div',
   float: (a, b) => a / b,
   integer: (a, b) => Math.trunc(a / b),
   bigint: (a, b) => (b === 0n ? 0n : a / b),
@@ -220,6 +221,17 @@ const isInfTest = (ctx: KernelContext) => {
 const FLT_MAX = 3.4028234663852886e38;
 
 /** Clip: min/max attributes before opset 11, optional scalar inputs since. min > max clips everything to max. */
+/** Clip's own float32 loop (a hot op in mobile CNNs: ReLU6 and hard-swish are written with it). */
+function clipFloat32(data: Float32Array, dims: number[], lo: number, hi: number): Tensor {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const low = v < lo ? lo : v;
+    out[i] = low > hi ? hi : low;
+  }
+  return tensor('float32', dims, out);
+}
+
 const clipKernel: Kernel = (inputs, ctx) => {
   const x = expectTensor(inputs[0], 'input');
   if (kindOf(x) === 'bigint') {
@@ -236,6 +248,7 @@ const clipKernel: Kernel = (inputs, ctx) => {
   }
   const lo = ctx.opset < 11 ? ctx.attributes.float('min', -FLT_MAX) : numberBound(inputs[1], 'min', -Infinity);
   const hi = ctx.opset < 11 ? ctx.attributes.float('max', FLT_MAX) : numberBound(inputs[2], 'max', Infinity);
+  if (x.dtype === 'float32') return [clipFloat32(x.data, x.dims, lo, hi)];
   // Plain comparisons keep NaN and −0 as they are.
   const clip = (v: number) => {
     const low = v < lo ? lo : v;
