@@ -23,8 +23,14 @@ const EXCEPTIONS: Record<string, string> = {
   test_split_to_sequence_nokeepdims: 'sequence test data (SequenceProto) cannot be decoded',
   test_if_seq: 'sequence test data (SequenceProto) cannot be decoded',
   test_loop13_seq: 'sequence test data (SequenceProto) cannot be decoded',
-  test_if_opt: 'uses the Optional operator, which the engine does not implement',
-  test_loop16_seq_none: 'uses OptionalHasElement, which the engine does not implement',
+  test_if_opt: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_loop16_seq_none: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_optional_get_element_optional_sequence: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_optional_get_element_optional_tensor: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_optional_get_element_sequence: 'sequence test data (SequenceProto) cannot be decoded',
+  test_optional_has_element_empty_optional_input: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_optional_has_element_optional_input: 'optional-typed test data (OptionalProto) cannot be decoded',
+  test_optional_has_element_tensor_input: 'optional-typed test data (OptionalProto) cannot be decoded',
 };
 
 test('ONNX conformance: every case of every implemented operator passes in exact mode', async () => {
