@@ -7,32 +7,11 @@ import type { DType, Tensor } from '../../onnx';
 import { bitsPerElement, dtypeFromCode } from '../../onnx/dtype';
 import { allocate, expectTensor, normalizeAxis, stridesOf, toNumbers } from '../tensors';
 import { EngineError, tensor, type Kernel } from '../types';
-import { axisLayout, elementsOf, kindOf, roundNarrow, type AxisLayout, type Elements } from './elementwise-core';
+import { axisLayout, elementsOf, kindOf, roundNarrow } from './elementwise-core';
+import { cumulate } from './reduce';
 import { gatherAxes, intsOf, normalizeAxes, transposeData } from './shape-copy';
 
 // ---- CumProd ----------------------------------------------------------------------------------------
-
-/** Running products along one axis; `exclusive` starts each with 1, `reverse` runs backwards. */
-function cumulativeProduct<T>(
-  x: Elements<T>,
-  out: Elements<T>,
-  { outer, n, inner }: AxisLayout,
-  one: T,
-  times: (a: T, b: T) => T,
-  options: { readonly exclusive: boolean; readonly reverse: boolean },
-): void {
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      let acc = one;
-      for (let t = 0; t < n; t++) {
-        const index = o * n * inner + (options.reverse ? n - 1 - t : t) * inner + j;
-        if (options.exclusive) out[index] = acc;
-        acc = times(acc, x[index]!);
-        if (!options.exclusive) out[index] = acc;
-      }
-    }
-  }
-}
 
 const CumProd: Kernel = (inputs, ctx) => {
   const x = expectTensor(inputs[0], 'x');
@@ -48,9 +27,17 @@ const CumProd: Kernel = (inputs, ctx) => {
   if (kind === 'float' || kind === 'integer') {
     // Math.imul wraps 32-bit integer products like C instead of losing bits beyond 2^53.
     const times = kind === 'float' ? (a: number, b: number) => a * b : Math.imul;
-    cumulativeProduct(elementsOf<number>(x), elementsOf<number>(out), layout, 1, times, options);
+    cumulate(elementsOf<number>(x), elementsOf<number>(out), layout, 1, times, options.exclusive, options.reverse);
   } else if (kind === 'bigint') {
-    cumulativeProduct(elementsOf<bigint>(x), elementsOf<bigint>(out), layout, 1n, (a, b) => a * b, options);
+    cumulate(
+      elementsOf<bigint>(x),
+      elementsOf<bigint>(out),
+      layout,
+      1n,
+      (a, b) => a * b,
+      options.exclusive,
+      options.reverse,
+    );
   } else {
     throw new EngineError(`CumProd does not accept ${x.dtype} inputs`);
   }

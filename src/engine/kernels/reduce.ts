@@ -219,7 +219,8 @@ const cumSumKernel: Kernel = (inputs, ctx) => {
   return [roundNarrow(out)];
 };
 
-function cumulate<T>(
+/** A running fold along one axis (CumSum with +, CumProd with ×), optionally exclusive and/or reversed. */
+export function cumulate<T>(
   x: Elements<T>,
   out: Elements<T>,
   { outer, n, inner }: AxisLayout,
