@@ -22,4 +22,6 @@ const args = [
 const start = performance.now();
 execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(JSON.stringify({ name: 'PaddleOCR v4 rec audit (4 schemes, 1 sample, plan search)', seconds }) + '\n');
+process.stdout.write(
+  JSON.stringify({ name: 'PaddleOCR v4 rec audit (4 schemes, 1 sample, plan search)', seconds }) + '\n',
+);

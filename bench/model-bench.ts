@@ -5,8 +5,7 @@ import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import { ortFeeds, ortSession } from '../test/fixtures/ort';
 import { REAL_MODELS } from '../test/fixtures/real-models';
-
-export const BENCH_SCHEMES = ['exact', 'lmul3', 'lmul4', 'lmul4-formula', 'e4m3', 'e5m2', 'e4m3-mul'] as const;
+import { BENCH_SCHEMES } from './schemes';
 
 async function median(runs: number, f: () => unknown): Promise<number> {
   await f(); // warm-up: JIT, weight preparation, allocator

@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { REAL_MODELS } from '../test/fixtures/real-models';
-import { BENCH_SCHEMES } from './model-bench';
+import { BENCH_SCHEMES } from './schemes';
 
 interface ModelResult {
   name: string;
@@ -34,7 +34,10 @@ const results: ModelResult[] = REAL_MODELS.map((c, index) => {
 
 process.stderr.write('timing the full audit of PaddleOCR v4 rec…\n');
 const auditRun = JSON.parse(
-  execFileSync(process.execPath, ['--import', 'tsx', 'bench/audit-bench.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!,
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/audit-bench.ts'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!,
 ) as { name: string; seconds: number };
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
