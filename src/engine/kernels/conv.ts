@@ -78,7 +78,10 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands)
   const geometry = slidingWindow(ctx, xDims.slice(2), wDims.slice(2));
   const table = patchTable(geometry);
   const out = arith.allocate(batch * outChannels * table.positions);
-  if (groupChannels === 1 && arith.exactProducts) convolveDepthwise(table, operands, out);
+  // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
+  // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
+  const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
+  if (depthwise && arith.exactProducts) convolveDepthwise(table, operands, out);
   else convolveByGemm(arith, table, operands, geometry, out);
   return { dims: [batch, outChannels, ...geometry.positions], values: out };
 }
