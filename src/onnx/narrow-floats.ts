@@ -15,7 +15,8 @@ export type NarrowFloatDType =
   | 'float8e8m0'
   | 'float4e2m1';
 
-const ARITH_FORMATS: Partial<Record<NarrowFloatDType, FloatFormat>> = {
+/** The arithmetic core's format of each narrow float dtype it models (not e8m0 or fp4). */
+export const ARITH_FORMATS: Readonly<Partial<Record<string, FloatFormat>>> = {
   float16: FP16,
   bfloat16: BF16,
   float8e4m3fn: E4M3,

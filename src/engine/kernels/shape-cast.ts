@@ -11,20 +11,10 @@
  * - strings: parsed as decimal or scientific numbers, with INF/+INF/-INF/NaN in any case; numbers are
  *   written in the shortest form that reads back to the same value.
  */
-import {
-  BF16,
-  E4M3,
-  E4M3FNUZ,
-  E5M2,
-  E5M2FNUZ,
-  FP16,
-  fp32ToBits,
-  pow2,
-  roundToFormat,
-  type FloatFormat,
-} from '../../arith';
+import { FP16, fp32ToBits, pow2, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import { dtypeFromCode } from '../../onnx/dtype';
+import { ARITH_FORMATS } from '../../onnx/narrow-floats';
 import { allocate, expectTensor, isBigIntDType } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
 
@@ -50,15 +40,6 @@ const E2M1: FloatFormat = {
   overflow: 'saturate',
 };
 
-const FORMATS: Partial<Record<DType, FloatFormat>> = {
-  float16: FP16,
-  bfloat16: BF16,
-  float8e4m3fn: E4M3,
-  float8e4m3fnuz: E4M3FNUZ,
-  float8e5m2: E5M2,
-  float8e5m2fnuz: E5M2FNUZ,
-};
-
 const withoutNegativeZero = (v: number) => (v === 0 ? 0 : v);
 
 /**
@@ -68,7 +49,7 @@ const withoutNegativeZero = (v: number) => (v === 0 ? 0 : v);
 export function narrowRounding(dtype: DType, options = DEFAULT_OPTIONS): ((v: number) => number) | undefined {
   if (dtype === 'float8e8m0') return (v) => toE8M0(v, options);
   if (dtype === 'float4e2m1') return (v) => (v !== v ? 0 : roundToFormat(v, E2M1));
-  const format = FORMATS[dtype];
+  const format = ARITH_FORMATS[dtype];
   if (!format) return undefined;
   const fnuz = format.specials === 'fnuz';
   // float16/bfloat16 overflow to inf by their own rule; saturate only concerns float8.
