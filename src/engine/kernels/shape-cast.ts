@@ -11,7 +11,7 @@
  * - strings: parsed as decimal or scientific numbers, with INF/+INF/-INF/NaN in any case; numbers are
  *   written in the shortest form that reads back to the same value.
  */
-import { FP16, fp32ToBits, pow2, roundToFormat, type FloatFormat } from '../../arith';
+import { fp32ToBits, pow2, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import { dtypeFromCode } from '../../onnx/dtype';
 import { ARITH_FORMATS } from '../../onnx/narrow-floats';
