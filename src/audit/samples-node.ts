@@ -67,7 +67,7 @@ export function readSampleFolder(inputs: readonly GraphInput[], dir: string): Ma
       const sources: Source[] = [];
       const pb = `input_${k}.pb`;
       if (existsSync(join(dir, pb))) {
-        sources.push({ label: pb, read: () => decodeTensorProto(readFileSync(join(dir, pb))) });
+        sources.push({ label: pb, read: () => readPbFile(join(dir, pb)) });
       }
       for (const npy of new Set([npyFileName(input.name), `input_${k}.npy`])) {
         if (!existsSync(join(dir, npy))) continue;
@@ -102,6 +102,14 @@ export function readSampleFolder(inputs: readonly GraphInput[], dir: string): Ma
       return [input.name, tensor];
     }),
   );
+}
+
+function readPbFile(file: string): Tensor {
+  try {
+    return decodeTensorProto(readFileSync(file));
+  } catch (e) {
+    throw new EngineError(`${file}: not a readable TensorProto: ${(e as Error).message}`);
+  }
 }
 
 function readNpyFile(file: string, name: string): Tensor {
