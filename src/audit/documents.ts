@@ -8,6 +8,7 @@ import type { Budget } from './budget';
 import type { EnergySettings, NodeEnergy } from './energy';
 import type { SampleSpec } from './inputs';
 import type { ErrorMetrics } from './metrics';
+import type { OrtDebugNodeInfo } from './ortDebug';
 import type { FrontPoint, SearchResult } from './plan';
 
 export const PLAN_SCHEMA = 'lmul-audit/plan';
@@ -104,6 +105,7 @@ export function reportDocument(
   audit: AuditResult,
   energy: Map<string, Record<string, NodeEnergy>>,
   model: ModelIdentity,
+  onnxruntime: ReadonlyMap<string, OrtDebugNodeInfo> = new Map(),
 ) {
   return {
     schema: 'lmul-audit/report',
@@ -113,7 +115,11 @@ export function reportDocument(
     schemes: audit.schemes,
     settings: audit.settings,
     outputs: audit.outputs,
-    nodes: audit.nodes.map((node) => ({ ...node, energy: energy.get(node.name) })),
+    nodes: audit.nodes.map((node) => ({
+      ...node,
+      energy: energy.get(node.name),
+      ...(onnxruntime.has(node.name) ? { onnxruntimeQdqDebug: onnxruntime.get(node.name) } : {}),
+    })),
     propagated: audit.propagated,
   };
 }
@@ -141,10 +147,34 @@ const db = (x: number) => (x === Infinity ? '∞' : x === -Infinity ? '−∞' :
 const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+/** Our isolated SQNR next to onnxruntime's QDQ-debug SQNR for the nodes a user's debug results cover. */
+function onnxruntimeSection(audit: AuditResult, onnxruntime: ReadonlyMap<string, OrtDebugNodeInfo>): string[] {
+  if (onnxruntime.size === 0) return [];
+  const opt = (x: number | undefined) => (x === undefined ? '–' : db(x));
+  const rows = audit.nodes
+    .filter((node) => onnxruntime.has(node.name))
+    .map((node) => {
+      const ort = onnxruntime.get(node.name)!;
+      const ours = audit.schemes.map((s) => db(node.schemes[s]!.isolated.sqnrDb));
+      return [node.name, node.opType, opt(ort.qdqErrDb), opt(ort.xmodelErrDb), opt(ort.weightErrDb), ...ours];
+    });
+  const header = ['node', 'op', 'ORT qdq_err', 'ORT xmodel_err', 'ORT weight err'];
+  return [
+    '## onnxruntime QDQ debug results next to ours',
+    '',
+    "SQNR in dB. onnxruntime's qdq_err compares a tensor of the float model with its quantized model's; " +
+      "xmodel_err compares the two models' values of that tensor.",
+    '',
+    table([...header, ...audit.schemes.map((s) => `${s} isolated`)], rows),
+    '',
+  ];
+}
+
 export function reportMarkdown(
   audit: AuditResult,
   energy: Map<string, Record<string, NodeEnergy>>,
   model: ModelIdentity,
+  onnxruntime: ReadonlyMap<string, OrtDebugNodeInfo> = new Map(),
 ): string {
   const schemeCols = audit.schemes.flatMap((s) => [`${s} isolated SQNR dB`, `${s} propagated SQNR dB`]);
   const rows = audit.nodes.map((node) => [
@@ -206,6 +236,7 @@ export function reportMarkdown(
     '',
     table(['node', 'op', 'multiplies', ...schemeCols], rows),
     '',
+    ...onnxruntimeSection(audit, onnxruntime),
   ].join('\n');
 }
 

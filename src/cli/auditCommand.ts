@@ -19,6 +19,7 @@ import {
 import { DEFAULT_ENERGY_TABLE, parseEnergyTable, type EnergySettings, type MemoryLevel } from '../audit/energy';
 import type { SampleSpec } from '../audit/inputs';
 import { modelExplorerDocuments } from '../audit/modelExplorer';
+import { attachOrtDebug, parseOrtDebugText } from '../audit/ortDebug';
 import { energyByNode, PlanEvaluator, searchPlan } from '../audit/plan';
 import { loadSamples } from '../audit/samples-node';
 import type { AccumulationName, Fp8Scaling } from '../engine/multiply';
@@ -39,6 +40,8 @@ export interface AuditCommandOptions {
   readonly energyFile: string | undefined;
   readonly memoryLevel: MemoryLevel;
   readonly maxEvaluations: number;
+  /** onnxruntime QDQ-debug results (JSON) to show next to ours. */
+  readonly ortDebugFile: string | undefined;
   readonly outDir: string;
   readonly signal: AbortSignal;
 }
@@ -56,6 +59,11 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
     ? parseEnergyTable(JSON.parse(await readFile(options.energyFile, 'utf8')))
     : DEFAULT_ENERGY_TABLE;
   const { model, identity, session } = await openModel(options.model);
+  const onnxruntime = options.ortDebugFile
+    ? attachOrtDebug(parseOrtDebugText(await readFile(options.ortDebugFile, 'utf8')), model.graph)
+    : { byNode: new Map(), unmatched: [] };
+  for (const u of onnxruntime.unmatched)
+    process.stderr.write(`warning: onnxruntime ${u.kind} ${u.tensor}: ${u.reason}\n`);
   const inputs = model.graph.inputs.filter((i) => !i.isInitializer);
   const samples = loadSamples(inputs, options.inputs);
   const started = performance.now();
@@ -100,8 +108,8 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
   const plan = planDocument({ audit, energy, energySettings, model: identity, inputs: options.inputs, budget, chosen });
   await mkdir(options.outDir, { recursive: true });
   const write = (name: string, text: string) => writeFile(join(options.outDir, name), text);
-  await write('report.json', toJson(reportDocument(audit, energy, identity)));
-  await write('report.md', reportMarkdown(audit, energy, identity));
+  await write('report.json', toJson(reportDocument(audit, energy, identity, onnxruntime.byNode)));
+  await write('report.md', reportMarkdown(audit, energy, identity, onnxruntime.byNode));
   await write('plan.json', toJson(plan));
   await write('plan.md', planMarkdown(plan, search.front));
   await write('pareto.json', toJson(paretoDocument(search, identity, budget)));

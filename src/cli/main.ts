@@ -23,7 +23,7 @@ Usage:
   lmul-audit audit <model.onnx> [--schemes lmul3,lmul4,e4m3,e5m2] [--budget sqnr>=30] [--samples N] [--seed S]
                  [--inputs DIR] [--dim NAME=SIZE ...] [--accum A] [--fp8-scaling S] [--exact-normalization]
                  [--activations] [--energy TABLE.json] [--memory-level sram8KB|sram32KB|sram1MB|dram]
-                 [--max-evaluations N] [--out DIR]
+                 [--max-evaluations N] [--ort-debug QDQ.json] [--out DIR]
                                               per-node error, energy and a verified conversion plan
   lmul-audit verify <plan.json> <model.onnx>   re-run a plan on its recorded inputs and check its budget
 
@@ -109,6 +109,7 @@ const COMMANDS: Record<string, Command> = {
         energy: { type: 'string' },
         'memory-level': { type: 'string', default: 'sram1MB' },
         'max-evaluations': { type: 'string', default: '40' },
+        'ort-debug': { type: 'string' },
         out: { type: 'string', default: 'audit-out' },
       },
       allowPositionals: true,
@@ -141,6 +142,7 @@ const COMMANDS: Record<string, Command> = {
       energyFile: values.energy,
       memoryLevel: oneOf(values['memory-level']!, MEMORY_LEVELS, '--memory-level'),
       maxEvaluations: positiveInteger(values['max-evaluations']!, '--max-evaluations'),
+      ortDebugFile: values['ort-debug'],
       outDir: values.out!,
       signal: interruptSignal(),
     });

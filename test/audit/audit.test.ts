@@ -100,12 +100,23 @@ test('energy: per node from its counts, and the plan totals add up over nodes', 
 
 test('CLI: audit writes every document, its plan verifies, a tampered plan does not', () => {
   const out = mkdtempSync(join(tmpdir(), 'lmul-audit-'));
+  const ortDebug = join(out, 'qdq-debug.json');
+  const qdq = { 'input.3': { xmodel_err: 31.5, qdq_err: 33.25 }, 'no.such.tensor': { xmodel_err: 1, qdq_err: 2 } };
+  writeFileSync(ortDebug, JSON.stringify(qdq));
   const audit = spawnSync(
     process.execPath,
-    [CLI, 'audit', MODEL, '--schemes', 'lmul3,lmul4,e4m3,e5m2', '--budget', 'sqnr>=20', '--samples', '2', '--out', out],
+    [CLI, 'audit', MODEL, '--schemes', 'lmul3,lmul4,e4m3,e5m2', '--budget', 'sqnr>=20', '--samples', '2'].concat([
+      '--ort-debug',
+      ortDebug,
+      '--out',
+      out,
+    ]),
     { encoding: 'utf8' },
   );
   assert.equal(audit.status, 0, audit.stderr);
+  assert.match(audit.stderr, /warning: onnxruntime activation no\.such\.tensor/);
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(report, /onnxruntime QDQ debug results[\s\S]*\| Gemm_1 \| Gemm \| 33\.\d \| 31\.5 \|/);
   assert.match(audit.stdout, /Worst nodes under lmul3/);
   assert.match(audit.stdout, /Plan under sqnr>=20/);
   for (const file of [
