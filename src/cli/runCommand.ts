@@ -1,13 +1,12 @@
 /** `lmul-audit run`: one forward pass of a model under a multiply scheme, outputs written as output_K.pb. */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syntheticInput, type DimBindings } from '../audit/inputs';
+import { readSampleFolder } from '../audit/samples-node';
 import { MultiplyContext, type AccumulationName, type Fp8Scaling } from '../engine/multiply';
 import { Session } from '../engine/session';
-import { decodeTensorProto, encodeTensorProto, type Tensor } from '../onnx';
+import { encodeTensorProto } from '../onnx';
 import { loadModelFile } from '../onnx/node-fs';
-import { UsageError } from './errors';
 
 export interface RunCommandOptions {
   readonly model: string;
@@ -24,16 +23,9 @@ export async function runModelCommand(options: RunCommandOptions): Promise<strin
   const model = await loadModelFile(options.model);
   const session = new Session(model);
   const inputs = model.graph.inputs.filter((i) => !i.isInitializer);
-  const feeds = new Map<string, Tensor>();
-  if (options.inputsDir) {
-    for (let k = 0; k < inputs.length; k++) {
-      const file = join(options.inputsDir, `input_${k}.pb`);
-      if (!existsSync(file)) throw new UsageError(`${file} is missing (the model has ${inputs.length} inputs)`);
-      feeds.set(inputs[k]!.name, decodeTensorProto(await readFile(file)));
-    }
-  } else {
-    inputs.forEach((input, k) => feeds.set(input.name, syntheticInput(input, options.dims, options.seed + k)));
-  }
+  const feeds = options.inputsDir
+    ? readSampleFolder(inputs, options.inputsDir)
+    : new Map(inputs.map((input, k) => [input.name, syntheticInput(input, options.dims, options.seed + k)]));
   const multiply = new MultiplyContext({
     scheme: options.scheme,
     accumulation: options.accumulation,
