@@ -210,34 +210,17 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
   return out;
 }
 
-/**
- * The integer-add kernel is exact only when every operand is zero or a normal number and no product can
- * leave fp32's normal range (exponent sums plus the mantissa carry of at most 2).
- */
+/** The integer-add kernel handles zero and normal operands; subnormal or non-finite ones take the scalar path. */
 function adderIsSafe(A: Float32Array, B: Float32Array): boolean {
-  const a = exponentRange(A);
-  const b = exponentRange(B);
-  return a !== null && b !== null && a.min + b.min >= -126 && a.max + b.max + 2 <= 127;
+  return zeroOrNormal(A) && zeroOrNormal(B);
 }
 
-/** Smallest and largest binary exponent of the non-zero elements; null if any is subnormal or non-finite. */
-function exponentRange(values: Float32Array): { min: number; max: number } | null {
-  let min = 0;
-  let max = 0;
-  let amin = Infinity;
-  let amax = 0;
+function zeroOrNormal(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) {
     const x = Math.abs(values[i]!);
-    if (x === 0) continue;
-    if (x < 1.1754943508222875e-38 || x === Infinity || x !== x) return null;
-    if (x < amin) amin = x;
-    if (x > amax) amax = x;
+    if (x !== 0 && !(x >= 1.1754943508222875e-38 && x < Infinity)) return false;
   }
-  if (amax > 0) {
-    min = exponentOf(amin);
-    max = exponentOf(amax);
-  }
-  return { min, max };
+  return true;
 }
 
 /**

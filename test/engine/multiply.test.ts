@@ -111,3 +111,40 @@ for (const preset of ['lmul4', 'lmul4-formula', 'exact']) {
     });
   });
 }
+
+for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
+  test(`gemm ${preset}: products beyond fp32's normal range overflow to inf and round to subnormals like the SPEC`, () => {
+    const [m, n, k] = [3, 6, 4];
+    // Normal operands only (the integer-add kernel's domain) whose products leave the normal range both ways.
+    // Rows: huge and tiny operands; a row with a single 2^-63, whose products with 2^-64 are subnormal.
+    const A = Float32Array.from([
+      2 ** 100,
+      2 ** -100,
+      1.5 * 2 ** -70,
+      3,
+      2 ** 90,
+      2 ** -63,
+      1,
+      2 ** -80,
+      2 ** -63,
+      0,
+      0,
+      0,
+    ]);
+    const B = Float32Array.from(
+      { length: k * n },
+      (_, i) => [2 ** 60, 2 ** -60, 1.75 * 2 ** -64, 2 ** -50, 2 ** 40, 1.25][i % 6]!,
+    );
+    const ctx = new MultiplyContext({ scheme: preset });
+    const out = ctx.gemm(ctx.prepare(A), ctx.prepare(B), { m, n, k });
+    const { sums, bounds } = referenceGemm(preset, 'fp32', A, B, m, n, k);
+    sums.forEach((expected, i) => {
+      if (!Number.isFinite(expected)) assert.equal(out[i], expected, `[${i}]`);
+      else assert.ok(Math.abs(out[i]! - expected) <= bounds[i]! + 1e-45, `[${i}]: ${out[i]} vs ${expected}`);
+    });
+    assert.ok(
+      sums.some((s) => s === Infinity) && sums.some((s) => s !== 0 && Math.abs(s) < 1.2e-38),
+      'both ranges are exercised',
+    );
+  });
+}
