@@ -9,6 +9,7 @@
  * them, and strings such as "inf", "-inf" and "nan" are accepted anywhere a number is.
  */
 import type { Graph } from '../onnx';
+import { SPECIAL_FLOATS } from './tensorJson';
 
 export interface OrtActivationError {
   /** SQNR (dB) of the QDQ model's tensor against the float model's. */
@@ -55,21 +56,11 @@ export class OrtDebugFormatError extends Error {
   }
 }
 
-const SPECIAL: Readonly<Record<string, number>> = {
-  nan: NaN,
-  inf: Infinity,
-  '+inf': Infinity,
-  '-inf': -Infinity,
-  infinity: Infinity,
-  '+infinity': Infinity,
-  '-infinity': -Infinity,
-};
-
 /** A dB value: a JSON number, a special string ("inf", "-inf", "nan") or a decimal string. */
 function dbValue(v: unknown, where: string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
-    const special = SPECIAL[v.trim().toLowerCase()];
+    const special = SPECIAL_FLOATS[v.trim().toLowerCase()];
     if (special !== undefined) return special;
     if (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) return Number(v);
   }

@@ -60,7 +60,8 @@ export function flattenNested(value: unknown, where: string): { dims: number[]; 
   return { dims, leaves };
 }
 
-const SPECIAL_FLOATS: Readonly<Record<string, number>> = {
+/** The special float spellings JSON cannot hold as numbers ("nan", "inf", "-Infinity", …), lower-cased. */
+export const SPECIAL_FLOATS: Readonly<Record<string, number>> = {
   nan: NaN,
   inf: Infinity,
   '+inf': Infinity,
