@@ -72,7 +72,7 @@ ${table}
 ## Audit
 
 \`lmul-audit audit\` of PaddleOCR v4 rec as \`npm run demo\` runs it (lmul3, lmul4, e4m3, e5m2; one sample; isolated and
-propagated errors, plan search with up to 40 propagated runs, verification run): **${auditRun.seconds.toFixed(1)} s**
+propagated errors, plan search with up to 30 propagated runs, verification run): **${auditRun.seconds.toFixed(1)} s**
 (goal < 60 s, stretch 30 s).
 `;
 process.stdout.write(`${table}\n\naudit: ${auditRun.seconds.toFixed(1)} s\n`);

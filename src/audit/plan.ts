@@ -158,7 +158,7 @@ export function searchPlan(
   energySettings: EnergySettings,
   options: SearchOptions = {},
 ): SearchResult {
-  const maxEvaluations = options.maxEvaluations ?? 40;
+  const maxEvaluations = options.maxEvaluations ?? 30;
   const energy = energyByNode(audit, energySettings);
   const totalExactPj = [...energy.values()].reduce((sum, e) => sum + Object.values(e)[0]!.exactPj, 0);
   const saving = (node: string, scheme: string) => {

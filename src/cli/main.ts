@@ -108,7 +108,7 @@ const COMMANDS: Record<string, Command> = {
         activations: { type: 'boolean', default: false },
         energy: { type: 'string' },
         'memory-level': { type: 'string', default: 'sram1MB' },
-        'max-evaluations': { type: 'string', default: '40' },
+        'max-evaluations': { type: 'string', default: '30' },
         'ort-debug': { type: 'string' },
         out: { type: 'string', default: 'audit-out' },
       },
