@@ -91,9 +91,16 @@ function schemeMul(a: TensorOf<'float32'>, b: TensorOf<'float32'>, multiply: Mul
   const pb = multiply.prepare(b.data);
   const plan = planBroadcast(a.dims, b.dims);
   const out = new Float32Array(plan.count);
-  const sa = pa.scale;
-  const sb = pb.scale;
-  broadcastMap(plan, out, pa.values, pb.values, (p, q) => multiply.product(p, q, sa, sb));
+  const { rows, run, rowStart } = plan;
+  const [stepA, stepB] = plan.step as [number, number];
+  const [a0, b0] = rowStart as [Int32Array, Int32Array];
+  const { product } = multiply;
+  // Its own loop, not broadcastMap: that shared loop's callback site sees every operator and is megamorphic.
+  for (let r = 0, o = 0; r < rows; r++, o += run) {
+    for (let i = 0; i < run; i++) {
+      out[o + i] = product(pa.values[a0[r]! + i * stepA]!, pb.values[b0[r]! + i * stepB]!, pa.scale, pb.scale);
+    }
+  }
   return tensor('float32', plan.dims, out);
 }
 
