@@ -76,17 +76,8 @@ export async function rejectsWith(
   return error;
 }
 
-/** A small seeded PRNG (mulberry32), so fuzz cases are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32), so fuzz cases are reproducible. (the product's own generator). */
+export { seededUniform as seededRandom } from '../../src/audit/random';
 
 /** protobufjs's 64-bit integer type (from the `long` package). */
 type Long = Exclude<NonNullable<onnx.ITensorProto['dims']>[number], number>;
