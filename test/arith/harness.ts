@@ -113,7 +113,7 @@ export class Mismatches {
 // ---------------------------------------------------------------------------------------------
 // PRNG
 
-/** mulberry32: small, seeded, deterministic. (the product's own generator). */
+/** mulberry32, seeded and deterministic: the product's own generator. */
 export { seededUniform as prng } from '../../src/audit/random';
 
 export function randInt(rand: () => number, lo: number, hi: number): number {
