@@ -76,7 +76,7 @@ export async function rejectsWith(
   return error;
 }
 
-/** A small seeded PRNG (mulberry32), so fuzz cases are reproducible. (the product's own generator). */
+/** A seeded PRNG (the product's mulberry32), so fuzz cases are reproducible. */
 export { seededUniform as seededRandom } from '../../src/audit/random';
 
 /** protobufjs's 64-bit integer type (from the `long` package). */
