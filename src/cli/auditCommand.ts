@@ -2,13 +2,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runAudit } from '../audit/audit';
+import type { AuditResult } from '../audit/audit';
 import { meetsBudget, parseBudget, worstValue } from '../audit/budget';
 import {
   PLAN_SCHEMA,
   fromJson,
   paretoDocument,
-  planDocument,
   planMarkdown,
   reportDocument,
   reportMarkdown,
@@ -16,11 +15,12 @@ import {
   type ModelIdentity,
   type PlanDocument,
 } from '../audit/documents';
-import { DEFAULT_ENERGY_TABLE, parseEnergyTable, type EnergySettings, type MemoryLevel } from '../audit/energy';
+import { DEFAULT_ENERGY_TABLE, parseEnergyTable, type MemoryLevel } from '../audit/energy';
 import type { SampleSpec } from '../audit/inputs';
 import { modelExplorerDocuments } from '../audit/modelExplorer';
 import { attachOrtDebug, parseOrtDebugText } from '../audit/ortDebug';
-import { energyByNode, PlanEvaluator, searchPlan } from '../audit/plan';
+import { auditPipeline } from '../audit/pipeline';
+import { PlanEvaluator } from '../audit/plan';
 import { loadSamples } from '../audit/samples-node';
 import type { AccumulationName, Fp8Scaling } from '../engine/multiply';
 import { Session } from '../engine/session';
@@ -58,54 +58,28 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
   const table = options.energyFile
     ? parseEnergyTable(JSON.parse(await readFile(options.energyFile, 'utf8')))
     : DEFAULT_ENERGY_TABLE;
-  const { model, identity, session } = await openModel(options.model);
+  const { model, identity } = await openModel(options.model);
   const onnxruntime = options.ortDebugFile
     ? attachOrtDebug(parseOrtDebugText(await readFile(options.ortDebugFile, 'utf8')), model.graph)
     : { byNode: new Map(), unmatched: [] };
   for (const u of onnxruntime.unmatched)
     process.stderr.write(`warning: onnxruntime ${u.kind} ${u.tensor}: ${u.reason}\n`);
-  const inputs = model.graph.inputs.filter((i) => !i.isInitializer);
-  const samples = loadSamples(inputs, options.inputs);
-  const started = performance.now();
-  const auditBar = new ProgressBar('audit');
-  const audit = runAudit(session, samples, {
-    schemes: options.schemes,
-    accumulation: options.accumulation,
-    fp8Scaling: options.fp8Scaling,
-    replaceNormalization: options.replaceNormalization,
-    replaceActivation: options.replaceActivation,
-    signal: options.signal,
-    onProgress: (done, total) => auditBar.update(done, total),
-  });
-  auditBar.done();
-  const energySettings: EnergySettings = {
-    table,
-    accumulation: options.accumulation,
-    memoryLevel: options.memoryLevel,
-    enabledGroups: {
-      multiply: true,
-      normalization: options.replaceNormalization,
-      activation: options.replaceActivation,
+  const samples = loadSamples(
+    model.graph.inputs.filter((i) => !i.isInitializer),
+    options.inputs,
+  );
+  const bars = { audit: new ProgressBar('audit'), 'plan search': new ProgressBar('plan search') };
+  let phase: keyof typeof bars | undefined;
+  const { audit, energy, search, plan, seconds } = auditPipeline(model, identity, samples, options.inputs, {
+    ...options,
+    energyTable: table,
+    onProgress: (next, done, total) => {
+      if (phase !== next) bars[phase!]?.done();
+      phase = next;
+      bars[next].update(done, total);
     },
-  };
-  const energy = energyByNode(audit, energySettings);
-  const planBar = new ProgressBar('plan search');
-  const evaluator = new PlanEvaluator(session, samples, audit.settings, options.signal);
-  const search = searchPlan(audit, evaluator, budget, energySettings, {
-    maxEvaluations: options.maxEvaluations,
-    signal: options.signal,
-    onProgress: (done, total) => planBar.update(done, total),
   });
-  planBar.done();
-  // The chosen plan is verified by a run of its own, and that run's measurements are what the plan records.
-  const verifiedOutputs = evaluator.outputs(search.best.assignment);
-  const chosen = {
-    ...search.best,
-    outputs: verifiedOutputs,
-    value: worstValue(budget, verifiedOutputs),
-    meetsBudget: meetsBudget(budget, verifiedOutputs),
-  };
-  const plan = planDocument({ audit, energy, energySettings, model: identity, inputs: options.inputs, budget, chosen });
+  if (phase) bars[phase].done();
   await mkdir(options.outDir, { recursive: true });
   const write = (name: string, text: string) => writeFile(join(options.outDir, name), text);
   await write('report.json', toJson(reportDocument(audit, energy, identity, onnxruntime.byNode)));
@@ -116,12 +90,11 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
   await mkdir(join(options.outDir, 'model-explorer'), { recursive: true });
   for (const [name, doc] of Object.entries(modelExplorerDocuments(audit)))
     await write(join('model-explorer', name), toJson(doc));
-  const seconds = (performance.now() - started) / 1000;
   return summary(audit, plan, seconds, options.outDir);
 }
 
 /** The per-layer table: isolated / propagated SQNR per scheme and the plan's choice for every audited node. */
-function layerTable(audit: ReturnType<typeof runAudit>, plan: PlanDocument): string[] {
+function layerTable(audit: AuditResult, plan: PlanDocument): string[] {
   const db = (x: number) => (x === Infinity ? 'inf' : x.toFixed(1));
   const header = ['node', 'op', 'MACs', ...audit.schemes.map((s) => `${s} iso/prop dB`), 'plan'];
   const rows = audit.nodes.map((node) => [
@@ -137,7 +110,7 @@ function layerTable(audit: ReturnType<typeof runAudit>, plan: PlanDocument): str
   return [line(header), ...rows.map(line)];
 }
 
-function summary(audit: ReturnType<typeof runAudit>, plan: PlanDocument, seconds: number, outDir: string): string {
+function summary(audit: AuditResult, plan: PlanDocument, seconds: number, outDir: string): string {
   const lines = [
     `Audited ${audit.nodes.length} multiply-bearing nodes under ${audit.schemes.join(', ')} in ${seconds.toFixed(1)} s.`,
     '',

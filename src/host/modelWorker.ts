@@ -1,19 +1,28 @@
 /** Worker thread: parses a model off the extension host's thread and reports its summary. */
-import { stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel, OnnxLoadError, summarizeModel, type ModelSummary } from '../onnx';
-import { loadModelFile } from '../onnx/node-fs';
+import { createHash } from 'node:crypto';
+import { loadModel, OnnxLoadError, summarizeModel } from '../onnx';
+import { buildGraphView } from '../onnx/graphView';
+import { dirname } from 'node:path';
+import { fileSystemReader } from '../onnx/node-fs';
 import type { LoaderResult } from '../protocol/messages';
 
 type Request = { path: string } | { bytes: Uint8Array; name: string };
 
-async function summarize(request: Request): Promise<ModelSummary> {
-  if ('path' in request) {
-    const model = await loadModelFile(request.path);
-    return summarizeModel(model, { path: request.path, sizeBytes: (await stat(request.path)).size });
-  }
-  const model = await loadModel(request.bytes);
-  return summarizeModel(model, { path: request.name, sizeBytes: request.bytes.byteLength });
+async function summarize(request: Request): Promise<LoaderResult> {
+  const bytes = 'path' in request ? await readFile(request.path) : request.bytes;
+  const model = await loadModel(
+    bytes,
+    'path' in request ? { externalData: fileSystemReader(dirname(request.path)) } : {},
+  );
+  const path = 'path' in request ? request.path : request.name;
+  return {
+    ok: true,
+    summary: summarizeModel(model, { path, sizeBytes: bytes.byteLength }),
+    graph: buildGraphView(model),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
 }
 
 function failure(error: unknown): LoaderResult {
@@ -23,6 +32,6 @@ function failure(error: unknown): LoaderResult {
 }
 
 summarize(workerData as Request).then(
-  (summary): void => parentPort!.postMessage({ ok: true, summary } satisfies LoaderResult),
+  (result): void => parentPort!.postMessage(result),
   (error: unknown): void => parentPort!.postMessage(failure(error)),
 );

@@ -30,7 +30,11 @@ export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider {
       void worker?.terminate();
       worker = await startLoader(this.extensionUri, document.uri);
       worker.once('message', (result: LoaderResult) => {
-        post(result.ok ? { type: 'model', fileName, summary: result.summary } : { type: 'error', fileName, ...result });
+        post(
+          result.ok
+            ? { type: 'model', fileName, summary: result.summary, graph: result.graph }
+            : { type: 'error', fileName, ...result },
+        );
         void worker?.terminate();
       });
       worker.once('error', (error) =>
