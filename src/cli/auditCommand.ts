@@ -21,7 +21,8 @@ import { modelExplorerDocuments } from '../audit/modelExplorer';
 import { attachOrtDebug, parseOrtDebugText } from '../audit/ortDebug';
 import { auditPipeline } from '../audit/pipeline';
 import { PlanEvaluator } from '../audit/plan';
-import { loadSamples } from '../audit/samples-node';
+import { loadSamples } from '../audit/samples';
+import { nodeSampleFiles } from '../audit/samples-node';
 import type { AccumulationName, Fp8Scaling } from '../engine/multiply';
 import { Session } from '../engine/session';
 import { loadModel } from '../onnx';
@@ -67,6 +68,7 @@ export async function runAuditCommand(options: AuditCommandOptions): Promise<str
   const samples = loadSamples(
     model.graph.inputs.filter((i) => !i.isInitializer),
     options.inputs,
+    nodeSampleFiles,
   );
   const bars = { audit: new ProgressBar('audit'), 'plan search': new ProgressBar('plan search') };
   let phase: keyof typeof bars | undefined;
@@ -161,6 +163,7 @@ export async function runVerifyCommand(
   const samples = loadSamples(
     model.graph.inputs.filter((i) => !i.isInitializer),
     plan.inputs,
+    nodeSampleFiles,
   );
   const evaluator = new PlanEvaluator(session, samples, plan.settings, signal);
   const outputs = evaluator.outputs(plan.assignment);

@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syntheticInput, type DimBindings } from '../audit/inputs';
-import { readSampleFolder } from '../audit/samples-node';
+import { readSampleFolder } from '../audit/samples';
+import { nodeSampleFiles } from '../audit/samples-node';
 import { MultiplyContext, type AccumulationName, type Fp8Scaling } from '../engine/multiply';
 import { Session } from '../engine/session';
 import { encodeTensorProto } from '../onnx';
@@ -24,7 +25,7 @@ export async function runModelCommand(options: RunCommandOptions): Promise<strin
   const session = new Session(model);
   const inputs = model.graph.inputs.filter((i) => !i.isInitializer);
   const feeds = options.inputsDir
-    ? readSampleFolder(inputs, options.inputsDir)
+    ? readSampleFolder(inputs, options.inputsDir, nodeSampleFiles)
     : new Map(inputs.map((input, k) => [input.name, syntheticInput(input, options.dims, options.seed + k)]));
   const multiply = new MultiplyContext({
     scheme: options.scheme,

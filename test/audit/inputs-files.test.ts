@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseNpy, parseNpyHeader } from '../../src/audit/npy';
-import { loadSamples, npyFileName } from '../../src/audit/samples-node';
+import { loadSamples, npyFileName } from '../../src/audit/samples';
+import { nodeSampleFiles } from '../../src/audit/samples-node';
 import { tensorFromJson, tensorsFromInputsJson } from '../../src/audit/tensorJson';
 import { EngineError } from '../../src/engine/types';
 import { encodeTensorProto, type Dim, type DType, type GraphInput, type Tensor } from '../../src/onnx';
@@ -374,7 +375,7 @@ test('loadSamples: x_1.npy named after input "x.1", or input_0.npy by position',
   );
   assert.equal(npyFileName('x.1'), 'x_1.npy');
   for (const file of ['x_1.npy', 'input_0.npy']) {
-    const samples = loadSamples(inputs, { kind: 'files', dir: tempDir({ [file]: xNpy() }) });
+    const samples = loadSamples(inputs, { kind: 'files', dir: tempDir({ [file]: xNpy() }) }, nodeSampleFiles);
     assert.equal(samples.length, 1);
     const x = samples[0]!.get('x.1')!;
     assert.equal(x.name, 'x.1');
@@ -394,7 +395,7 @@ test('loadSamples: test_data_set_N folders mixing .pb, .npy and inputs.json, one
     'test_data_set_2/inputs.json': json,
     'unrelated.txt': 'ignored',
   });
-  const samples = loadSamples(inputs, { kind: 'files', dir });
+  const samples = loadSamples(inputs, { kind: 'files', dir }, nodeSampleFiles);
   assert.equal(samples.length, 3);
   assert.deepEqual(Array.from(samples[0]!.get('x.1')!.data as Float32Array), new Array(16 * 96).fill(3));
   assert.deepEqual(Array.from(samples[1]!.get('x.1')!.data as Float32Array), X_VALUES);
@@ -409,7 +410,7 @@ test('loadSamples: test_data_set_N folders mixing .pb, .npy and inputs.json, one
 test('loadSamples: missing, doubly given, mistyped and misshapen inputs are EngineErrors', async () => {
   const inputs = await jarvisInputs();
   const load = (files: Record<string, Uint8Array | string>) => () =>
-    loadSamples(inputs, { kind: 'files', dir: tempDir(files) });
+    loadSamples(inputs, { kind: 'files', dir: tempDir(files) }, nodeSampleFiles);
   assert.throws(
     load({ 'x.1.npy': xNpy() }),
     (e: unknown) =>
@@ -436,7 +437,10 @@ test('loadSamples: missing, doubly given, mistyped and misshapen inputs are Engi
   assert.throws(load({ 'inputs.json': '{"x.1": [[[1.5]]]}' }), /shape \[1, 1, 1\], .*declared \[1, 16, 96\]/);
   const pb: Tensor = { name: 'x.1', dtype: 'int32', dims: [1, 16, 96], data: new Int32Array(16 * 96) };
   assert.throws(load({ 'input_0.pb': encodeTensorProto(pb) }), /input_0\.pb holds int32, but input "x\.1" is declared/);
-  assert.throws(() => loadSamples(inputs, { kind: 'files', dir: '/nonexistent/lmul' }), /does not exist/);
+  assert.throws(
+    () => loadSamples(inputs, { kind: 'files', dir: '/nonexistent/lmul' }, nodeSampleFiles),
+    /does not exist/,
+  );
   assert.throws(load({ 'input_0.pb': 'garbage \xff' }), /input_0\.pb: not a readable TensorProto/);
 });
 
@@ -444,16 +448,23 @@ test('loadSamples: a .npy name two inputs could claim is refused; symbolic dims 
   const two = [input('a.b', 'float32', ['n']), input('a_b', 'float32', ['n'])];
   const one = npy(header('<f4', '(2,)'), bytesOf(4, [1, 2], f32));
   const dir = tempDir({ 'a_b.npy': one });
-  assert.throws(() => loadSamples(two, { kind: 'files', dir }), /a_b\.npy is ambiguous: .*#0 "a\.b" or #1 "a_b"/);
+  assert.throws(
+    () => loadSamples(two, { kind: 'files', dir }, nodeSampleFiles),
+    /a_b\.npy is ambiguous: .*#0 "a\.b" or #1 "a_b"/,
+  );
   // Input "input_1" at position 0 and another input at position 1 both claim input_1.npy.
   const swapped = [input('input_1', 'float32', ['n']), input('y', 'float32', ['n'])];
   assert.throws(
-    () => loadSamples(swapped, { kind: 'files', dir: tempDir({ 'input_1.npy': one, 'y.npy': one }) }),
+    () => loadSamples(swapped, { kind: 'files', dir: tempDir({ 'input_1.npy': one, 'y.npy': one }) }, nodeSampleFiles),
     /input_1\.npy is ambiguous/,
   );
-  const ok = loadSamples([input('a.b', 'float32', ['n', null])], {
-    kind: 'files',
-    dir: tempDir({ 'a_b.npy': npy(header('<f4', '(1, 2)'), bytesOf(4, [1, 2], f32)) }),
-  });
+  const ok = loadSamples(
+    [input('a.b', 'float32', ['n', null])],
+    {
+      kind: 'files',
+      dir: tempDir({ 'a_b.npy': npy(header('<f4', '(1, 2)'), bytesOf(4, [1, 2], f32)) }),
+    },
+    nodeSampleFiles,
+  );
   assert.deepEqual(ok[0]!.get('a.b')!.dims, [1, 2]);
 });
