@@ -1,7 +1,7 @@
 // Compiles the AssemblyScript kernels (src/engine/wasm/assembly) to WebAssembly with SIMD and embeds the
 // binary as base64 in a generated module, so the extension, the CLI and the tests load it without file I/O.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,20 +9,14 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const asc = join(require.resolve('assemblyscript/package.json'), '..', 'bin', 'asc.js');
 const wasmFile = join(tmpdir(), `lmul-kernels-${process.pid}.wasm`);
+// Every file of the assembly folder is an entry: its exports are the module's.
+const sources = readdirSync('src/engine/wasm/assembly')
+  .filter((name) => name.endsWith('.ts'))
+  .sort()
+  .map((name) => `src/engine/wasm/assembly/${name}`);
 execFileSync(
   process.execPath,
-  [
-    asc,
-    'src/engine/wasm/assembly/gemm.ts',
-    '-O3',
-    '--runtime',
-    'stub',
-    '--enable',
-    'simd',
-    '--noAssert',
-    '-o',
-    wasmFile,
-  ],
+  [asc, ...sources, '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '-o', wasmFile],
   { stdio: 'inherit' },
 );
 const base64 = readFileSync(wasmFile).toString('base64');

@@ -17,13 +17,19 @@ import {
   parseScheme,
   pow2,
   productFunction,
-  roundArray,
   lmulOffsetBits,
   type FloatFormat,
   type ProductFunction,
   type Scheme,
 } from '../arith';
-import { wasmGemm, wasmGemmLmulAdder } from './wasm/kernels';
+import {
+  hasProductTable,
+  wasmGemm,
+  wasmGemmLmulAdder,
+  wasmGemmProductTable,
+  wasmProductTableOperands,
+  wasmRoundOperands,
+} from './wasm/kernels';
 
 export type AccumulationName = 'fp32' | 'bf16' | 'fp16' | 'e4m3' | 'e5m2';
 export type Fp8Scaling = 'per-tensor' | 'none';
@@ -103,14 +109,31 @@ export class MultiplyContext {
     const cached = this.prepared.get(values);
     if (cached) return cached;
     const { operandFormat, operandRounding, fp8 } = this.scheme;
-    const scale = fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(finiteAmax(values), operandFormat) : 0;
-    const operand = { values: roundArray(values, operandFormat, operandRounding, pow2(scale)), scale };
+    const scaleFor =
+      fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => fp8ScaleExponent(amax, operandFormat) : null;
+    const operand = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor);
     this.prepared.set(values, operand);
     return operand;
   }
 
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
   readonly product: ProductFunction;
+
+  /**
+   * A product function specialised to two prepared operand tensors: `product(i, j)` is the scheme product
+   * of a.values[i] and b.values[j]. Product-format schemes look each product up in a table.
+   */
+  productsOf(a: PreparedOperand, b: PreparedOperand): (i: number, j: number) => number {
+    if (hasProductTable(this.scheme)) {
+      const codes = wasmProductTableOperands(this.scheme, a.values, b.values, a.scale + b.scale);
+      const { table } = codes;
+      const [codesA, codesB] = [codes.a, codes.b];
+      return (i, j) => table[(codesA[i]! << 8) | codesB[j]!]!;
+    }
+    const { product } = this;
+    const [valuesA, valuesB, sa, sb] = [a.values, b.values, a.scale, b.scale];
+    return (i, j) => product(valuesA[i]!, valuesB[j]!, sa, sb);
+  }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
   accumulate(products: ArrayLike<number>): number {
@@ -123,6 +146,8 @@ export class MultiplyContext {
     const B = shape.transB ? transpose(b.values, shape.n, shape.k) : b.values;
     const { m, n, k } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
+    if (this.accumulator === FP32 && hasProductTable(this.scheme))
+      return wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale);
     if (this.accumulator !== FP32 || productFormat) return this.gemmScalar(A, B, m, n, k, a.scale, b.scale);
     let out: Float32Array;
     if (rule === 'exact') out = wasmGemm(A, B, m, n, k);
@@ -155,15 +180,6 @@ export class MultiplyContext {
     }
     return out;
   }
-}
-
-function finiteAmax(values: Float32Array): number {
-  let amax = 0;
-  for (const v of values) {
-    const magnitude = Math.abs(v);
-    if (magnitude > amax && magnitude !== Infinity) amax = magnitude;
-  }
-  return amax;
 }
 
 export function transpose(values: Float32Array, rows: number, cols: number): Float32Array {

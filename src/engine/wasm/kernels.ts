@@ -1,13 +1,41 @@
 /**
  * The WebAssembly SIMD kernels (source: ./assembly, built by scripts/build-wasm.mjs). One instance per
  * thread; operands are copied into its linear memory per call, which costs O(mk + kn) against O(mnk) work.
+ * Below `heapStart` lie the module's own data and the fp8 product tables (kept for the instance's life);
+ * every call lays out its operands from `heapStart` afresh.
  */
+import { decodeBits, multiplyPrepared, type FloatFormat, type RoundingMode, type Scheme } from '../../arith';
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number): void;
   gemmLmulAdder(a: number, b: number, c: number, m: number, n: number, k: number, offset: number): void;
+  finiteAmax(src: number, len: number): number;
+  roundOperands(
+    src: number,
+    dst: number,
+    len: number,
+    factor: number,
+    manBits: number,
+    emin: number,
+    maxFinite: number,
+    saturate: boolean,
+    trunc: boolean,
+  ): void;
+  encodeFp8(src: number, dst: number, len: number, manBits: number, bias: number): number;
+  scaleTable(src: number, dst: number, factor: number): void;
+  gemmTable(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    table: number,
+    acc: number,
+    skipZeros: boolean,
+  ): void;
 }
 
 let instance: KernelExports | undefined;
@@ -26,32 +54,36 @@ function kernels(): KernelExports {
   return instance;
 }
 
-/** Three f32 regions of the given lengths in linear memory, growing it when needed. */
-function regions(lengths: readonly number[]): Float32Array[] {
+/** Byte offsets of regions of the given byte sizes (16-byte aligned) from `heapStart`, growing memory. */
+function layout(sizes: readonly number[]): number[] {
   const { memory } = kernels();
-  const bytes = lengths.reduce((sum, n) => sum + ((n * 4 + 15) & ~15), 0);
+  const bytes = sizes.reduce((sum, n) => sum + ((n + 15) & ~15), 0);
   const missing = heapStart + bytes - memory.buffer.byteLength;
   if (missing > 0) memory.grow(Math.ceil(missing / 65536));
   let offset = heapStart;
-  return lengths.map((n) => {
-    const view = new Float32Array(memory.buffer, offset, n);
-    offset += (n * 4 + 15) & ~15;
-    return view;
+  return sizes.map((n) => {
+    const at = offset;
+    offset += (n + 15) & ~15;
+    return at;
   });
+}
+
+function f32View(at: number, length: number): Float32Array {
+  return new Float32Array(kernels().memory.buffer, at, length);
 }
 
 /** C = A·B for row-major A (m×k) and B (k×n), f32 accumulation. */
 export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
-  const [a, b, c] = regions([m * k, k * n, m * n]);
-  a!.set(A);
-  b!.set(B);
-  kernels().gemm(a!.byteOffset, b!.byteOffset, c!.byteOffset, m, n, k);
-  return c!.slice();
+  const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
+  f32View(a, m * k).set(A);
+  f32View(b, k * n).set(B);
+  kernels().gemm(a, b, c, m, n, k);
+  return f32View(c, m * n).slice();
 }
 
 /**
  * lmul-adder GEMM by integer addition of fp32 bit patterns. Only valid when every operand is zero or
- * normal and no product leaves fp32's normal range (see `adderIsSafe`).
+ * normal (see `adderIsSafe`).
  */
 export function wasmGemmLmulAdder(
   A: Float32Array,
@@ -61,10 +93,142 @@ export function wasmGemmLmulAdder(
   k: number,
   offsetBits: number,
 ): Float32Array {
-  const [a, b, c] = regions([m * k, k * n, m * n]);
-  a!.set(A);
-  b!.set(B);
+  const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
+  f32View(a, m * k).set(A);
+  f32View(b, k * n).set(B);
   const offset = 0x3f800000 - 2 ** (23 - offsetBits);
-  kernels().gemmLmulAdder(a!.byteOffset, b!.byteOffset, c!.byteOffset, m, n, k, offset);
-  return c!.slice();
+  kernels().gemmLmulAdder(a, b, c, m, n, k, offset);
+  return f32View(c, m * n).slice();
+}
+
+/**
+ * Operand preparation of SPEC §2/§4: `scaleFor(amax)` gives the tensor's scale exponent s from its largest
+ * finite magnitude (or null for no scaling); every element becomes q_F(fp32(x·2^s)), bit for bit as
+ * `roundArray` computes it.
+ */
+export function wasmRoundOperands(
+  values: Float32Array,
+  format: FloatFormat,
+  mode: RoundingMode,
+  scaleFor: ((amax: number) => number) | null,
+): { values: Float32Array; scale: number } {
+  const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
+  f32View(src, values.length).set(values);
+  const wasm = kernels();
+  const scale = scaleFor ? scaleFor(wasm.finiteAmax(src, values.length)) : 0;
+  const saturate = format.overflow === 'saturate';
+  const { manBits, emin, maxFinite } = format;
+  wasm.roundOperands(src, dst, values.length, 2 ** scale, manBits, emin, maxFinite, saturate, mode === 'trunc');
+  return { values: f32View(dst, values.length).slice(), scale };
+}
+
+/** Base product tables of the `-mul` schemes, by format name: byte offsets in linear memory. */
+const productTables = new Map<string, number>();
+
+/**
+ * The 256 × 256 table of a product-format scheme: entry (a·256 + b) is the scheme's fp32 product of the
+ * fp8 values with codes a and b, unscaled (the definition, `multiplyPrepared`, computes every entry).
+ */
+function productTable(scheme: Scheme): number {
+  const format = scheme.operandFormat;
+  let at = productTables.get(format.name);
+  if (at === undefined) {
+    at = layout([65536 * 4])[0]!;
+    heapStart = at + 65536 * 4;
+    const values = Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    const table = f32View(at, 65536);
+    for (let a = 0; a < 256; a++)
+      for (let b = 0; b < 256; b++) table[a * 256 + b] = multiplyPrepared(scheme, values[a]!, values[b]!, 0, 0);
+    productTables.set(format.name, at);
+  }
+  return at;
+}
+
+/** The fp8 schemes whose products the table kernels compute: exact rule into a product format. */
+export function hasProductTable(scheme: Scheme): boolean {
+  return scheme.fp8 && scheme.rule === 'exact' && scheme.productFormat === scheme.operandFormat;
+}
+
+/**
+ * Fills `at` with the table of products unscaled by 2^-unscale: in one f32 multiplication when 2^-unscale
+ * is a normal f32 (a single rounding of an exact value), else in doubles entry by entry.
+ */
+function scaledTable(scheme: Scheme, unscale: number, at: number): void {
+  const base = productTable(scheme);
+  if (unscale >= -127 && unscale <= 126) {
+    kernels().scaleTable(base, at, 2 ** -unscale);
+    return;
+  }
+  const from = f32View(base, 65536);
+  const to = f32View(at, 65536);
+  const factor = 2 ** -unscale;
+  for (let i = 0; i < 65536; i++) to[i] = from[i]! * factor;
+}
+
+function encode(format: FloatFormat, src: number, dst: number, length: number): boolean {
+  return kernels().encodeFp8(src, dst, length, format.manBits, format.bias) !== 0;
+}
+
+/**
+ * C = A·B of prepared fp8 operands under a product-format scheme (`hasProductTable`), with scale exponents
+ * summing to `scales`: each product a table lookup, summed in f64 in order k = 0, 1, … and rounded to f32.
+ */
+export function wasmGemmProductTable(
+  scheme: Scheme,
+  A: Float32Array,
+  B: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  scales: number,
+): Float32Array {
+  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const [a, b, aCodes, bCodes, table, acc, c] = layout([
+    m * k * 4,
+    k * n * 4,
+    m * k,
+    k * n,
+    65536 * 4,
+    n * 8,
+    m * n * 4,
+  ]) as [number, number, number, number, number, number, number];
+  f32View(a, m * k).set(A);
+  f32View(b, k * n).set(B);
+  const format = scheme.operandFormat;
+  encode(format, a, aCodes, m * k);
+  const bHasSpecials = encode(format, b, bCodes, k * n);
+  scaledTable(scheme, scales, table);
+  kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
+  return f32View(c, m * n).slice();
+}
+
+/**
+ * Element-wise products under a product-format scheme: the fp8 codes of both prepared operands and the
+ * table of their products unscaled by 2^-scales (out[i] = table[codeA·256 + codeB]).
+ */
+export function wasmProductTableOperands(
+  scheme: Scheme,
+  A: Float32Array,
+  B: Float32Array,
+  scales: number,
+): { a: Uint8Array; b: Uint8Array; table: Float32Array } {
+  productTable(scheme);
+  const [a, b, aCodes, bCodes, table] = layout([A.length * 4, B.length * 4, A.length, B.length, 65536 * 4]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  f32View(a, A.length).set(A);
+  f32View(b, B.length).set(B);
+  encode(scheme.operandFormat, a, aCodes, A.length);
+  encode(scheme.operandFormat, b, bCodes, B.length);
+  scaledTable(scheme, scales, table);
+  const { buffer } = kernels().memory;
+  return {
+    a: new Uint8Array(buffer, aCodes, A.length).slice(),
+    b: new Uint8Array(buffer, bCodes, B.length).slice(),
+    table: f32View(table, 65536).slice(),
+  };
 }

@@ -1,0 +1,156 @@
+// Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
+// in linear memory, pointers are byte offsets.
+
+/** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
+export function finiteAmax(src: usize, len: i32): f32 {
+  let best = f32x4.splat(0);
+  const inf = f32x4.splat(Infinity);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const magnitude = f32x4.abs(v128.load(src + ((<usize>i) << 2)));
+    // NaN and inf lanes compare false and contribute 0.
+    best = f32x4.max(best, v128.and(magnitude, f32x4.lt(magnitude, inf)));
+  }
+  let amax = max(
+    max(f32x4.extract_lane(best, 0), f32x4.extract_lane(best, 1)),
+    max(f32x4.extract_lane(best, 2), f32x4.extract_lane(best, 3)),
+  );
+  for (; i < len; i++) {
+    const magnitude = abs(load<f32>(src + ((<usize>i) << 2)));
+    if (magnitude > amax && magnitude < Infinity) amax = magnitude;
+  }
+  return amax;
+}
+
+/**
+ * dst[i] = q_F(fp32(src[i]·factor)) for a format F with `manBits` mantissa bits, smallest normal exponent
+ * `emin` and largest finite value `maxFinite`: round to nearest even (or truncate) on the integer
+ * significand, the quantum 2^(max(e, emin) − M) covering F's subnormals. Finite overflow saturates to
+ * ±maxFinite when `saturate` (fp8) or under truncation, and is ±inf otherwise; inf saturates only when
+ * `saturate`; NaN and zeros pass. `factor` is a power of two, applied in f64 so that it may lie outside
+ * f32's range: fp32 rounding of the exact product is the one rounding, as in the JS definition.
+ */
+export function roundOperands(
+  src: usize,
+  dst: usize,
+  len: i32,
+  factor: f64,
+  manBits: i32,
+  emin: i32,
+  maxFinite: f32,
+  saturate: bool,
+  trunc: bool,
+): void {
+  const maxBits = reinterpret<u32>(maxFinite);
+  for (let i = 0; i < len; i++) {
+    const v = <f32>(<f64>load<f32>(src + ((<usize>i) << 2)) * factor);
+    const bits = reinterpret<u32>(v);
+    const sign = bits & 0x80000000;
+    const magnitude = bits & 0x7fffffff;
+    let out = bits;
+    if (magnitude == 0x7f800000) {
+      if (saturate) out = sign | maxBits;
+    } else if (magnitude != 0 && magnitude < 0x7f800000) {
+      const field = <i32>(magnitude >>> 23);
+      const significand = field == 0 ? magnitude : (magnitude & 0x7fffff) | 0x800000;
+      const low = (field == 0 ? 1 : field) - 150; // value = significand · 2^low
+      const quantum = max(field == 0 ? -127 : field - 127, emin) - manBits;
+      const shift = quantum - low;
+      if (shift > 0) {
+        let steps: u32 = 0;
+        if (shift < 26) {
+          steps = significand >>> shift;
+          const rest = significand & ((1 << shift) - 1);
+          const half: u32 = 1 << (shift - 1);
+          if (!trunc && (rest > half || (rest == half && (steps & 1) != 0))) steps++;
+        } // else: below a quarter quantum, zero under either rounding
+        const r = <f32>(<f64>steps * reinterpret<f64>((<u64>(quantum + 1023)) << 52));
+        const rBits = reinterpret<u32>(r);
+        out = sign | (r > maxFinite ? (saturate || trunc ? maxBits : 0x7f800000) : rBits);
+      }
+    }
+    store<u32>(dst + ((<usize>i) << 2), out);
+  }
+}
+
+/**
+ * fp8 codes (sign, E exponent bits with `bias`, M mantissa bits) of `len` values that are already exact
+ * values of the format (prepared operands). NaN becomes 0x7f (a NaN of both e4m3fn and e5m2); the return
+ * value says whether any value was NaN or infinite (whose products with zero are NaN).
+ */
+export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: i32): bool {
+  const emin = 1 - bias;
+  let special = false;
+  for (let i = 0; i < len; i++) {
+    const bits = load<u32>(src + ((<usize>i) << 2));
+    const sign = (bits >>> 24) & 0x80;
+    const magnitude = bits & 0x7fffffff;
+    let code: u32;
+    if (magnitude > 0x7f800000) {
+      code = 0x7f;
+      special = true;
+    } else if (magnitude == 0) {
+      code = sign;
+    } else if (magnitude == 0x7f800000) {
+      // e5m2's inf (prepared e4m3 operands are never infinite: fp8 rounding saturates).
+      code = sign | 0x7c;
+      special = true;
+    } else {
+      const e = <i32>(magnitude >>> 23) - 127;
+      const mantissa = magnitude & 0x7fffff;
+      if (e >= emin) code = sign | ((<u32>(e + bias)) << manBits) | (mantissa >>> (23 - manBits));
+      else code = sign | ((mantissa | 0x800000) >>> (23 - manBits + emin - e));
+    }
+    store<u8>(dst + i, code);
+  }
+  return special;
+}
+
+/** dst[i] = src[i]·factor in f32 for the 65,536 entries of a product table (factor a normal power of two). */
+export function scaleTable(src: usize, dst: usize, factor: f32): void {
+  const f = f32x4.splat(factor);
+  for (let i: usize = 0; i < 65536 * 4; i += 16) v128.store(dst + i, f32x4.mul(v128.load(src + i), f));
+}
+
+/**
+ * C[m×n] = Σ_p table[a[i,p]·256 + b[p,j]] over fp8 codes: each product is a table entry (already rounded
+ * into the product format, unscaled and rounded to fp32) and the sum runs in f64 in order p = 0, 1, …,
+ * rounded to f32 once. `acc` holds n doubles. Rows of A with a zero code skip their products when
+ * `skipZeros` (B holds no NaN or inf, so those products are all ±0 and do not change an f64 sum).
+ */
+export function gemmTable(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  table: usize,
+  acc: usize,
+  skipZeros: bool,
+): void {
+  for (let i = 0; i < m; i++) {
+    memory.fill(acc, 0, (<usize>n) << 3);
+    for (let p = 0; p < k; p++) {
+      const code = <u32>load<u8>(a + <usize>i * k + p);
+      if (skipZeros && (code & 0x7f) == 0) continue;
+      const row = table + ((<usize>code) << 10);
+      const bRow = b + <usize>p * n;
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const at = acc + ((<usize>j) << 3);
+        const codes = load<u32>(bRow + j);
+        store<f64>(at, load<f64>(at) + <f64>load<f32>(row + ((codes & 0xff) << 2)));
+        store<f64>(at, load<f64>(at, 8) + <f64>load<f32>(row + ((codes >>> 6) & 0x3fc)), 8);
+        store<f64>(at, load<f64>(at, 16) + <f64>load<f32>(row + ((codes >>> 14) & 0x3fc)), 16);
+        store<f64>(at, load<f64>(at, 24) + <f64>load<f32>(row + ((codes >>> 22) & 0x3fc)), 24);
+      }
+      for (; j < n; j++) {
+        const at = acc + ((<usize>j) << 3);
+        store<f64>(at, load<f64>(at) + <f64>load<f32>(row + ((<usize>load<u8>(bRow + j)) << 2)));
+      }
+    }
+    const cRow = c + ((<usize>i * n) << 2);
+    for (let j = 0; j < n; j++) store<f32>(cRow + ((<usize>j) << 2), <f32>load<f64>(acc + ((<usize>j) << 3)));
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The WebAssembly kernels against their JS definitions, bit for bit: operand rounding (roundArray and the
+ * fp8 scale), and the fp8 product-table GEMM and element-wise products (multiplyPrepared, summed in order
+ * in doubles and rounded to fp32 once).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  E4M3,
+  E5M2,
+  decodeBits,
+  e8m,
+  formatByName,
+  fp8ScaleExponent,
+  multiplyPrepared,
+  parseScheme,
+  roundArray,
+  type FloatFormat,
+} from '../../src/arith';
+import { seededNormal, seededUniform } from '../../src/audit/random';
+import { wasmGemmProductTable, wasmProductTableOperands, wasmRoundOperands } from '../../src/engine/wasm/kernels';
+
+/** Bit patterns spread over the whole fp32 range (every exponent, subnormals, specials) and normal values. */
+function mixedValues(count: number, seed: number): Float32Array {
+  const uniform = seededUniform(seed);
+  const normal = seededNormal(seed + 1);
+  const bits = new Uint32Array(count);
+  const out = new Float32Array(bits.buffer);
+  for (let i = 0; i < count; i++) bits[i] = Math.floor(uniform() * 2 ** 32);
+  for (let i = 0; i < count; i += 2) out[i] = normal() * 2 ** Math.round(normal() * 8);
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-40, 3.4028235e38, 448, 464, 57344, 61440, 2 ** -9];
+  specials.forEach((v, i) => (out[i * 3] = v));
+  return out;
+}
+
+const sameBits = (actual: Float32Array, expected: Float32Array, what: string) => {
+  for (let i = 0; i < expected.length; i++) {
+    const [x, y] = [actual[i]!, expected[i]!];
+    if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))))
+      assert.fail(`${what}[${i}]: ${x} vs ${y} (input index ${i})`);
+  }
+};
+
+const FORMATS: FloatFormat[] = [
+  E4M3,
+  E5M2,
+  formatByName('bf16'),
+  formatByName('fp16'),
+  e8m(1),
+  e8m(3),
+  e8m(4),
+  e8m(22),
+];
+
+for (const format of FORMATS) {
+  for (const mode of ['rne', 'trunc'] as const) {
+    test(`operand rounding into ${format.name} (${mode}) equals roundArray bit for bit, scaled and unscaled`, () => {
+      const values = mixedValues(20000, 7);
+      for (const scale of [0, 5, -7, 140, -160]) {
+        const { values: out, scale: s } = wasmRoundOperands(values, format, mode, () => scale);
+        assert.equal(s, scale);
+        sameBits(out, roundArray(values, format, mode, 2 ** scale), `${format.name} 2^${scale}`);
+      }
+    });
+  }
+}
+
+test('operand rounding picks the fp8 scale from the largest finite magnitude', () => {
+  const values = Float32Array.from([1e-3, -0.25, Infinity, NaN, 0.125]);
+  let seen = -1;
+  const { scale } = wasmRoundOperands(values, E4M3, 'rne', (amax) => {
+    seen = amax;
+    return fp8ScaleExponent(amax, E4M3);
+  });
+  assert.equal(seen, 0.25);
+  assert.equal(scale, fp8ScaleExponent(0.25, E4M3));
+});
+
+/** fp8 operands: random codes' values (NaN and, in e5m2, ±inf only when asked), some zeros. */
+function fp8Operand(format: FloatFormat, count: number, seed: number, withSpecials: boolean): Float32Array {
+  const uniform = seededUniform(seed);
+  return Float32Array.from({ length: count }, () => {
+    const code = Math.floor(uniform() * 256);
+    const v = decodeBits(format, uniform() < 0.15 ? 0 : code);
+    if (withSpecials || Number.isFinite(v)) return v;
+    return Number.isNaN(v) ? 1 : Math.sign(v) * format.maxFinite;
+  });
+}
+
+for (const preset of ['e4m3-mul', 'e5m2-mul']) {
+  const scheme = parseScheme(preset);
+  const format = scheme.operandFormat;
+  // Scale sums inside f32's range, outside it (the table is scaled in doubles), and ones whose products
+  // fall to fp32 subnormals or overflow to inf.
+  for (const scales of [0, 9, -20, 135, -140, 150, -130]) {
+    for (const withSpecials of [false, true]) {
+      test(`${preset} table GEMM equals the ordered double sum of multiplyPrepared (2^-${scales}, specials ${withSpecials})`, () => {
+        const [m, n, k] = [7, 13, 37];
+        const A = fp8Operand(format, m * k, 11 + scales, withSpecials);
+        const B = fp8Operand(format, k * n, 12 + scales, withSpecials);
+        const out = wasmGemmProductTable(scheme, A, B, m, n, k, scales);
+        const expected = new Float32Array(m * n);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let p = 0; p < k; p++) sum += multiplyPrepared(scheme, A[i * k + p]!, B[p * n + j]!, scales, 0);
+            expected[i * n + j] = sum;
+          }
+        }
+        sameBits(out, expected, preset);
+      });
+    }
+  }
+
+  test(`${preset} element-wise table products equal multiplyPrepared for every pair of codes`, () => {
+    const values = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    const A = Float32Array.from({ length: 65536 }, (_, i) => values[i >> 8]!);
+    const B = Float32Array.from({ length: 65536 }, (_, i) => values[i & 255]!);
+    for (const scales of [0, -3, 130, -135]) {
+      const { a, b, table } = wasmProductTableOperands(scheme, A, B, scales);
+      const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a[i]! << 8) | b[i]!]!);
+      const expected = Float32Array.from({ length: 65536 }, (_, i) =>
+        multiplyPrepared(scheme, A[i]!, B[i]!, scales, 0),
+      );
+      sameBits(out, expected, `${preset} 2^-${scales}`);
+    }
+  });
+}
