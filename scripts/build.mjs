@@ -1,4 +1,5 @@
-// Bundles the three entry points with esbuild: extension host, CLI and webview.
+// Bundles every entry point with esbuild: the desktop and web extension hosts with their job workers, the CLI
+// and the webviews.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 
@@ -18,10 +19,25 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: ['src/host/modelWorker.ts'],
-    outfile: 'dist/modelWorker.js',
+    entryPoints: ['src/host/worker.node.ts'],
+    outfile: 'dist/worker.js',
     platform: 'node',
     format: 'cjs',
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/host/extension.web.ts'],
+    outfile: 'dist/web/extension.js',
+    platform: 'browser',
+    format: 'cjs',
+    external: ['vscode'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/host/worker.web.ts'],
+    outfile: 'dist/web/worker.js',
+    platform: 'browser',
+    format: 'iife',
   }),
   build({
     ...common,

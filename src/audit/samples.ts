@@ -13,6 +13,7 @@
  */
 import { decodeTensorProto, type GraphInput, type Tensor } from '../onnx';
 import { EngineError } from '../engine/types';
+import { join } from './paths';
 import { syntheticSamples, type SampleSpec } from './inputs';
 import { npyDescrOf, parseNpy } from './npy';
 import { declaredDType, tensorsFromInputsJson } from './tensorJson';
@@ -40,10 +41,6 @@ export function memorySampleFiles(files: ReadonlyMap<string, Uint8Array>): Sampl
     ],
     read: (path) => files.get(path),
   };
-}
-
-export function join(dir: string, name: string): string {
-  return dir === '' ? name : `${dir.replace(/\/+$/, '')}/${name}`;
 }
 
 export function loadSamples(

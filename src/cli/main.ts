@@ -1,4 +1,5 @@
 /** The headless `lmul-audit` command line: the same engine and audit the extension uses. */
+import { ACCUMULATORS, FP8_SCALINGS, MEMORY_LEVELS } from '../audit/choices';
 import { parseArgs } from 'node:util';
 import type { DimBindings } from '../audit/inputs';
 import { parseScheme, SchemeError } from '../arith';
@@ -164,9 +165,6 @@ class VerificationFailed extends Error {
   }
 }
 
-const ACCUMULATORS = ['fp32', 'bf16', 'fp16', 'e4m3', 'e5m2'] as const;
-const MEMORY_LEVELS = ['sram8KB', 'sram32KB', 'sram1MB', 'dram'] as const;
-
 /** Ctrl-C cancels the running command between two nodes instead of killing it mid-write. */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
@@ -176,7 +174,6 @@ function interruptSignal(): AbortSignal {
   });
   return controller.signal;
 }
-const FP8_SCALINGS = ['per-tensor', 'none'] as const;
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(value))

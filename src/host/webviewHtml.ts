@@ -1,16 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import type * as vscode from 'vscode';
 
-/** The webview page: a strict CSP that admits only our bundled script, styled by VS Code's theme variables. */
-export function webviewHtml(webview: vscode.Webview, scriptUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
+/**
+ * A webview page: a strict CSP that admits only our bundled script (by nonce) and the Blob URL workers it starts,
+ * no remote content; styled by VS Code's theme variables.
+ */
+export function webviewHtml(webview: vscode.Webview, scriptUri: vscode.Uri, title: string): string {
+  const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource} 'unsafe-inline'`,
+    `img-src ${webview.cspSource} data:`,
+    `script-src 'nonce-${nonce}'`,
+    'worker-src blob:',
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'unsafe-inline'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="${csp};">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>ONNX model</title>
+<title>${title}</title>
 </head>
 <body>
 <main id="root"><p>Loading…</p></main>
