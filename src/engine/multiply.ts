@@ -152,8 +152,11 @@ export class MultiplyContext {
     let out: Float32Array;
     if (rule === 'exact') out = wasmGemm(A, B, m, n, k);
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
-    else if (adderIsSafe(A, B)) out = wasmGemmLmulAdder(A, B, m, n, k, lmulOffsetBits(operandFormat.manBits));
-    else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
+    else {
+      const plan = adderPlan(A, B, lmulOffsetBits(operandFormat.manBits));
+      if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, m, n, k, plan.offset, plan.bias);
+      else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
+    }
     const unscale = pow2(-(a.scale + b.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
     return out;
@@ -226,17 +229,49 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
   return out;
 }
 
-/** The integer-add kernel handles zero and normal operands; subnormal or non-finite ones take the scalar path. */
-function adderIsSafe(A: Float32Array, B: Float32Array): boolean {
-  return zeroOrNormal(A) && zeroOrNormal(B);
+/** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */
+function magnitudeRange(values: Float32Array): { low: number; high: number } | null {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let low = 0x7f800000;
+  let high = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const magnitude = bits[i]! & 0x7fffffff;
+    if (magnitude >= 0x7f800000) return null;
+    if (magnitude !== 0 && magnitude < low) low = magnitude;
+    if (magnitude > high) high = magnitude;
+  }
+  return { low, high };
 }
 
-function zeroOrNormal(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) {
-    const x = Math.abs(values[i]!);
-    if (x !== 0 && !(x >= 1.1754943508222875e-38 && x < Infinity)) return false;
+/**
+ * How the integer-add kernel runs on A and B: a tensor holding subnormals is scaled by the power of two
+ * 2^d that makes them normal (exact; the kernel's offset grows by d binades to compensate), and `bias`
+ * shifts the range of every possible pattern sum into [0, 2^32). Null (the scalar path) for inf/NaN
+ * operands, a tensor spanning too many binades to be scaled, or a sum range wider than 2^32.
+ */
+function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
+  let offset = 0x3f800000 - 2 ** (23 - offsetBits);
+  let lowest = 0;
+  let highest = 0;
+  const operands: Float32Array[] = [];
+  for (let values of [A, B]) {
+    let range = magnitudeRange(values);
+    if (!range) return null;
+    if (range.low < 0x00800000) {
+      const binades = -126 - exponentOf(range.low * 2 ** -149); // a subnormal's value is its pattern·2^-149
+      if (range.high + binades * 0x00800000 >= 0x7f800000) return null;
+      const factor = 2 ** binades;
+      values = values.map((v) => v * factor);
+      range = magnitudeRange(values)!;
+      offset += binades * 0x00800000;
+    }
+    operands.push(values);
+    lowest += range.low;
+    highest += range.high;
   }
-  return true;
+  // (An all-zero operand leaves lowest > highest: its products are all masked, any bias will do.)
+  if (highest - lowest >= 2 ** 32) return null;
+  return { A: operands[0]!, B: operands[1]!, offset, bias: -(lowest - offset) | 0 };
 }
 
 /**

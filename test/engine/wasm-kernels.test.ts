@@ -18,6 +18,7 @@ import {
   type FloatFormat,
 } from '../../src/arith';
 import { seededNormal, seededUniform } from '../../src/audit/random';
+import { MultiplyContext } from '../../src/engine/multiply';
 import { wasmGemmProductTable, wasmProductTableOperands, wasmRoundOperands } from '../../src/engine/wasm/kernels';
 
 /** Bit patterns spread over the whole fp32 range (every exponent, subnormals, specials) and normal values. */
@@ -123,6 +124,39 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         multiplyPrepared(scheme, A[i]!, B[i]!, scales, 0),
       );
       sameBits(out, expected, `${preset} 2^-${scales}`);
+    }
+  });
+}
+
+for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul1']) {
+  test(`${preset} adder GEMM: every single product equals multiplyPrepared, subnormal operands included`, () => {
+    const scheme = parseScheme(preset);
+    const ctx = new MultiplyContext({ scheme: preset });
+    const normal = seededNormal(21);
+    const operand = (count: number, binades: number, extras: number[]) => {
+      const out = Float32Array.from({ length: count }, () => normal() * 2 ** Math.round(normal() * binades));
+      extras.forEach((v, i) => (out[i * 3] = v));
+      return out;
+    };
+    // Subnormals with moderate values, with tiny ones (products vanish), and with huge ones (too wide a
+    // range to scale: the scalar path), on either side; k = 1, so each output is one product.
+    const cases: [Float32Array, Float32Array][] = [
+      [operand(40, 10, [1e-40, -3e-39, 1e-45, 0]), operand(50, 10, [2 ** 100, -0])],
+      [operand(40, 10, [2 ** 60]), operand(50, 10, [-1e-44, 5e-39, 2 ** -140])],
+      [operand(40, 20, [1e-42, 2 ** -126]), operand(50, 20, [7e-39, 2 ** 120, -(2 ** -120)])],
+      [operand(40, 30, [1e-45, 3e38]), operand(50, 30, [1e-40, -3.3e38])],
+    ];
+    for (const [A, B] of cases) {
+      const a = ctx.prepare(A);
+      const b = ctx.prepare(B);
+      const out = ctx.gemm(a, b, { m: A.length, n: B.length, k: 1 });
+      const expected = Float32Array.from(
+        { length: A.length * B.length },
+        (_, i) =>
+          // A sum starts from +0 (SPEC §5): a -0 product sums to +0.
+          0 + multiplyPrepared(scheme, a.values[Math.floor(i / B.length)]!, b.values[i % B.length]!, 0, 0),
+      );
+      sameBits(out, expected, preset);
     }
   });
 }

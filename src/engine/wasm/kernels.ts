@@ -10,7 +10,7 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number): void;
-  gemmLmulAdder(a: number, b: number, c: number, m: number, n: number, k: number, offset: number): void;
+  gemmLmulAdder(a: number, b: number, c: number, m: number, n: number, k: number, offset: number, bias: number): void;
   finiteAmax(src: number, len: number): number;
   roundOperands(
     src: number,
@@ -82,8 +82,8 @@ export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number,
 }
 
 /**
- * lmul-adder GEMM by integer addition of fp32 bit patterns. Only valid when every operand is zero or
- * normal (see `adderIsSafe`).
+ * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset` and
+ * `bias` as the kernel documents them (see `adderPlan`).
  */
 export function wasmGemmLmulAdder(
   A: Float32Array,
@@ -91,13 +91,13 @@ export function wasmGemmLmulAdder(
   m: number,
   n: number,
   k: number,
-  offsetBits: number,
+  offset: number,
+  bias: number,
 ): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
-  const offset = 0x3f800000 - 2 ** (23 - offsetBits);
-  kernels().gemmLmulAdder(a, b, c, m, n, k, offset);
+  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias);
   return f32View(c, m * n).slice();
 }
 

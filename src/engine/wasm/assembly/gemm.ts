@@ -98,14 +98,16 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
 }
 
 /**
- * lmul-adder GEMM on fp32 bit patterns of prepared operands (zero or normal; the caller checks): every
- * product is ((A & 0x7fffffff) + (B & 0x7fffffff) − offset) | sign, one integer add, with
- * `offset` = 0x3f800000 − 2^(23−l) (the exponent bias, less the L-Mul offset 2^−l at mantissa scale).
- * A sum past the top binade is ±inf, as fp32 rounding of that product gives; a sum below the normal range
- * is rebuilt 64 binades higher and scaled down by 2^−64 in f32, which rounds it to the subnormal (or zero)
- * that fp32 rounding of the exact product gives.
+ * lmul-adder GEMM on fp32 bit patterns of normal or zero operands (the caller scales subnormal tensors into
+ * the normal range and checks `bias`): every product is ((A & 0x7fffffff) + (B & 0x7fffffff) − offset) | sign,
+ * one integer add, with `offset` = 0x3f800000 − 2^(23−l) plus the callers' scalings (the exponent bias, less
+ * the L-Mul offset 2^−l at mantissa scale). The sum is carried with `bias` added, chosen by the caller so
+ * that every sum of these operands lies in [0, 2^32) for unsigned comparisons. A sum past the top binade
+ * is ±inf, as fp32 rounding of that product gives; a sum below the normal range is rebuilt 64 binades
+ * higher and scaled down by 2^−64 in f32, which rounds it to the subnormal (or zero) that fp32 rounding of
+ * the exact product gives.
  */
-export function gemmLmulAdder(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, offset: i32): void {
+export function gemmLmulAdder(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, offset: i32, bias: i32): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let j = 0;
@@ -117,7 +119,7 @@ export function gemmLmulAdder(a: usize, b: usize, c: usize, m: i32, n: i32, k: i
         const aBits = load<i32>(ap + (<usize>p << 2));
         const aMag = aBits & 0x7fffffff;
         if (aMag == 0) continue;
-        acc = f32x4.add(acc, adderProducts(aBits, aMag - offset, v128.load(b + <usize>p * rowB + (<usize>j << 2))));
+        acc = f32x4.add(acc, adderProducts(aBits, aMag - offset, v128.load(b + <usize>p * rowB + (<usize>j << 2)), bias));
       }
       v128.store(c + <usize>i * rowB + (<usize>j << 2), acc);
     }
@@ -129,29 +131,26 @@ export function gemmLmulAdder(a: usize, b: usize, c: usize, m: i32, n: i32, k: i
         const aBits = load<i32>(a + <usize>i * rowA + (<usize>p << 2));
         if ((aBits & 0x7fffffff) == 0) continue;
         const bBits = i32x4.splat(load<i32>(b + <usize>p * rowB + (<usize>j << 2)));
-        sum += f32x4.extract_lane(adderProducts(aBits, (aBits & 0x7fffffff) - offset, bBits), 0);
+        sum += f32x4.extract_lane(adderProducts(aBits, (aBits & 0x7fffffff) - offset, bBits, bias), 0);
       }
       store<f32>(c + <usize>i * rowB + (<usize>j << 2), sum);
     }
   }
 }
 
-/**
- * Four lmul-adder products of one A operand with four B operands (bit patterns in `bv`). The exponent sum
- * can leave the 32-bit signed range both ways, so it is carried with a bias of 2^30, which keeps every
- * possible sum in [0, 2^32) for unsigned comparisons.
- */
+/** Four lmul-adder products of one A operand with four B operands (bit patterns in `bv`). */
 // @ts-ignore: decorator
 @inline
-function adderProducts(aBits: i32, aMagMinusOffset: i32, bv: v128): v128 {
+function adderProducts(aBits: i32, aMagMinusOffset: i32, bv: v128, bias: i32): v128 {
   const bMag = v128.and(bv, i32x4.splat(0x7fffffff));
-  const biased = i32x4.add(bMag, i32x4.splat(aMagMinusOffset + 0x40000000));
-  const overflow = i32x4.gt_u(biased, i32x4.splat(0xbf7fffff));
-  const underflow = i32x4.lt_u(biased, i32x4.splat(0x40800000));
+  const biased = i32x4.add(bMag, i32x4.splat(aMagMinusOffset + bias));
+  const overflow = i32x4.gt_u(biased, i32x4.splat(bias + 0x7f7fffff));
+  const underflow = i32x4.lt_u(biased, i32x4.splat(bias + 0x00800000));
+  const unbiased = i32x4.sub(biased, i32x4.splat(bias));
   // Below the normal range: the same pattern 64 binades up (clamped at +0), then × 2^-64 in f32.
-  const lifted = i32x4.max_s(i32x4.sub(biased, i32x4.splat(0x20000000)), i32x4.splat(0));
+  const lifted = i32x4.max_s(i32x4.add(unbiased, i32x4.splat(0x20000000)), i32x4.splat(0));
   const small = f32x4.mul(lifted, f32x4.splat(5.421010862427522e-20));
-  let magnitude = v128.bitselect(i32x4.splat(0x7f800000), i32x4.sub(biased, i32x4.splat(0x40000000)), overflow);
+  let magnitude = v128.bitselect(i32x4.splat(0x7f800000), unbiased, overflow);
   magnitude = v128.bitselect(small, magnitude, underflow);
   const sign = v128.and(v128.xor(bv, i32x4.splat(aBits)), i32x4.splat(0x80000000));
   // A zero B operand gives a zero product.
