@@ -47,11 +47,30 @@ await Promise.all([
     format: 'cjs',
     banner: { js: '#!/usr/bin/env node' },
   }),
-  build({
+  buildWebviews(),
+]);
+
+/**
+ * The webviews: the model editor, with the code of its layout worker inlined as a string (a webview starts
+ * workers from Blob URLs), and the per-layer panel.
+ */
+async function buildWebviews() {
+  const worker = await build({
     ...common,
-    entryPoints: ['media/main.ts'],
-    outfile: 'dist/webview.js',
+    sourcemap: false,
+    entryPoints: ['media/graph/layout-worker.ts'],
+    write: false,
     platform: 'browser',
     format: 'iife',
-  }),
-]);
+  });
+  const web = { ...common, platform: 'browser', format: 'iife' };
+  await Promise.all([
+    build({
+      ...web,
+      entryPoints: ['media/main.ts'],
+      outfile: 'dist/webview.js',
+      define: { LAYOUT_WORKER_SOURCE: JSON.stringify(worker.outputFiles[0].text) },
+    }),
+    build({ ...web, entryPoints: ['media/panel.ts'], outfile: 'dist/panel.js' }),
+  ]);
+}
