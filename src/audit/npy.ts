@@ -6,6 +6,7 @@
  * 'fortran_order' and 'shape', latin-1 in versions 1 and 2, UTF-8 in 3), then the raw elements.
  * Only plain numeric and boolean descrs are read; every malformation is an Error naming the file.
  */
+import { transposeData } from '../engine/kernels/shape-copy';
 import { decodeBits, FP16 } from '../arith';
 import type { DType, Tensor } from '../onnx';
 
@@ -178,31 +179,17 @@ function readElements(view: DataView, kind: ElementKind, n: number, le: boolean,
   }
 }
 
-/** Reorders column-major elements into row-major order for the same shape. */
+/**
+ * Reorders column-major elements into row-major order for the same shape: Fortran order is C order of the
+ * reversed shape, so this is the transpose that reverses the axes.
+ */
 function fortranToC<T extends Elements>(data: T, shape: readonly number[]): T {
-  const out = new (data.constructor as new (n: number) => T)(data.length);
-  const rank = shape.length;
-  // Fortran strides: the first axis varies fastest.
-  const fStride = new Array<number>(rank);
-  let s = 1;
-  for (let a = 0; a < rank; a++) {
-    fStride[a] = s;
-    s *= shape[a]!;
-  }
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < data.length; i++) {
-    (out as Elements)[i] = (data as Elements)[source]!;
-    // Advance the C-order index (last axis fastest), keeping the Fortran offset in step.
-    for (let a = rank - 1; a >= 0; a--) {
-      index[a]!++;
-      source += fStride[a]!;
-      if (index[a]! < shape[a]!) break;
-      source -= index[a]! * fStride[a]!;
-      index[a] = 0;
-    }
-  }
-  return out;
+  const reversed = [...shape].reverse();
+  return transposeData(
+    data,
+    reversed,
+    reversed.map((_, axis) => reversed.length - 1 - axis),
+  ) as T;
 }
 
 // --- The header dict: a Python literal such as {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } ---
