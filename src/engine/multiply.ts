@@ -154,7 +154,7 @@ export class MultiplyContext {
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
     else {
       const plan = adderPlan(A, B, lmulOffsetBits(operandFormat.manBits));
-      if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, m, n, k, plan.offset, plan.bias);
+      if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan);
       else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     }
     const unscale = pow2(-(a.scale + b.scale));
@@ -246,7 +246,8 @@ function magnitudeRange(values: Float32Array): { low: number; high: number } | n
 /**
  * How the integer-add kernel runs on A and B: a tensor holding subnormals is scaled by the power of two
  * 2^d that makes them normal (exact; the kernel's offset grows by d binades to compensate), and `bias`
- * shifts the range of every possible pattern sum into [0, 2^32). Null (the scalar path) for inf/NaN
+ * shifts the range of every possible pattern sum into [0, 2^32); `rangeB` lets the kernel see which A
+ * operands' products all stay normal. Null (the scalar path) for inf/NaN
  * operands, a tensor spanning too many binades to be scaled, or a sum range wider than 2^32.
  */
 function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
@@ -254,6 +255,7 @@ function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
   let lowest = 0;
   let highest = 0;
   const operands: Float32Array[] = [];
+  const ranges: { low: number; high: number }[] = [];
   for (let values of [A, B]) {
     let range = magnitudeRange(values);
     if (!range) return null;
@@ -266,12 +268,13 @@ function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
       offset += binades * 0x00800000;
     }
     operands.push(values);
+    ranges.push(range);
     lowest += range.low;
     highest += range.high;
   }
   // (An all-zero operand leaves lowest > highest: its products are all masked, any bias will do.)
   if (highest - lowest >= 2 ** 32) return null;
-  return { A: operands[0]!, B: operands[1]!, offset, bias: -(lowest - offset) | 0 };
+  return { A: operands[0]!, B: operands[1]!, offset, bias: -(lowest - offset) | 0, rangeB: ranges[1]! };
 }
 
 /**

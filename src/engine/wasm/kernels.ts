@@ -10,7 +10,18 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number): void;
-  gemmLmulAdder(a: number, b: number, c: number, m: number, n: number, k: number, offset: number, bias: number): void;
+  gemmLmulAdder(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    offset: number,
+    bias: number,
+    lowB: number,
+    highB: number,
+  ): void;
   finiteAmax(src: number, len: number): number;
   roundOperands(
     src: number,
@@ -82,22 +93,20 @@ export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number,
 }
 
 /**
- * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset` and
- * `bias` as the kernel documents them (see `adderPlan`).
+ * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset`, `bias`
+ * and B's range of nonzero magnitude patterns as the kernel documents them (see `adderPlan`).
  */
 export function wasmGemmLmulAdder(
   A: Float32Array,
   B: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  offset: number,
-  bias: number,
+  { m, n, k }: { m: number; n: number; k: number },
+  plan: { offset: number; bias: number; rangeB: { low: number; high: number } },
 ): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
-  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias);
+  const { offset, bias, rangeB } = plan;
+  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, rangeB.low, rangeB.high);
   return f32View(c, m * n).slice();
 }
 

@@ -107,33 +107,43 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
  * higher and scaled down by 2^−64 in f32, which rounds it to the subnormal (or zero) that fp32 rounding of
  * the exact product gives.
  */
-export function gemmLmulAdder(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, offset: i32, bias: i32): void {
+export function gemmLmulAdder(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  offset: i32,
+  bias: i32,
+  lowB: i32,
+  highB: i32,
+): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    for (let i = 0; i < m; i++) {
-      let acc = f32x4.splat(0);
-      const ap = a + <usize>i * rowA;
-      for (let p = 0; p < k; p++) {
-        const aBits = load<i32>(ap + (<usize>p << 2));
-        const aMag = aBits & 0x7fffffff;
-        if (aMag == 0) continue;
-        acc = f32x4.add(acc, adderProducts(aBits, aMag - offset, v128.load(b + <usize>p * rowB + (<usize>j << 2)), bias));
+  const vectors = <usize>(n >> 2) << 4; // bytes of a row covered by whole vectors
+  // Row by row: C's row accumulates A[i,p]·B[p,:] over p, so each element sums its products in order p.
+  for (let i = 0; i < m; i++) {
+    const cRow = c + <usize>i * rowB;
+    memory.fill(cRow, 0, rowB);
+    for (let p = 0; p < k; p++) {
+      const aBits = load<i32>(a + <usize>i * rowA + (<usize>p << 2));
+      const aMag = aBits & 0x7fffffff;
+      if (aMag == 0) continue;
+      const bRow = b + <usize>p * rowB;
+      const x = aMag - offset;
+      // Every product of this A operand with B's magnitude range [lowB, highB] stays normal: one add each.
+      if (<i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff) {
+        for (let at: usize = 0; at < vectors; at += 16)
+          v128.store(cRow + at, f32x4.add(v128.load(cRow + at), normalProducts(aBits, x, v128.load(bRow + at))));
+      } else {
+        for (let at: usize = 0; at < vectors; at += 16)
+          v128.store(cRow + at, f32x4.add(v128.load(cRow + at), adderProducts(aBits, x, v128.load(bRow + at), bias)));
       }
-      v128.store(c + <usize>i * rowB + (<usize>j << 2), acc);
-    }
-  }
-  for (; j < n; j++) {
-    for (let i = 0; i < m; i++) {
-      let sum: f32 = 0;
-      for (let p = 0; p < k; p++) {
-        const aBits = load<i32>(a + <usize>i * rowA + (<usize>p << 2));
-        if ((aBits & 0x7fffffff) == 0) continue;
-        const bBits = i32x4.splat(load<i32>(b + <usize>p * rowB + (<usize>j << 2)));
-        sum += f32x4.extract_lane(adderProducts(aBits, (aBits & 0x7fffffff) - offset, bBits, bias), 0);
+      for (let at = vectors; at < rowB; at += 4) {
+        const product = f32x4.extract_lane(adderProducts(aBits, x, i32x4.splat(load<i32>(bRow + at)), bias), 0);
+        store<f32>(cRow + at, load<f32>(cRow + at) + product);
       }
-      store<f32>(c + <usize>i * rowB + (<usize>j << 2), sum);
     }
   }
 }
@@ -155,4 +165,15 @@ function adderProducts(aBits: i32, aMagMinusOffset: i32, bv: v128, bias: i32): v
   const sign = v128.and(v128.xor(bv, i32x4.splat(aBits)), i32x4.splat(0x80000000));
   // A zero B operand gives a zero product.
   return v128.and(v128.or(magnitude, sign), i32x4.ne(bMag, i32x4.splat(0)));
+}
+
+/**
+ * Four lmul-adder products whose pattern sums are known to stay in the normal range: adding the A term to
+ * B's pattern keeps B's sign bit (no carry reaches it), the xor applies A's sign, zeros of B are masked.
+ */
+// @ts-ignore: decorator
+@inline
+function normalProducts(aBits: i32, aMagMinusOffset: i32, bv: v128): v128 {
+  const product = v128.xor(i32x4.add(bv, i32x4.splat(aMagMinusOffset)), i32x4.splat(aBits & 0x80000000));
+  return v128.and(product, f32x4.ne(bv, f32x4.splat(0)));
 }
