@@ -70,6 +70,17 @@ export interface GemmShape {
   readonly transB?: boolean;
 }
 
+/** See `MultiplyContext.productsOf`. */
+export type ProductRuns = (
+  out: Float32Array,
+  o: number,
+  count: number,
+  i: number,
+  stepA: number,
+  j: number,
+  stepB: number,
+) => void;
+
 export class MultiplyContext {
   readonly scheme: Scheme;
   readonly accumulator: FloatFormat;
@@ -120,19 +131,35 @@ export class MultiplyContext {
   readonly product: ProductFunction;
 
   /**
-   * A product function specialised to two prepared operand tensors: `product(i, j)` is the scheme product
-   * of a.values[i] and b.values[j]. Product-format schemes look each product up in a table.
+   * Element-wise products of two prepared operand tensors, one run at a time: `fill(out, o, count, i,
+   * stepA, j, stepB)` sets out[o + t] to the scheme product of a.values[i + t·stepA] and
+   * b.values[j + t·stepB]. Loops are specialised per rule; product-format schemes look products up in a table.
    */
-  productsOf(a: PreparedOperand, b: PreparedOperand): (i: number, j: number) => number {
+  productsOf(a: PreparedOperand, b: PreparedOperand): ProductRuns {
+    const [valuesA, valuesB] = [a.values, b.values];
     if (hasProductTable(this.scheme)) {
-      const codes = wasmProductTableOperands(this.scheme, a.values, b.values, a.scale + b.scale);
-      const { table } = codes;
-      const [codesA, codesB] = [codes.a, codes.b];
-      return (i, j) => table[(codesA[i]! << 8) | codesB[j]!]!;
+      const {
+        a: codesA,
+        b: codesB,
+        table,
+      } = wasmProductTableOperands(this.scheme, valuesA, valuesB, a.scale + b.scale);
+      return (out, o, count, i, stepA, j, stepB) => {
+        for (let t = 0; t < count; t++, i += stepA, j += stepB) out[o + t] = table[(codesA[i]! << 8) | codesB[j]!]!;
+      };
+    }
+    if (this.scheme.rule === 'exact') {
+      // Prepared operands have at most 24 significant bits: a·b and the power-of-two unscale are exact in
+      // a double, and the Float32Array store is the one rounding.
+      const unscale = pow2(-(a.scale + b.scale));
+      return (out, o, count, i, stepA, j, stepB) => {
+        for (let t = 0; t < count; t++, i += stepA, j += stepB) out[o + t] = valuesA[i]! * valuesB[j]! * unscale;
+      };
     }
     const { product } = this;
-    const [valuesA, valuesB, sa, sb] = [a.values, b.values, a.scale, b.scale];
-    return (i, j) => product(valuesA[i]!, valuesB[j]!, sa, sb);
+    const [sa, sb] = [a.scale, b.scale];
+    return (out, o, count, i, stepA, j, stepB) => {
+      for (let t = 0; t < count; t++, i += stepA, j += stepB) out[o + t] = product(valuesA[i]!, valuesB[j]!, sa, sb);
+    };
   }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */

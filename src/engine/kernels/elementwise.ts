@@ -94,11 +94,8 @@ function schemeMul(a: TensorOf<'float32'>, b: TensorOf<'float32'>, multiply: Mul
   const { rows, run, rowStart } = plan;
   const [stepA, stepB] = plan.step as [number, number];
   const [a0, b0] = rowStart as [Int32Array, Int32Array];
-  const product = multiply.productsOf(pa, pb);
-  // Its own loop, not broadcastMap: that shared loop's callback site sees every operator and is megamorphic.
-  for (let r = 0, o = 0; r < rows; r++, o += run) {
-    for (let i = 0; i < run; i++) out[o + i] = product(a0[r]! + i * stepA, b0[r]! + i * stepB);
-  }
+  const fill = multiply.productsOf(pa, pb);
+  for (let r = 0, o = 0; r < rows; r++, o += run) fill(out, o, run, a0[r]!, stepA, b0[r]!, stepB);
   return tensor('float32', plan.dims, out);
 }
 
