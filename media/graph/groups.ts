@@ -5,6 +5,8 @@
  * - a name without '/' but with '.' ("encoder.layer.3.attn.MatMul") is split at '.', a numeric segment
  *   staying with the one before it ("layer.3"); auto-generated names such as "p2o.Conv.12" thus have the
  *   single namespace "p2o";
+ * - a node without a namespace that reads nothing but weights (a Constant) joins the namespace of its
+ *   first consumer and is placed just before it;
  * - a node with If/Loop/Scan bodies becomes a group holding the node and one group per body;
  * - a namespace with one child is merged into its parent (labels joined with '/'), a group with one child
  *   dissolves, and a group with more than MAX_CHILDREN children (a flat graph) is cut into consecutive
@@ -78,9 +80,11 @@ export function buildGroups(view: GraphView): GroupTree {
     }
     return id;
   };
-  for (const node of view.nodes) {
+  const { paths, order } = placeNodes(view);
+  for (const id of order) {
+    const node = view.nodes[id]!;
     let container = scopeGroup.get(node.scope) ?? ROOT;
-    for (const segment of namespaceOf(node.name)) container = namespace(container, segment);
+    for (const segment of paths[id]!) container = namespace(container, segment);
     if (node.subgraphs.length === 0) {
       groups[container]!.children.push(node.id);
       continue;
@@ -107,6 +111,26 @@ export function buildGroups(view: GraphView): GroupTree {
   };
   collect(ROOT, []);
   return { groups, ancestors };
+}
+
+/** Every node's namespace path, and the order to place nodes in: execution order, sources before consumers. */
+function placeNodes(view: GraphView): { paths: string[][]; order: number[] } {
+  const paths = view.nodes.map((n) => namespaceOf(n.name));
+  const firstConsumer = new Map<number, number>();
+  for (const node of view.nodes) {
+    for (const input of node.inputs) if (input >= 0 && !firstConsumer.has(input)) firstConsumer.set(input, node.id);
+  }
+  const position = view.nodes.map((n) => n.id);
+  for (const node of view.nodes) {
+    const source = node.inputs.every((v) => v < 0 || view.values[v]?.kind === 'weight');
+    if (!source || paths[node.id]!.length > 0) continue;
+    const consumer = node.outputs.map((v) => firstConsumer.get(v)).find((c) => c !== undefined);
+    if (consumer === undefined || view.nodes[consumer]!.scope !== node.scope) continue;
+    paths[node.id] = paths[consumer]!;
+    position[node.id] = consumer - 0.5;
+  }
+  const order = view.nodes.map((n) => n.id).sort((a, b) => position[a]! - position[b]! || a - b);
+  return { paths, order };
 }
 
 /** Merges single-child namespaces, dissolves single-child groups and cuts wide groups into blocks. */
