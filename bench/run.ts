@@ -1,8 +1,9 @@
 // `npm run bench`: every real model, our exact engine vs onnxruntime-node on the same inputs and thread
-// count, and every scheme vs our exact mode. Writes bench/RESULTS.md with the command and the table.
+// count, and every scheme vs our exact mode. Writes bench/RESULTS.md with the command and the table, keeping
+// the sections it does not produce (from `## Graph webview` on).
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { REAL_MODELS } from '../test/fixtures/real-models';
 import { BENCH_SCHEMES } from './schemes';
@@ -76,4 +77,12 @@ propagated errors, plan search with up to 30 propagated runs, verification run):
 (goal < 60 s, stretch 30 s).
 `;
 process.stdout.write(`${table}\n\naudit: ${auditRun.seconds.toFixed(1)} s\n`);
-writeFileSync('bench/RESULTS.md', report);
+writeFileSync('bench/RESULTS.md', report + sectionsKeptFrom('bench/RESULTS.md'));
+
+/** Sections of the existing results that this script does not produce (from `## Graph webview` on). */
+function sectionsKeptFrom(path: string): string {
+  if (!existsSync(path)) return '';
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const start = lines.findIndex((line) => line.startsWith('## Graph webview'));
+  return start < 0 ? '' : `\n${lines.slice(start).join('\n')}`;
+}
