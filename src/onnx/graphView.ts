@@ -11,7 +11,7 @@ const MAX_ATTRIBUTE_TEXT = 120;
 
 export function buildGraphView(model: OnnxModel): GraphView {
   const builder = new GraphViewBuilder();
-  builder.addGraph(model.graph, { id: 0, label: 'main' }, true);
+  builder.addGraph(model.graph, { id: 0, label: 'main' }, new Map());
   return { scopes: builder.scopes, nodes: builder.nodes, values: builder.values };
 }
 
@@ -20,8 +20,10 @@ class GraphViewBuilder {
   readonly nodes: GraphNodeView[] = [];
   readonly values: ValueView[] = [];
 
-  addGraph(graph: Graph, scope: GraphScopeView, isMain: boolean): void {
+  /** `outer`: the values of the enclosing scopes a body may read, by name (empty for the main graph). */
+  addGraph(graph: Graph, scope: GraphScopeView, outer: ReadonlyMap<string, ValueView>): void {
     this.scopes.push(scope);
+    const isMain = scope.id === 0;
     const ids = new Map<string, number>();
     const declared = new Map<string, ValueInfo>();
     for (const info of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) declared.set(info.name, info);
@@ -29,13 +31,24 @@ class GraphViewBuilder {
       const known = ids.get(name);
       if (known !== undefined) return known;
       const id = this.values.length;
-      this.values.push({ id, name, scope: scope.id, kind, ...describe(declared.get(name), tensor) });
+      const enclosing = declared.has(name) || tensor ? undefined : outer.get(name);
+      // A value read from an enclosing scope keeps what is known there (a weight stays a weight, with stats).
+      this.values.push(
+        enclosing
+          ? { ...enclosing, id, scope: scope.id, kind: enclosing.kind === 'weight' ? 'weight' : 'intermediate' }
+          : { id, name, scope: scope.id, kind, ...describe(declared.get(name), tensor) },
+      );
       ids.set(name, id);
       return id;
     };
     for (const tensor of graph.initializers) add(tensor.name, 'weight', tensor);
     for (const input of graph.inputs) if (!input.isInitializer) add(input.name, isMain ? 'input' : 'intermediate');
     const outputs = new Set(graph.outputs.map((o) => o.name));
+    const visible = () => {
+      const names = new Map(outer);
+      for (const [name, id] of ids) names.set(name, this.values[id]!);
+      return names;
+    };
     for (const node of graph.nodes) {
       const constant = node.opType === 'Constant' && node.domain === '' ? constantTensor(node) : undefined;
       const id = this.nodes.length;
@@ -67,7 +80,7 @@ class GraphViewBuilder {
             ownerNode: id,
           };
           subgraphs.push(bodyScope.id);
-          this.addGraph(body, bodyScope, false);
+          this.addGraph(body, bodyScope, visible());
         });
       }
     }
