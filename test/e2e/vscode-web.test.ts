@@ -157,8 +157,14 @@ test(
         await focusEditor(p);
         await runCommand(p, 'L-Mul: Export Conversion Plan');
         // VS Code for the Web's save dialog for a non-`file` scheme is the quick-input "simple file dialog".
+        // Wait for it to offer the extension's default name (not for the closing command palette's input).
         const input = p.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ timeout: UI_TIMEOUT });
+        await waitFor(
+          async () => (await input.isVisible()) && (await input.inputValue()).endsWith('.plan.json'),
+          UI_TIMEOUT,
+          'the save dialog offering <model>.plan.json',
+        );
+        log(`save dialog offered ${await input.inputValue()}`);
         await input.fill('/e2e-plan.json');
         await p.keyboard.press('Enter');
         await waitFor(
