@@ -175,8 +175,11 @@ test(
       });
 
       await step('cli-verify', async () => {
-        const plan = JSON.parse(await readFile(planPath, 'utf8'));
+        const text = await readFile(planPath, 'utf8');
+        await writeFile(join(OUT, 'plan.json'), text);
+        const plan = JSON.parse(text);
         assert.equal(plan.schema, 'lmul-audit/plan');
+        assert.ok(Object.keys(plan.assignment ?? {}).length > 0, 'the exported plan converts at least one node');
         const result = spawnSync(
           process.execPath,
           [join(REPO_ROOT, 'dist/cli.js'), 'verify', planPath, join(workspaceDir, MODEL_FILE)],
