@@ -1,6 +1,7 @@
 /**
  * The graph view: grouping, layout (in the worker), heatmap, search, selection and the camera, with the test
- * hooks on its container (#graph-view): data-state, data-nodes, data-colored, data-selected.
+ * hooks on its container (#graph-view): data-state, data-nodes, data-colored, data-selected, and data-frame-ms
+ * (the last frame's drawing time, for the benchmark).
  */
 import type { GraphView } from '../../src/protocol/graph';
 import type { AuditView, NodeAuditView } from '../../src/protocol/messages';
@@ -306,6 +307,7 @@ export class GraphViewController {
   }
 
   private afterFrame(): void {
+    this.container.dataset.frameMs = this.renderer.lastFrameMs.toFixed(2);
     if (this.painted) return;
     this.painted = true;
     this.setState('ready');
