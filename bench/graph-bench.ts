@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     'A synthetic 100-layer transformer-like graph of 5,000 nodes, with namespaced names (`/encoder/layer.3/attention/query/MatMul`)',
     'or flat ones (`MatMul_1234`, grouped in blocks of execution order). "paint": `model` message to the first',
     `painted frame (layout in the worker included). Pan: ${PAN_STEPS} drag steps, one frame each; drawing time median /`,
-    'p95, and in brackets the interval between frames (median / p95; it includes the driver\'s round trip per step and',
+    "p95, and in brackets the interval between frames (median / p95; it includes the driver's round trip per step and",
     'the display refresh, so it bounds the frame rate from below). Target: paint < 1.5 s.',
     '',
     '| graph | nodes | boxes at open | paint | pan (collapsed, fit) | expand all | pan (all nodes, fit: no text) | pan (all nodes, 100%: culled, text) |',
