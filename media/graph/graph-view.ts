@@ -72,7 +72,7 @@ export class GraphViewController {
     this.selectedNode = -1;
     this.matches = [];
     this.audit = undefined;
-    void this.relayout(() => this.renderer.fit());
+    void this.relayout(() => this.renderer.overview());
   }
 
   setAudit(audit: AuditView): void {

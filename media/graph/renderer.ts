@@ -32,6 +32,7 @@ export interface Camera {
 }
 
 const TEXT_SCALE = 0.4;
+const READABLE_SCALE = 0.8;
 const DETAIL_SCALE = 0.25;
 const MIN_SCALE = 0.01;
 const MAX_SCALE = 4;
@@ -137,12 +138,28 @@ export class Renderer {
     this.invalidate();
   }
 
+  /**
+   * The opening view: everything if that is readable, else as wide as fits (at a scale that shows text),
+   * from the top of the graph.
+   */
+  overview(): void {
+    const { width, height } = this.viewport();
+    const s = this.scene;
+    if (s.width <= 0 || s.height <= 0) return;
+    const all = Math.min(width / s.width, height / s.height) * 0.95;
+    const scale = Math.min(1, Math.max(all, Math.min((width / s.width) * 0.95, READABLE_SCALE)));
+    this.camera.scale = scale;
+    this.camera.x = (width - s.width * scale) / 2;
+    this.camera.y = all >= scale ? (height - s.height * scale) / 2 : 12;
+    this.invalidate();
+  }
+
   /** Centres a box, zooming in far enough to read its text. */
   centre(index: number): void {
     const box = this.scene.boxes[index];
     if (!box) return;
     const { width, height } = this.viewport();
-    this.camera.scale = Math.max(this.camera.scale, 0.8);
+    this.camera.scale = Math.max(this.camera.scale, READABLE_SCALE);
     this.camera.x = width / 2 - (box.x + box.width / 2) * this.camera.scale;
     this.camera.y = height / 2 - (box.y + box.height / 2) * this.camera.scale;
     this.invalidate();

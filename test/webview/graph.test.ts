@@ -94,7 +94,6 @@ test('a small model is drawn node by node; the heatmap colours audited, propagat
   assert.equal(await attr(page, 'data-colored'), String(audit.nodes.length));
 
   mkdirSync('test-results', { recursive: true });
-  await page.keyboard.press('f');
   await page.screenshot({ path: 'test-results/graph-heatmap-embedding.png' });
   assert.deepEqual(view.errors, []);
   await page.close();
