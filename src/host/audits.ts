@@ -103,8 +103,10 @@ export class AuditService implements vscode.Disposable {
         this.update(entry, { state: 'running', phase: 'starting', done: 0, total: 1 });
         try {
           const sampleFiles =
-            inputsUri && !(this.platform.readsLocalFiles && inputsUri.scheme === 'file')
-              ? await readInputFiles(inputsUri)
+            inputsUri &&
+            settings.inputs.kind === 'files' &&
+            !(this.platform.readsLocalFiles && inputsUri.scheme === 'file')
+              ? await readInputFiles(inputsUri, settings.inputs.dir)
               : new Map<string, Uint8Array>();
           let shown = 0;
           const job = startJob(

@@ -34,9 +34,19 @@ export function displayPath(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
+/**
+ * How a plan records its input folder: a local path, or — in a virtual workspace (VS Code for the Web) — the
+ * path relative to the workspace folder, so `lmul-audit verify` run from that folder's copy on disk finds it.
+ */
+function recordedPath(uri: vscode.Uri): string {
+  if (uri.scheme === 'file') return uri.fsPath;
+  const relative = vscode.workspace.asRelativePath(uri, false);
+  return relative === uri.toString() || relative.startsWith('/') ? uri.toString() : relative;
+}
+
 export interface ResolvedSettings {
   readonly settings: AuditSettings;
-  /** The input folder when samples come from files. */
+  /** The input folder when samples come from files (`settings.inputs.dir` is how the plan records it). */
   readonly inputsUri: vscode.Uri | undefined;
 }
 
@@ -68,7 +78,7 @@ export async function readSettings(modelUri: vscode.Uri): Promise<ResolvedSettin
   for (const [name, size] of Object.entries(dims)) positiveInteger(size, `dims.${name}`);
   const defaultDim = config.get<number | null>('defaultDim') ?? null;
   const inputs: SampleSpec = inputsUri
-    ? { kind: 'files', dir: displayPath(inputsUri) }
+    ? { kind: 'files', dir: recordedPath(inputsUri) }
     : {
         kind: 'synthetic',
         seed: positiveInteger(config.get('seed'), 'seed'),
@@ -105,7 +115,7 @@ async function readEnergyTable(uri: vscode.Uri) {
  * Every file of the input folder and its test_data_set_N subfolders, for a worker that can't read them; keyed
  * the way the sample reader joins paths under `SampleSpec.dir`.
  */
-export async function readInputFiles(dir: vscode.Uri): Promise<Map<string, Uint8Array>> {
+export async function readInputFiles(dir: vscode.Uri, recordedDir: string): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const visit = async (uri: vscode.Uri, key: string, depth: number) => {
     for (const [name, type] of await vscode.workspace.fs.readDirectory(uri)) {
@@ -114,6 +124,6 @@ export async function readInputFiles(dir: vscode.Uri): Promise<Map<string, Uint8
       else if (type === vscode.FileType.File) files.set(join(key, name), await vscode.workspace.fs.readFile(child));
     }
   };
-  await visit(dir, displayPath(dir), 0);
+  await visit(dir, recordedDir, 0);
   return files;
 }

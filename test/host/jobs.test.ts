@@ -131,7 +131,7 @@ test('an audit job reports progress, the view and the plan documents; in-memory 
   const dir = tempDir();
   const [input] = melspectrogram.inputs();
   writeFileSync(join(dir, 'input_0.pb'), encodeTensorProto(input!));
-  const request = (sampleFiles: Map<string, Uint8Array>): JobRequest => ({
+  const request = (sampleFiles: Map<string, Uint8Array>): Extract<JobRequest, { kind: 'audit' }> => ({
     kind: 'audit',
     source: { kind: 'path', path: melspectrogram.path },
     settings: settings({ kind: 'files', dir }),
