@@ -1,7 +1,7 @@
 /** Pure HTML rendering of the model page (kept apart from the VS Code API so a browser test can drive it). */
 import type { ModelSummary, ValueSummary } from '../src/onnx/inspect';
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

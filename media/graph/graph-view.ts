@@ -45,6 +45,7 @@ export class GraphViewController {
   readonly renderer: Renderer;
   private readonly layouts = new LayoutClient();
   private loaded: Loaded | undefined;
+  private auditView: AuditView | undefined;
   private audit: AuditIndex | undefined;
   private auditNodes = new Map<string, NodeAuditView>();
   private overlay: Overlay = { metric: 'isolated', scheme: '', plan: false };
@@ -71,14 +72,16 @@ export class GraphViewController {
     this.loaded = { model, tree, expanded };
     this.selectedNode = -1;
     this.matches = [];
-    this.audit = undefined;
+    this.audit = this.auditView && indexAudit(model, this.auditView);
     void this.relayout(() => this.renderer.overview());
   }
 
+  /** Shows an audit; one that arrives before the model is kept until the model does. */
   setAudit(audit: AuditView): void {
+    this.auditView = audit;
+    this.auditNodes = new Map(audit.nodes.map((n) => [n.name, n]));
     if (!this.loaded) return;
     this.audit = indexAudit(this.loaded.model, audit);
-    this.auditNodes = new Map(audit.nodes.map((n) => [n.name, n]));
     if (!audit.schemes.includes(this.overlay.scheme))
       this.overlay = { ...this.overlay, scheme: audit.schemes[0] ?? '' };
     this.refreshScene();

@@ -25,7 +25,15 @@ export interface Scene {
   readonly height: number;
 }
 
-export interface Camera {
+/** The visible part of the world. */
+interface View {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
+interface Camera {
   x: number;
   y: number;
   scale: number;
@@ -229,20 +237,12 @@ export class Renderer {
     this.onFrame();
   }
 
-  private drawEdges(
-    ctx: CanvasRenderingContext2D,
-    view: { x0: number; y0: number; x1: number; y1: number },
-    pixel: number,
-  ) {
+  private drawEdges(ctx: CanvasRenderingContext2D, view: View, pixel: number): void {
     ctx.strokeStyle = this.theme.edge;
     ctx.lineWidth = pixel;
     ctx.beginPath();
-    const bounds = this.edgeBounds;
     this.scene.edges.forEach((p, i) => {
-      const k = i * 4;
-      if (bounds[k]! > view.x1 || bounds[k + 2]! < view.x0 || bounds[k + 1]! > view.y1 || bounds[k + 3]! < view.y0) {
-        return;
-      }
+      if (!this.edgeVisible(i, view)) return;
       ctx.moveTo(p[0]!, p[1]!);
       if (p.length === 4) {
         // An edge across a group frame: a vertical S-curve.
@@ -253,6 +253,25 @@ export class Renderer {
       }
     });
     ctx.stroke();
+    if (this.camera.scale < TEXT_SCALE) return;
+    // Arrowheads at the targets (every edge ends at the top of its target box, pointing down).
+    ctx.fillStyle = this.theme.edge;
+    ctx.beginPath();
+    this.scene.edges.forEach((p, i) => {
+      if (!this.edgeVisible(i, view)) return;
+      const [x, y] = [p[p.length - 2]!, p[p.length - 1]!];
+      ctx.moveTo(x, y);
+      ctx.lineTo(x - 4, y - 7);
+      ctx.lineTo(x + 4, y - 7);
+      ctx.closePath();
+    });
+    ctx.fill();
+  }
+
+  private edgeVisible(i: number, view: View): boolean {
+    const b = this.edgeBounds;
+    const k = i * 4;
+    return b[k]! <= view.x1 && b[k + 2]! >= view.x0 && b[k + 1]! <= view.y1 && b[k + 3]! >= view.y0;
   }
 
   private drawHighlights(ctx: CanvasRenderingContext2D, pixel: number): void {

@@ -18,8 +18,8 @@ export interface VisibleGraph {
   readonly request: Omit<LayoutRequest, 'seq'>;
 }
 
-export const NODE_SIZE = { width: 170, height: 52 };
-export const GROUP_SIZE = { width: 220, height: 52 };
+const NODE_SIZE = { width: 170, height: 52 };
+const GROUP_SIZE = { width: 220, height: 52 };
 
 export function visibleGraph(model: GraphModel, tree: GroupTree, expanded: ReadonlySet<number>): VisibleGraph {
   const boxes: VisibleBox[] = [];

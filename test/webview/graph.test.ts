@@ -246,3 +246,15 @@ test('a 5,000-node namespaced model opens as one box per layer', async () => {
   assert.deepEqual(view.errors, []);
   await view.page.close();
 });
+
+test('an audit that arrives before the model colours the graph once it is drawn', async () => {
+  const view = await openWebview(browser, 'webview.js');
+  const message = await modelMessage(EMBEDDING);
+  const audit = handMadeAudit(message.graph);
+  await view.post({ type: 'audit', audit });
+  await view.post(message);
+  await ready(view.page);
+  assert.equal(await attr(view.page, 'data-colored'), String(audit.nodes.length));
+  assert.equal(await view.page.locator('#export-plan').isEnabled(), true);
+  await view.page.close();
+});
