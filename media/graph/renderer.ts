@@ -309,11 +309,11 @@ export class Renderer {
       if (detail) ctx.fillText(clip(b.subtitle, chars + 2), b.x + 6, b.y + 21);
       if (detail && b.detail) ctx.fillText(clip(b.detail, chars + 2), b.x + 6, b.y + 36);
       if (b.badge) {
-        const w = b.badge.length * 6 + 8;
+        ctx.font = `10px ${font}`;
+        const w = ctx.measureText(b.badge).width + 8;
         ctx.fillStyle = this.theme.focus;
         ctx.fillRect(b.x + b.width - w, b.y - 8, w, 14);
         ctx.fillStyle = '#ffffff';
-        ctx.font = `10px ${font}`;
         ctx.fillText(b.badge, b.x + b.width - w + 4, b.y - 6);
       }
     }
