@@ -87,6 +87,13 @@ export class MultiplyContext {
   readonly fp8Scaling: Fp8Scaling;
   /** Plain fp32 arithmetic: no rounding of operands or products beyond fp32's own. */
   readonly isExact: boolean;
+  /**
+   * Products of prepared operands are plain a·b, exact in fp32 (exact rule, no product format, operand
+   * values whose products fit fp32's significand and range) and summed in fp32: kernels may multiply and
+   * sum directly, then unscale by 2^−(sa+sb). Exact mode, fp16, e4m3 and e5m2; not bf16 (its products
+   * can overflow fp32).
+   */
+  readonly plainProducts: boolean;
   private readonly groups: Record<MultiplyGroup, boolean>;
   private readonly prepared = new WeakMap<Float32Array, PreparedOperand>();
   private exactContext: MultiplyContext | undefined;
@@ -101,6 +108,10 @@ export class MultiplyContext {
       activation: options.replaceActivation ?? false,
     };
     this.isExact = this.scheme.preset === 'exact' && this.accumulator === FP32;
+    const { rule, productFormat, operandFormat: f } = this.scheme;
+    const productsFitFp32 = 2 * (f.manBits + 1) <= 24 && f.emax <= 63 && 2 * (f.emin - f.manBits) >= -149;
+    this.plainProducts =
+      this.isExact || (rule === 'exact' && !productFormat && this.accumulator === FP32 && productsFitFp32);
     this.product = this.isExact ? (a, b) => Math.fround(a * b) : productFunction(this.scheme);
   }
 

@@ -18,8 +18,14 @@ import {
   type FloatFormat,
 } from '../../src/arith';
 import { seededNormal, seededUniform } from '../../src/audit/random';
+import { depthwisePlane, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
 import { MultiplyContext } from '../../src/engine/multiply';
-import { wasmGemmProductTable, wasmProductTableOperands, wasmRoundOperands } from '../../src/engine/wasm/kernels';
+import {
+  wasmDepthwise2d,
+  wasmGemmProductTable,
+  wasmProductTableOperands,
+  wasmRoundOperands,
+} from '../../src/engine/wasm/kernels';
 
 /** Bit patterns spread over the whole fp32 range (every exponent, subnormals, specials) and normal values. */
 function mixedValues(count: number, seed: number): Float32Array {
@@ -159,4 +165,105 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul1']) {
       sameBits(out, expected, preset);
     }
   });
+}
+
+/** Depthwise geometries: 2-D and 1-D, strides, dilations, asymmetric pads, depth multiplier, batch. */
+const DEPTHWISE_CASES: {
+  name: string;
+  geometry: WindowGeometry;
+  batch: number;
+  channels: number;
+  multiplier: number;
+}[] = [
+  {
+    name: '3×3 pads 1',
+    geometry: window([9, 13], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]),
+    batch: 2,
+    channels: 3,
+    multiplier: 1,
+  },
+  {
+    name: '5×5 stride 2, pads 2',
+    geometry: window([11, 10], [5, 5], [2, 2], [1, 1], [2, 2, 2, 2]),
+    batch: 1,
+    channels: 4,
+    multiplier: 1,
+  },
+  {
+    name: '3×3 dilation 2, multiplier 2, asymmetric pads',
+    geometry: window([8, 17], [3, 3], [1, 2], [2, 2], [0, 3, 1, 0]),
+    batch: 1,
+    channels: 2,
+    multiplier: 2,
+  },
+  {
+    name: '7×7 larger than the image, stride 3',
+    geometry: window([4, 5], [7, 7], [3, 3], [1, 1], [3, 3, 3, 3]),
+    batch: 1,
+    channels: 2,
+    multiplier: 1,
+  },
+  {
+    name: '1-D kernel 5, pads 2',
+    geometry: window([1, 33], [1, 5], [1, 1], [1, 1], [0, 2, 0, 2]),
+    batch: 1,
+    channels: 3,
+    multiplier: 1,
+  },
+];
+
+function window(
+  imageDims: number[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[],
+  pads: number[],
+): WindowGeometry {
+  const [padsBegin, padsEnd] = [pads.slice(0, 2), pads.slice(2)];
+  const positions = imageDims.map(
+    (d, a) => Math.floor((d + padsBegin[a]! + padsEnd[a]! - (kernel[a]! - 1) * dilations[a]! - 1) / strides[a]!) + 1,
+  );
+  return { imageDims, positions, kernel, strides, dilations, padsBegin, padsEnd };
+}
+
+for (const { name, geometry, batch, channels, multiplier } of DEPTHWISE_CASES) {
+  test(`depthwise kernel equals depthwisePlane bit for bit: ${name}`, () => {
+    const table = patchTable(geometry);
+    const x = mixedFinite(batch * channels * table.imageSize, 31);
+    const w = mixedFinite(channels * multiplier * table.taps, 32);
+    const pair = (v: readonly number[]) => [v[0]!, v[1]!] as const;
+    const shape = {
+      batch,
+      channels,
+      multiplier,
+      image: pair(geometry.imageDims),
+      output: pair(geometry.positions),
+      kernel: pair(geometry.kernel),
+      strides: pair(geometry.strides),
+      dilations: pair(geometry.dilations),
+      padsBegin: pair(geometry.padsBegin),
+    };
+    for (const unscale of [1, 2 ** -9]) {
+      const out = wasmDepthwise2d(x, w, shape, unscale);
+      const expected = new Float32Array(out.length);
+      const acc = new Float64Array(table.positions);
+      for (let n = 0; n < batch; n++) {
+        for (let m = 0; m < channels * multiplier; m++) {
+          const plane = (n * channels + Math.floor(m / multiplier)) * table.imageSize;
+          depthwisePlane(table, x, plane, w, m * table.taps, acc);
+          expected.set(
+            acc.map((v) => v * unscale),
+            (n * channels * multiplier + m) * table.positions,
+          );
+        }
+      }
+      sameBits(out, expected, `${name} ×${unscale}`);
+    }
+  });
+}
+
+/** Finite values of many magnitudes and signs, zeros and subnormals among them. */
+function mixedFinite(count: number, seed: number): Float32Array {
+  const values = mixedValues(count, seed);
+  return values.map((v) => (Number.isFinite(v) ? v : 1.5));
 }

@@ -4,9 +4,10 @@
  * transposed weights by the prepared input and scatters the patch matrix back with col2im. Inputs and
  * weights are prepared as whole tensors (padding zeros stay zero), the bias is added in fp32 afterwards.
  */
-import { FP32 } from '../../arith';
+import { FP32, pow2 } from '../../arith';
 import type { Tensor } from '../../onnx';
 import { expectTensor } from '../tensors';
+import { wasmDepthwise2d, type DepthwiseShape } from '../wasm/kernels';
 import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
 import {
   col2imAdd,
@@ -81,8 +82,13 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands)
   // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
   // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
   const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
-  if (depthwise && arith.exactProducts) convolveDepthwise(table, operands, out);
-  else convolveByGemm(arith, table, operands, geometry, out);
+  if (depthwise && arith.plainProducts) {
+    const { x, w } = operands;
+    const unscale = pow2(-(x.scale + w.scale));
+    if (x.values instanceof Float32Array && w.values instanceof Float32Array && xDims.length <= 4) {
+      out.set(wasmDepthwise2d(x.values, w.values, depthwiseShape(operands, geometry), unscale));
+    } else convolveDepthwise(table, operands, unscale, out);
+  } else convolveByGemm(arith, table, operands, geometry, out);
   return { dims: [batch, outChannels, ...geometry.positions], values: out };
 }
 
@@ -125,8 +131,33 @@ function convolveByGemm(
   }
 }
 
-/** One input channel per group with plain products: direct per-plane sums, no patch matrix or GEMM. */
-function convolveDepthwise(table: PatchTable, { x, xDims, w, wDims, group }: ConvOperands, out: Numeric): void {
+/** A 1-D or 2-D depthwise convolution's shape for the WebAssembly kernel (1-D as one row). */
+function depthwiseShape({ xDims, wDims }: ConvOperands, g: WindowGeometry): DepthwiseShape {
+  const pair = (values: readonly number[], pad: number) =>
+    (values.length === 1 ? [pad, values[0]!] : [values[0]!, values[1]!]) as [number, number];
+  return {
+    batch: xDims[0]!,
+    channels: xDims[1]!,
+    multiplier: wDims[0]! / xDims[1]!,
+    image: pair(g.imageDims, 1),
+    output: pair(g.positions, 1),
+    kernel: pair(g.kernel, 1),
+    strides: pair(g.strides, 1),
+    dilations: pair(g.dilations, 1),
+    padsBegin: pair(g.padsBegin, 0),
+  };
+}
+
+/**
+ * One input channel per group with plain products: direct per-plane sums in doubles, unscaled by the
+ * power of two `unscale`, no patch matrix or GEMM (the WebAssembly kernel computes the same values).
+ */
+function convolveDepthwise(
+  table: PatchTable,
+  { x, xDims, w, wDims, group }: ConvOperands,
+  unscale: number,
+  out: Numeric,
+): void {
   const [batch, channels] = xDims as [number, number];
   const outChannels = wDims[0]!;
   const groupOut = outChannels / group;
@@ -135,6 +166,7 @@ function convolveDepthwise(table: PatchTable, { x, xDims, w, wDims, group }: Con
     for (let m = 0; m < outChannels; m++) {
       const plane = (n * channels + Math.floor(m / groupOut)) * table.imageSize;
       depthwisePlane(table, x.values, plane, w.values, m * table.taps, acc);
+      if (unscale !== 1) for (let o = 0; o < acc.length; o++) acc[o]! *= unscale;
       out.set(acc, (n * outChannels + m) * table.positions);
     }
   }

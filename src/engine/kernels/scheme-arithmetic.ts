@@ -20,8 +20,11 @@ export interface Operand {
 
 export interface Arithmetic {
   readonly dtype: DType;
-  /** Products are plain a·b (exact fp32 mode, or a non-float32 dtype): kernels may multiply directly. */
-  readonly exactProducts: boolean;
+  /**
+   * Products of prepared operands are plain a·b, summed in fp32 or exactly (`MultiplyContext.plainProducts`,
+   * or a non-float32 dtype): kernels may multiply and sum directly, then unscale by 2^−(sa+sb).
+   */
+  readonly plainProducts: boolean;
   /** A tensor's values in the working type (float32 data itself, a double copy otherwise). */
   values(t: Tensor): Numeric;
   /** A zero-filled array of the working type. */
@@ -59,10 +62,10 @@ const NARROW_FLOATS: ReadonlySet<DType> = new Set([
 
 class SchemeArithmetic implements Arithmetic {
   readonly dtype = 'float32';
-  readonly exactProducts: boolean;
+  readonly plainProducts: boolean;
 
   constructor(private readonly multiply: MultiplyContext) {
-    this.exactProducts = multiply.isExact;
+    this.plainProducts = multiply.plainProducts;
   }
 
   values(t: Tensor): Numeric {
@@ -99,7 +102,7 @@ class SchemeArithmetic implements Arithmetic {
 type PreparedFloat32 = { readonly values: Float32Array; readonly scale: number };
 
 class ExactArithmetic implements Arithmetic {
-  readonly exactProducts = true;
+  readonly plainProducts = true;
 
   constructor(readonly dtype: DType) {}
 

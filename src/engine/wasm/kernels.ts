@@ -36,6 +36,41 @@ interface KernelExports {
   ): void;
   encodeFp8(src: number, dst: number, len: number, manBits: number, bias: number): number;
   scaleTable(src: number, dst: number, factor: number): void;
+  depthwise2d(
+    x: number,
+    w: number,
+    out: number,
+    acc: number,
+    batch: number,
+    channels: number,
+    multiplier: number,
+    h: number,
+    wd: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    unscale: number,
+  ): void;
+  binaryRuns(
+    op: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    run: number,
+    stepA: number,
+    stepB: number,
+    startA: number,
+    startB: number,
+  ): void;
+  clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   gemmTable(
     a: number,
     b: number,
@@ -240,4 +275,118 @@ export function wasmProductTableOperands(
     b: new Uint8Array(buffer, bCodes, B.length).slice(),
     table: f32View(table, 65536).slice(),
   };
+}
+
+/** A depthwise 2-D convolution: `batch` images of `channels` planes h×w, `multiplier` outputs per channel. */
+export interface DepthwiseShape {
+  readonly batch: number;
+  readonly channels: number;
+  readonly multiplier: number;
+  readonly image: readonly [number, number];
+  readonly output: readonly [number, number];
+  readonly kernel: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  readonly padsBegin: readonly [number, number];
+}
+
+/**
+ * Depthwise convolution of f32 operands, each output Σ w·x over its taps in tap order in f64, times
+ * `unscale` (a power of two), rounded to f32 once: bit for bit the JS `depthwisePlane`.
+ */
+export function wasmDepthwise2d(
+  x: Float32Array,
+  w: Float32Array,
+  shape: DepthwiseShape,
+  unscale: number,
+): Float32Array {
+  const { batch, channels, multiplier, image, output, kernel, strides, dilations, padsBegin } = shape;
+  const outLength = batch * channels * multiplier * output[0] * output[1];
+  const [xAt, wAt, outAt, accAt] = layout([x.length * 4, w.length * 4, outLength * 4, output[1] * 8]) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  f32View(xAt, x.length).set(x);
+  f32View(wAt, w.length).set(w);
+  kernels().depthwise2d(
+    xAt,
+    wAt,
+    outAt,
+    accAt,
+    batch,
+    channels,
+    multiplier,
+    image[0],
+    image[1],
+    output[0],
+    output[1],
+    kernel[0],
+    kernel[1],
+    strides[0],
+    strides[1],
+    dilations[0],
+    dilations[1],
+    padsBegin[0],
+    padsBegin[1],
+    unscale,
+  );
+  return f32View(outAt, outLength).slice();
+}
+
+/** The float32 operators of `wasmBinaryRuns`, numbered as the kernel expects. */
+const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+
+/** A numpy broadcast as `rows` runs of `run` outputs (see `planBroadcast` in the element-wise kernels). */
+export interface BroadcastRuns {
+  readonly rows: number;
+  readonly run: number;
+  readonly step: readonly number[];
+  readonly rowStart: readonly Int32Array[];
+}
+
+/** out = a op b over a broadcast, one f32 operation per element (bit for bit the JS loops). */
+export function wasmBinaryRuns(
+  op: keyof typeof BINARY_OPS,
+  plan: BroadcastRuns,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+): void {
+  const { rows, run } = plan;
+  const [startA, startB] = plan.rowStart as [Int32Array, Int32Array];
+  const [aAt, bAt, outAt, startAAt, startBAt] = layout([
+    a.length * 4,
+    b.length * 4,
+    out.length * 4,
+    rows * 4,
+    rows * 4,
+  ]);
+  f32View(aAt!, a.length).set(a);
+  f32View(bAt!, b.length).set(b);
+  const { buffer } = kernels().memory;
+  new Int32Array(buffer, startAAt, rows).set(startA);
+  new Int32Array(buffer, startBAt, rows).set(startB);
+  kernels().binaryRuns(
+    BINARY_OPS[op],
+    aAt!,
+    bAt!,
+    outAt!,
+    rows,
+    run,
+    plan.step[0]!,
+    plan.step[1]!,
+    startAAt!,
+    startBAt!,
+  );
+  out.set(f32View(outAt!, out.length));
+}
+
+/** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */
+export function wasmClip(values: Float32Array, lo: number, hi: number): Float32Array {
+  const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
+  f32View(src, values.length).set(values);
+  kernels().clip(src, dst, values.length, lo, hi);
+  return f32View(dst, values.length).slice();
 }
