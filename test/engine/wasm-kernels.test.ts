@@ -19,8 +19,11 @@ import {
 } from '../../src/arith';
 import { seededNormal, seededUniform } from '../../src/audit/random';
 import { depthwisePlane, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
+import { float32Arithmetic, planBroadcast } from '../../src/engine/kernels/elementwise-core';
 import { MultiplyContext } from '../../src/engine/multiply';
 import {
+  wasmBinaryRuns,
+  wasmClip,
   wasmDepthwise2d,
   wasmGemmProductTable,
   wasmProductTableOperands,
@@ -267,3 +270,61 @@ function mixedFinite(count: number, seed: number): Float32Array {
   const values = mixedValues(count, seed);
   return values.map((v) => (Number.isFinite(v) ? v : 1.5));
 }
+
+// Same-shape, scalar, per-channel, row/column and two-sided broadcasts; odd run lengths exercise the tails.
+const BROADCASTS: [number[], number[]][] = [
+  [
+    [3, 7, 11],
+    [3, 7, 11],
+  ],
+  [[5, 13], [1]],
+  [[1], [4, 9]],
+  [
+    [2, 6, 5, 7],
+    [6, 1, 1],
+  ],
+  [
+    [6, 1],
+    [1, 9],
+  ],
+  [
+    [3, 10, 1],
+    [3, 1, 6],
+  ],
+];
+
+for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+  test(`${op} kernel equals the JS float32 loop bit for bit over broadcasts, specials included`, () => {
+    for (const [dimsA, dimsB] of BROADCASTS) {
+      const plan = planBroadcast(dimsA, dimsB);
+      const a = mixedValues(
+        dimsA.reduce((x, y) => x * y, 1),
+        41,
+      );
+      const b = mixedValues(
+        dimsB.reduce((x, y) => x * y, 1),
+        42,
+      );
+      const expected = new Float32Array(plan.count);
+      float32Arithmetic(op, plan, expected, a, b);
+      sameBits(wasmBinaryRuns(op, plan, a, b), expected, `${op} [${dimsA}] [${dimsB}]`);
+    }
+  });
+}
+
+test('clip kernel equals the JS comparisons bit for bit (NaN and -0 pass, lo > hi gives hi)', () => {
+  const values = mixedValues(1003, 43);
+  for (const [lo, hi] of [
+    [0, 6],
+    [-Infinity, 0],
+    [-1.5, Infinity],
+    [2, -3],
+    [0, 0],
+  ] as const) {
+    const expected = values.map((v) => {
+      const low = v < lo ? lo : v;
+      return low > hi ? hi : low;
+    });
+    sameBits(wasmClip(values, lo, hi), expected, `clip [${lo}, ${hi}]`);
+  }
+});

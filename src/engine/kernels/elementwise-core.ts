@@ -6,6 +6,7 @@ import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import { allocate, broadcastIndex, broadcastShapes, sizeOf } from '../tensors';
 import { EngineError, tensor } from '../types';
+import { wasmBinaryRuns } from '../wasm/kernels';
 
 /** Indexed element storage of one dtype: numbers, bigints (int64/uint64) or strings. */
 export interface Elements<T> {
@@ -148,7 +149,13 @@ export function broadcastMap<A, B, R>(
   }
 }
 
-/** Arithmetic operators with a dedicated float32 loop. */
+/**
+ * Below this many elements a float32 operator runs in JS: copying into WebAssembly memory and the call
+ * cost more than the loop.
+ */
+export const WASM_MIN_ELEMENTS = 512;
+
+/** Arithmetic operators with a dedicated float32 loop (in WebAssembly SIMD for large tensors). */
 export type Float32Arithmetic = 'add' | 'sub' | 'mul' | 'div';
 
 /**
@@ -201,6 +208,13 @@ export interface BinaryFns {
 export function binaryOp(a: Tensor, b: Tensor, fns: BinaryFns): Tensor {
   expectSameDType([a, b]);
   const plan = planBroadcast(a.dims, b.dims);
+  if (fns.float32 && a.dtype === 'float32' && plan.count >= WASM_MIN_ELEMENTS) {
+    return tensor(
+      'float32',
+      plan.dims,
+      wasmBinaryRuns(fns.float32, plan, a.data as Float32Array, b.data as Float32Array),
+    );
+  }
   const out = allocate(a.dtype, plan.dims);
   if (fns.float32 && a.dtype === 'float32' && out.dtype === 'float32') {
     float32Arithmetic(fns.float32, plan, out.data, a.data as Float32Array, b.data as Float32Array);

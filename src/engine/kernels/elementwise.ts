@@ -21,9 +21,11 @@ import {
   planBroadcast,
   roundNarrow,
   unaryOp,
+  WASM_MIN_ELEMENTS,
   type BinaryFns,
   type UnaryFns,
 } from './elementwise-core';
+import { wasmClip } from '../wasm/kernels';
 import {
   bigintPow,
   erf,
@@ -225,6 +227,8 @@ const FLT_MAX = 3.4028234663852886e38;
 /** Clip: min/max attributes before opset 11, optional scalar inputs since. min > max clips everything to max. */
 /** Clip's own float32 loop (a hot op in mobile CNNs: ReLU6 and hard-swish are written with it). */
 function clipFloat32(data: Float32Array, dims: number[], lo: number, hi: number): Tensor {
+  if (data.length >= WASM_MIN_ELEMENTS && Math.fround(lo) === lo && Math.fround(hi) === hi)
+    return tensor('float32', dims, wasmClip(data, lo, hi));
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;

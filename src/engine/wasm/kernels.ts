@@ -352,17 +352,11 @@ export function wasmBinaryRuns(
   plan: BroadcastRuns,
   a: Float32Array,
   b: Float32Array,
-  out: Float32Array,
-): void {
+): Float32Array {
   const { rows, run } = plan;
+  const count = rows * run;
   const [startA, startB] = plan.rowStart as [Int32Array, Int32Array];
-  const [aAt, bAt, outAt, startAAt, startBAt] = layout([
-    a.length * 4,
-    b.length * 4,
-    out.length * 4,
-    rows * 4,
-    rows * 4,
-  ]);
+  const [aAt, bAt, outAt, startAAt, startBAt] = layout([a.length * 4, b.length * 4, count * 4, rows * 4, rows * 4]);
   f32View(aAt!, a.length).set(a);
   f32View(bAt!, b.length).set(b);
   const { buffer } = kernels().memory;
@@ -380,7 +374,7 @@ export function wasmBinaryRuns(
     startAAt!,
     startBAt!,
   );
-  out.set(f32View(outAt!, out.length));
+  return f32View(outAt!, count).slice();
 }
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */

@@ -1,0 +1,104 @@
+// Element-wise float32 kernels (same conventions as gemm.ts). Every result is the one IEEE f32 operation
+// JS computes in doubles and rounds to f32 (double rounding is innocuous for +, −, ×, ÷ of f32 values).
+
+/** The operators of `binaryRuns`. */
+const ADD = 0;
+const SUB = 1;
+const MUL = 2;
+const DIV = 3;
+
+/**
+ * out = a op b over a broadcast walked as `rows` runs of `run` outputs: row r reads a from element
+ * startA[r] advancing by stepA (0 or 1), likewise b (`startA`/`startB`: i32 arrays).
+ */
+export function binaryRuns(
+  op: i32,
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const rowA = a + ((<usize>load<i32>(startA + ((<usize>r) << 2))) << 2);
+    const rowB = b + ((<usize>load<i32>(startB + ((<usize>r) << 2))) << 2);
+    const rowOut = out + ((<usize>(r * run)) << 2);
+    if (op == ADD) binaryRun(ADD, rowA, rowB, rowOut, run, stepA, stepB);
+    else if (op == SUB) binaryRun(SUB, rowA, rowB, rowOut, run, stepA, stepB);
+    else if (op == MUL) binaryRun(MUL, rowA, rowB, rowOut, run, stepA, stepB);
+    else binaryRun(DIV, rowA, rowB, rowOut, run, stepA, stepB);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function apply4(op: i32, x: v128, y: v128): v128 {
+  if (op == ADD) return f32x4.add(x, y);
+  if (op == SUB) return f32x4.sub(x, y);
+  if (op == MUL) return f32x4.mul(x, y);
+  return f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline
+function apply1(op: i32, x: f32, y: f32): f32 {
+  if (op == ADD) return x + y;
+  if (op == SUB) return x - y;
+  if (op == MUL) return x * y;
+  return x / y;
+}
+
+// @ts-ignore: decorator
+@inline
+function binaryRun(op: i32, a: usize, b: usize, out: usize, run: i32, stepA: i32, stepB: i32): void {
+  let i = 0;
+  // A broadcast operand (step 0) is one value splatted over the run.
+  const splatA = f32x4.splat(load<f32>(a));
+  const splatB = f32x4.splat(load<f32>(b));
+  const end = run & ~3;
+  if (stepA == 1 && stepB == 1) {
+    for (; i < end; i += 4) {
+      const at = (<usize>i) << 2;
+      v128.store(out + at, apply4(op, v128.load(a + at), v128.load(b + at)));
+    }
+  } else if (stepA == 1) {
+    for (; i < end; i += 4) {
+      const at = (<usize>i) << 2;
+      v128.store(out + at, apply4(op, v128.load(a + at), splatB));
+    }
+  } else if (stepB == 1) {
+    for (; i < end; i += 4) {
+      const at = (<usize>i) << 2;
+      v128.store(out + at, apply4(op, splatA, v128.load(b + at)));
+    }
+  }
+  for (; i < run; i++) {
+    const x = load<f32>(a + ((<usize>(i * stepA)) << 2));
+    const y = load<f32>(b + ((<usize>(i * stepB)) << 2));
+    store<f32>(out + ((<usize>i) << 2), apply1(op, x, y));
+  }
+}
+
+/**
+ * dst[i] = min(max(src[i], lo), hi) as Clip's comparisons define it: v < lo ? lo : v, then low > hi ? hi :
+ * low — pmax/pmin exactly, so NaN and −0 pass as they are.
+ */
+export function clip(src: usize, dst: usize, len: i32, lo: f32, hi: f32): void {
+  const low = f32x4.splat(lo);
+  const high = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = (<usize>i) << 2;
+    v128.store(dst + at, f32x4.pmin(f32x4.pmax(v128.load(src + at), low), high));
+  }
+  for (; i < len; i++) {
+    const at = (<usize>i) << 2;
+    const v = load<f32>(src + at);
+    const clamped = v < lo ? lo : v;
+    store<f32>(dst + at, clamped > hi ? hi : clamped);
+  }
+}
