@@ -25,6 +25,7 @@ import {
   wasmBinaryRuns,
   wasmClip,
   wasmDepthwise2d,
+  wasmLeakyRelu,
   wasmGemmProductTable,
   wasmProductTableOperands,
   wasmRoundOperands,
@@ -293,7 +294,7 @@ const BROADCASTS: [number[], number[]][] = [
   ],
 ];
 
-for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+for (const op of ['add', 'sub', 'mul', 'div', 'min', 'max'] as const) {
   test(`${op} kernel equals the JS float32 loop bit for bit over broadcasts, specials included`, () => {
     for (const [dimsA, dimsB] of BROADCASTS) {
       const plan = planBroadcast(dimsA, dimsB);
@@ -326,5 +327,14 @@ test('clip kernel equals the JS comparisons bit for bit (NaN and -0 pass, lo > h
       return low > hi ? hi : low;
     });
     sameBits(wasmClip(values, lo, hi), expected, `clip [${lo}, ${hi}]`);
+  }
+});
+
+test('LeakyRelu kernel equals x < 0 ? fp32(x·alpha) : x bit for bit', () => {
+  const values = mixedValues(1001, 44);
+  for (const alpha of [0.01, 0.2, -3, 1e-30]) {
+    const factor = Math.fround(alpha);
+    const expected = values.map((v) => (v < 0 ? Math.fround(v * factor) : v));
+    sameBits(wasmLeakyRelu(values, factor), expected, `LeakyRelu ${alpha}`);
   }
 });

@@ -12,7 +12,16 @@ import type { Tensor } from '../../onnx';
 import { MultiplyContext } from '../multiply';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sameKindArray, sizeOf } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
-import { axisLayout, expectSameDType, floatData, roundNarrow, unaryOp, type AxisLayout } from './elementwise-core';
+import { wasmLeakyRelu } from '../wasm/kernels';
+import {
+  WASM_MIN_ELEMENTS,
+  axisLayout,
+  expectSameDType,
+  floatData,
+  roundNarrow,
+  unaryOp,
+  type AxisLayout,
+} from './elementwise-core';
 import { erf } from './elementwise-math';
 
 type FloatBuffer = Float32Array | Float64Array;
@@ -72,7 +81,10 @@ const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v
 // ---- Parameterised activations -----------------------------------------------------------------------
 
 const leakyRelu: Activation = (x, ctx, m) => {
-  const scaled = times(m, x, ctx.attributes.float('alpha', 0.01));
+  const alpha = ctx.attributes.float('alpha', 0.01);
+  if (m.isExact && x instanceof Float32Array && x.length >= WASM_MIN_ELEMENTS && Math.fround(alpha) === alpha)
+    return wasmLeakyRelu(x, alpha);
+  const scaled = times(m, x, alpha);
   return zip(x, scaled, (v, s) => (v < 0 ? s : v));
 };
 

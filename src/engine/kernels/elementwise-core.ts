@@ -156,10 +156,10 @@ export function broadcastMap<A, B, R>(
 export const WASM_MIN_ELEMENTS = 512;
 
 /** Arithmetic operators with a dedicated float32 loop (in WebAssembly SIMD for large tensors). */
-export type Float32Arithmetic = 'add' | 'sub' | 'mul' | 'div';
+export type Float32Arithmetic = 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max';
 
 /**
- * The four arithmetic operators on float32 tensors, one loop each: a shared loop calling an operator
+ * The arithmetic operators (and Min/Max) on float32 tensors, one loop each: a shared loop calling an operator
  * function is megamorphic in V8 (it sees every operator and array type) and several times slower, and
  * these four carry most element-wise work of real models.
  */
@@ -189,6 +189,12 @@ export function float32Arithmetic(
         break;
       case 'div':
         for (let i = 0; i < run; i++) out[o + i] = a[ia + i * stepA]! / b[ib + i * stepB]!;
+        break;
+      case 'min':
+        for (let i = 0; i < run; i++) out[o + i] = Math.min(a[ia + i * stepA]!, b[ib + i * stepB]!);
+        break;
+      case 'max':
+        for (let i = 0; i < run; i++) out[o + i] = Math.max(a[ia + i * stepA]!, b[ib + i * stepB]!);
         break;
     }
   }

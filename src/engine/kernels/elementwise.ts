@@ -55,8 +55,8 @@ const DIV: BinaryFns = {
   integer: (a, b) => Math.trunc(a / b),
   bigint: (a, b) => (b === 0n ? 0n : a / b),
 };
-const MIN: BinaryFns = { float: Math.min, integer: Math.min, bigint: (a, b) => (a < b ? a : b) };
-const MAX: BinaryFns = { float: Math.max, integer: Math.max, bigint: (a, b) => (a > b ? a : b) };
+const MIN: BinaryFns = { float32: 'min', float: Math.min, integer: Math.min, bigint: (a, b) => (a < b ? a : b) };
+const MAX: BinaryFns = { float32: 'max', float: Math.max, integer: Math.max, bigint: (a, b) => (a > b ? a : b) };
 
 /**
  * The two operands of a binary op. Before opset 7, B broadcasts only with `broadcast=1`, its dims aligned

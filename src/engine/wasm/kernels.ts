@@ -71,6 +71,7 @@ interface KernelExports {
     startB: number,
   ): void;
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
+  leakyRelu(src: number, dst: number, len: number, alpha: number): void;
   gemmTable(
     a: number,
     b: number,
@@ -336,7 +337,7 @@ export function wasmDepthwise2d(
 }
 
 /** The float32 operators of `wasmBinaryRuns`, numbered as the kernel expects. */
-const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5 } as const;
 
 /** A numpy broadcast as `rows` runs of `run` outputs (see `planBroadcast` in the element-wise kernels). */
 export interface BroadcastRuns {
@@ -382,5 +383,13 @@ export function wasmClip(values: Float32Array, lo: number, hi: number): Float32A
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
   kernels().clip(src, dst, values.length, lo, hi);
+  return f32View(dst, values.length).slice();
+}
+
+/** LeakyRelu with exact products: x < 0 ? fp32(x·alpha) : x for an f32 `alpha`, bit for bit the JS path. */
+export function wasmLeakyRelu(values: Float32Array, alpha: number): Float32Array {
+  const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
+  f32View(src, values.length).set(values);
+  kernels().leakyRelu(src, dst, values.length, alpha);
   return f32View(dst, values.length).slice();
 }

@@ -1,11 +1,13 @@
 // Element-wise float32 kernels (same conventions as gemm.ts). Every result is the one IEEE f32 operation
 // JS computes in doubles and rounds to f32 (double rounding is innocuous for +, −, ×, ÷ of f32 values).
 
-/** The operators of `binaryRuns`. */
+/** The operators of `binaryRuns` (Math.min/Math.max for MIN/MAX). */
 const ADD = 0;
 const SUB = 1;
 const MUL = 2;
 const DIV = 3;
+const MIN = 4;
+const MAX = 5;
 
 /**
  * out = a op b over a broadcast walked as `rows` runs of `run` outputs: row r reads a from element
@@ -30,7 +32,9 @@ export function binaryRuns(
     if (op == ADD) binaryRun(ADD, rowA, rowB, rowOut, run, stepA, stepB);
     else if (op == SUB) binaryRun(SUB, rowA, rowB, rowOut, run, stepA, stepB);
     else if (op == MUL) binaryRun(MUL, rowA, rowB, rowOut, run, stepA, stepB);
-    else binaryRun(DIV, rowA, rowB, rowOut, run, stepA, stepB);
+    else if (op == DIV) binaryRun(DIV, rowA, rowB, rowOut, run, stepA, stepB);
+    else if (op == MIN) binaryRun(MIN, rowA, rowB, rowOut, run, stepA, stepB);
+    else binaryRun(MAX, rowA, rowB, rowOut, run, stepA, stepB);
   }
 }
 
@@ -40,7 +44,10 @@ function apply4(op: i32, x: v128, y: v128): v128 {
   if (op == ADD) return f32x4.add(x, y);
   if (op == SUB) return f32x4.sub(x, y);
   if (op == MUL) return f32x4.mul(x, y);
-  return f32x4.div(x, y);
+  if (op == DIV) return f32x4.div(x, y);
+  // min/max propagate NaN and order −0 below +0, as Math.min/Math.max do.
+  if (op == MIN) return f32x4.min(x, y);
+  return f32x4.max(x, y);
 }
 
 // @ts-ignore: decorator
@@ -49,7 +56,9 @@ function apply1(op: i32, x: f32, y: f32): f32 {
   if (op == ADD) return x + y;
   if (op == SUB) return x - y;
   if (op == MUL) return x * y;
-  return x / y;
+  if (op == DIV) return x / y;
+  if (op == MIN) return min(x, y);
+  return max(x, y);
 }
 
 // @ts-ignore: decorator
@@ -100,5 +109,22 @@ export function clip(src: usize, dst: usize, len: i32, lo: f32, hi: f32): void {
     const v = load<f32>(src + at);
     const clamped = v < lo ? lo : v;
     store<f32>(dst + at, clamped > hi ? hi : clamped);
+  }
+}
+
+/** dst[i] = src[i] < 0 ? f32(src[i]·alpha) : src[i] (LeakyRelu with exact products; NaN passes). */
+export function leakyRelu(src: usize, dst: usize, len: i32, alpha: f32): void {
+  const factor = f32x4.splat(alpha);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = (<usize>i) << 2;
+    const v = v128.load(src + at);
+    v128.store(dst + at, v128.bitselect(f32x4.mul(v, factor), v, f32x4.lt(v, zero)));
+  }
+  for (; i < len; i++) {
+    const at = (<usize>i) << 2;
+    const v = load<f32>(src + at);
+    store<f32>(dst + at, v < 0 ? v * alpha : v);
   }
 }
