@@ -26,6 +26,7 @@ import {
   hasProductTable,
   wasmGemm,
   wasmGemmLmulAdder,
+  wasmGemmLmulFormula,
   wasmGemmProductTable,
   wasmProductTableOperands,
   wasmRoundOperands,
@@ -238,31 +239,11 @@ function powerOfTwoPart(x: number): number {
 
 /**
  * lmul-formula as an ordinary GEMM of inner size 2K: with E(x) = sign·2^⌊log2|x|⌋ and c = 2^-l(M),
- * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), and every one of these products is exact.
+ * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), and every one of these products is exact (operand
+ * transforms and GEMM in WebAssembly).
  */
 function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
-  const c = pow2(-lmulOffsetBits(manBits));
-  const left = new Float32Array(m * 2 * k);
-  const right = new Float32Array(2 * k * n);
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      const a = A[i * k + p]!;
-      if (a === 0 || !Number.isFinite(a)) continue; // zeros contribute 0; specials are fixed below
-      const ea = powerOfTwoPart(a);
-      left[i * 2 * k + p] = a + c * ea;
-      left[i * 2 * k + k + p] = ea;
-    }
-  }
-  for (let p = 0; p < k; p++) {
-    for (let j = 0; j < n; j++) {
-      const b = B[p * n + j]!;
-      if (b === 0 || !Number.isFinite(b)) continue;
-      const eb = powerOfTwoPart(b);
-      right[p * n + j] = eb;
-      right[(k + p) * n + j] = b - eb;
-    }
-  }
-  const out = wasmGemm(left, right, m, n, 2 * k);
+  const out = wasmGemmLmulFormula(A, B, { m, n, k }, pow2(-lmulOffsetBits(manBits)));
   fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-formula', manBits, a, b));
   return out;
 }

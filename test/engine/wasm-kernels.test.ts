@@ -12,6 +12,7 @@ import {
   e8m,
   formatByName,
   fp8ScaleExponent,
+  lmulOffsetBits,
   multiplyPrepared,
   parseScheme,
   roundArray,
@@ -25,6 +26,8 @@ import {
   wasmBinaryRuns,
   wasmClip,
   wasmDepthwise2d,
+  wasmGemm,
+  wasmGemmLmulFormula,
   wasmLeakyRelu,
   wasmGemmProductTable,
   wasmProductTableOperands,
@@ -338,3 +341,37 @@ test('LeakyRelu kernel equals x < 0 ? fp32(x·alpha) : x bit for bit', () => {
     sameBits(wasmLeakyRelu(values, factor), expected, `LeakyRelu ${alpha}`);
   }
 });
+
+/** The lmul-formula operand transforms as the engine first wrote them in JS (doubles, one f32 rounding). */
+function formulaOperandsJs(A: Float32Array, B: Float32Array, m: number, n: number, k: number, c: number) {
+  const E = (x: number) => Math.sign(x) * 2 ** Math.floor(Math.log2(Math.abs(x)));
+  const left = new Float32Array(m * 2 * k);
+  const right = new Float32Array(2 * k * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p]!;
+      if (a === 0 || !Number.isFinite(a)) continue;
+      left[i * 2 * k + p] = a + c * E(a);
+      left[i * 2 * k + k + p] = E(a);
+    }
+  }
+  for (let p = 0; p < k * n; p++) {
+    const b = B[p]!;
+    if (b === 0 || !Number.isFinite(b)) continue;
+    right[p] = E(b);
+    right[k * n + p] = b - E(b);
+  }
+  return { left, right };
+}
+
+for (const preset of ['lmul4-formula', 'lmul1-formula', 'lmul7-formula']) {
+  test(`${preset} GEMM: WebAssembly operand transforms equal the JS ones bit for bit, subnormals included`, () => {
+    const ctx = new MultiplyContext({ scheme: preset });
+    const [m, n, k] = [6, 21, 19];
+    const A = ctx.prepare(mixedValues(m * k, 51)).values;
+    const B = ctx.prepare(mixedValues(k * n, 52)).values;
+    const c = 2 ** -lmulOffsetBits(ctx.scheme.operandFormat.manBits);
+    const { left, right } = formulaOperandsJs(A, B, m, n, k, c);
+    sameBits(wasmGemmLmulFormula(A, B, { m, n, k }, c), wasmGemm(left, right, m, n, 2 * k), preset);
+  });
+}

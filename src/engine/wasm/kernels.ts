@@ -72,6 +72,8 @@ interface KernelExports {
   ): void;
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   leakyRelu(src: number, dst: number, len: number, alpha: number): void;
+  formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
+  formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
     a: number,
     b: number,
@@ -126,6 +128,33 @@ export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number,
   f32View(b, k * n).set(B);
   kernels().gemm(a, b, c, m, n, k);
   return f32View(c, m * n).slice();
+}
+
+/**
+ * The lmul-formula GEMM of finite operands as one exact-rule GEMM of inner size 2k (`c` = 2^−l): A becomes
+ * [a + c·E(a) | E(a)] and B [E(b) ; b − E(b)] inside linear memory. Zero and non-finite operands contribute
+ * nothing; the caller recomputes rows and columns holding non-finite ones.
+ */
+export function wasmGemmLmulFormula(
+  A: Float32Array,
+  B: Float32Array,
+  { m, n, k }: { m: number; n: number; k: number },
+  c: number,
+): Float32Array {
+  const [a, b, left, right, out] = layout([m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  f32View(a, m * k).set(A);
+  f32View(b, k * n).set(B);
+  const wasm = kernels();
+  wasm.formulaLeft(a, left, m, k, c);
+  wasm.formulaRight(b, right, k, n);
+  wasm.gemm(left, right, out, m, n, 2 * k);
+  return f32View(out, m * n).slice();
 }
 
 /**

@@ -154,3 +154,52 @@ export function gemmTable(
     for (let j = 0; j < n; j++) store<f32>(cRow + ((<usize>j) << 2), <f32>load<f64>(acc + ((<usize>j) << 3)));
   }
 }
+
+/** E(x) = sign·2^⌊log2|x|⌋ of a finite nonzero f32, subnormals included. */
+// @ts-ignore: decorator
+@inline
+function powerOfTwoPart(x: f32): f32 {
+  const bits = reinterpret<u32>(x);
+  const magnitude = bits & 0x7fffffff;
+  const top = magnitude >= 0x00800000 ? magnitude & 0x7f800000 : (<u32>1) << (31 - clz(magnitude));
+  return reinterpret<f32>((bits & 0x80000000) | top);
+}
+
+/**
+ * Left operand of the lmul-formula GEMM: A (m×k) becomes [a + c·E(a) | E(a)] (m×2k), the sum in f64 and
+ * rounded once; zeros and non-finite entries give zeros (their products are fixed by the caller).
+ */
+export function formulaLeft(src: usize, dst: usize, m: i32, k: i32, c: f64): void {
+  for (let i = 0; i < m; i++) {
+    const row = src + ((<usize>(i * k)) << 2);
+    const out = dst + ((<usize>(2 * i * k)) << 2);
+    for (let p = 0; p < k; p++) {
+      const a = load<f32>(row + ((<usize>p) << 2));
+      let sum: f32 = 0;
+      let e: f32 = 0;
+      if (a != 0 && isFinite<f32>(a)) {
+        e = powerOfTwoPart(a);
+        sum = <f32>(<f64>a + c * <f64>e);
+      }
+      store<f32>(out + ((<usize>p) << 2), sum);
+      store<f32>(out + ((<usize>(k + p)) << 2), e);
+    }
+  }
+}
+
+/** Right operand of the lmul-formula GEMM: B (k×n) becomes [E(b) ; b − E(b)] (2k×n); zeros and specials 0. */
+export function formulaRight(src: usize, dst: usize, k: i32, n: i32): void {
+  const half = (<usize>(k * n)) << 2;
+  for (let i = 0; i < k * n; i++) {
+    const at = (<usize>i) << 2;
+    const b = load<f32>(src + at);
+    let e: f32 = 0;
+    let rest: f32 = 0;
+    if (b != 0 && isFinite<f32>(b)) {
+      e = powerOfTwoPart(b);
+      rest = <f32>(<f64>b - <f64>e);
+    }
+    store<f32>(dst + at, e);
+    store<f32>(dst + half + at, rest);
+  }
+}
