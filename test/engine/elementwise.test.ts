@@ -44,23 +44,29 @@ function values(t: Tensor): unknown[] {
   return Array.from(t.data as ArrayLike<unknown>);
 }
 
-for (const preset of ['lmul4', 'lmul3-formula', 'e4m3', 'e4m3-mul', 'e5m2', 'bf16']) {
-  test(`Mul under ${preset} equals mulValues bit for bit, with broadcasting and special values`, () => {
-    const scheme = parseScheme(preset);
-    const a = random([2, 3, 4], 1, [Infinity, -0, NaN, 1e-40, 3.4e38]);
-    const b = random([3, 1], 2, [-Infinity]);
-    const y = run('Mul', [a, b], { multiply: new MultiplyContext({ scheme: preset }) });
-    assert.deepEqual(y.dims, [2, 3, 4]);
-    const ad = a.data as Float32Array;
-    const bd = b.data as Float32Array;
-    const sa = scheme.fp8 ? fp8ScaleExponent(finiteAmax(ad), scheme.operandFormat) : 0;
-    const sb = scheme.fp8 ? fp8ScaleExponent(finiteAmax(bd), scheme.operandFormat) : 0;
-    const out = y.data as Float32Array;
-    for (let i = 0; i < 24; i++) {
-      const expected = mulValues(scheme, ad[i]!, bd[Math.floor(i / 4) % 3]!, sa, sb);
-      assert.ok(Object.is(out[i], expected), `element ${i}: ${out[i]} vs ${expected}`);
-    }
-  });
+// Small shapes run in JS, large ones (>= WASM_MIN_ELEMENTS) through the WebAssembly kernels where the scheme allows.
+for (const preset of ['lmul4', 'lmul3-formula', 'e4m3', 'e4m3-mul', 'e5m2', 'bf16', 'fp16']) {
+  for (const [rows, cols] of [
+    [3, 4],
+    [30, 41],
+  ] as const) {
+    test(`Mul under ${preset} equals mulValues bit for bit, with broadcasting and special values (2×${rows}×${cols})`, () => {
+      const scheme = parseScheme(preset);
+      const a = random([2, rows, cols], 1, [Infinity, -0, NaN, 1e-40, 3.4e38]);
+      const b = random([rows, 1], 2, [-Infinity]);
+      const y = run('Mul', [a, b], { multiply: new MultiplyContext({ scheme: preset }) });
+      assert.deepEqual(y.dims, [2, rows, cols]);
+      const ad = a.data as Float32Array;
+      const bd = b.data as Float32Array;
+      const sa = scheme.fp8 ? fp8ScaleExponent(finiteAmax(ad), scheme.operandFormat) : 0;
+      const sb = scheme.fp8 ? fp8ScaleExponent(finiteAmax(bd), scheme.operandFormat) : 0;
+      const out = y.data as Float32Array;
+      for (let i = 0; i < out.length; i++) {
+        const expected = mulValues(scheme, ad[i]!, bd[Math.floor(i / cols) % rows]!, sa, sb);
+        assert.ok(Object.is(out[i], expected), `element ${i}: ${out[i]} vs ${expected}`);
+      }
+    });
+  }
 }
 
 test('Mul in exact mode is the fp32-rounded product; other dtypes ignore the scheme', () => {
