@@ -115,7 +115,16 @@ test(
         await runCommand(p, 'L-Mul: Run Audit');
         await editor.locator('#graph-view[data-colored]').waitFor({ state: 'attached', timeout: UI_TIMEOUT });
         await waitFor(
-          async () => Number((await editor.locator('#graph-view').getAttribute('data-colored')) ?? 0) > 0,
+          async () => {
+            // A failed audit ends the wait at once, with the extension's message (#audit-status).
+            const status =
+              (await editor
+                .locator('#audit-status')
+                .textContent({ timeout: 1000 })
+                .catch(() => '')) ?? '';
+            if (/^Audit (failed|cancelled)/.test(status)) throw new FatalWait(`the extension reports "${status}"`);
+            return Number((await editor.locator('#graph-view').getAttribute('data-colored')) ?? 0) > 0;
+          },
           AUDIT_TIMEOUT,
           'coloured nodes after the audit (#graph-view[data-colored] > 0)',
         );
@@ -206,10 +215,17 @@ test(
   },
 );
 
+/** Thrown by a waitFor condition to stop waiting: the awaited state can no longer come. */
+class FatalWait extends Error {}
+
 async function waitFor(condition: () => Promise<boolean>, timeout: number, what: string): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    if (await condition().catch(() => false)) return;
+    const done = await condition().catch((error: unknown) => {
+      if (error instanceof FatalWait) throw new Error(`gave up waiting for ${what}: ${error.message}`);
+      return false;
+    });
+    if (done) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 250));
   }
