@@ -10,9 +10,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openWebview } from '../test/webview/browser';
+import { openWebview } from '../test/webview/browser';
 import { EMBEDDING, modelMessage } from '../test/webview/fixtures';
 import { syntheticGraph } from '../test/webview/synthetic';
+import { launchChromium } from '../test/fixtures/chromium';
 
 const PAN_STEPS = 120;
 const RESULTS = 'bench/RESULTS.md';
@@ -84,7 +85,7 @@ async function pan(page: Page): Promise<Frames> {
 }
 
 async function main(): Promise<void> {
-  const browser = await launchBrowser();
+  const browser = await launchChromium();
   const summary = (await modelMessage(EMBEDDING)).summary;
   const rows: string[] = [];
   for (const namespaced of [true, false]) {

@@ -13,21 +13,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/chromium';
 import { MODEL_FILE, prepareWorkspace, REPO_ROOT, startHarness, type Harness } from './harness';
 
-export const CHROMIUM = process.env.LMUL_E2E_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--lang=en-US',
-];
 const OUT = join(REPO_ROOT, 'test-results/e2e');
 /** The rec audit takes ~30–60 s in the engine alone; the web worker and two cores shared with a build add more. */
 const AUDIT_TIMEOUT = 300_000;
@@ -37,11 +26,6 @@ test(
   'VS Code for the Web: open the rec model, audit, per-layer panel, export and verify the plan',
   { timeout: 900_000 },
   async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}. Install it (Debian: apt-get install -y chromium; .ci/run does this) ` +
-        'or point LMUL_E2E_CHROMIUM at a Chromium/Chrome binary. This test never downloads a browser.',
-    );
     for (const file of ['package.json', 'dist/web/extension.js', 'dist/webview.js', 'dist/cli.js']) {
       assert.ok(existsSync(join(REPO_ROOT, file)), `${file} is missing: run node scripts/build.mjs first`);
     }
@@ -83,7 +67,7 @@ test(
 
     try {
       harness = await startHarness({ workspaceDir });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       page.on('console', (message) => log(`[${message.type()}] ${message.text()}`));
       page.on('pageerror', (error) => log(`[pageerror] ${error.message}`));

@@ -4,29 +4,11 @@
  * Chromium is required: a missing browser fails the tests.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ORIGIN = 'http://webview.test';
 /** The webview CSP of src/host/webviewHtml.ts with the worker source the graph view needs. */
 export const WEBVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-test'; worker-src blob:;";
-
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the webview tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium); none found`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-}
 
 /** Distinct theme colours, so tests can find boxes on the canvas by their pixels. */
 export const THEME = {

@@ -4,13 +4,14 @@ import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { GraphView } from '../../src/protocol/graph';
-import { launchBrowser, openWebview, THEME, type Webview } from './browser';
+import { openWebview, THEME, type Webview } from './browser';
 import { EMBEDDING, handMadeAudit, modelMessage, OCR_REC, SILERO } from './fixtures';
 import { syntheticGraph } from './synthetic';
+import { launchChromium } from '../fixtures/chromium';
 
 let browser: Browser;
 before(async () => {
-  browser = await launchBrowser();
+  browser = await launchChromium();
 });
 after(() => browser?.close());
 

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { AuditView } from '../../src/protocol/messages';
-import { launchBrowser, openWebview, type Webview } from './browser';
+import { openWebview, type Webview } from './browser';
 import { EMBEDDING, handMadeAudit, modelMessage } from './fixtures';
+import { launchChromium } from '../fixtures/chromium';
 
 let browser: Browser;
 let audit: AuditView;
 before(async () => {
-  browser = await launchBrowser();
+  browser = await launchChromium();
   audit = handMadeAudit((await modelMessage(EMBEDDING)).graph);
 });
 after(() => browser?.close());
