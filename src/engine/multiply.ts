@@ -24,12 +24,21 @@ import {
 } from '../arith';
 import {
   hasProductTable,
+  wasmBinaryRuns,
+  wasmDepthwise2d,
+  wasmDepthwiseAdder,
+  wasmDepthwiseFormula,
+  wasmDepthwiseTable,
   wasmGemm,
   wasmGemmLmulAdder,
   wasmGemmLmulFormula,
   wasmGemmProductTable,
+  wasmLmulRuns,
   wasmProductTableOperands,
+  wasmProductTableRuns,
   wasmRoundOperands,
+  type BroadcastRuns,
+  type DepthwiseShape,
 } from './wasm/kernels';
 
 export type AccumulationName = 'fp32' | 'bf16' | 'fp16' | 'e4m3' | 'e5m2';
@@ -174,6 +183,26 @@ export class MultiplyContext {
     };
   }
 
+  /**
+   * Element-wise products of two prepared operand tensors over a broadcast in WebAssembly, bit for bit
+   * `productsOf`; null for the schemes no kernel covers (bf16, fp16/fp8 with a non-plain rule…).
+   */
+  productRuns(a: PreparedOperand, b: PreparedOperand, plan: BroadcastRuns): Float32Array | null {
+    const scales = a.scale + b.scale;
+    const { rule, operandFormat } = this.scheme;
+    if (this.plainProducts) {
+      // Each product is exact in fp32, so the f32 product then the power-of-two unscale round once.
+      const out = wasmBinaryRuns('mul', plan, a.values, b.values);
+      const unscale = pow2(-scales);
+      if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i]! *= unscale;
+      return out;
+    }
+    if (hasProductTable(this.scheme)) return wasmProductTableRuns(this.scheme, plan, a.values, b.values, scales);
+    if ((rule === 'lmul-adder' || rule === 'lmul-formula') && scales === 0)
+      return wasmLmulRuns(rule, pow2(-lmulOffsetBits(operandFormat.manBits)), plan, a.values, b.values);
+    return null;
+  }
+
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
   accumulate(products: ArrayLike<number>): number {
     return accumulate(products, this.accumulator);
@@ -199,6 +228,28 @@ export class MultiplyContext {
     const unscale = pow2(-(a.scale + b.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
     return out;
+  }
+
+  /**
+   * A depthwise convolution of prepared operands (x [N, C, H, W], w [C·multiplier, 1, kh, kw]) by a direct
+   * WebAssembly kernel, bit for bit what one `gemm` per channel (weights × patch matrix) gives; null where
+   * no kernel covers the scheme or operands (narrow accumulators, bf16, inf/NaN for the lmul rules…).
+   */
+  depthwise(x: PreparedOperand, w: PreparedOperand, shape: DepthwiseShape): Float32Array | null {
+    const scales = x.scale + w.scale;
+    if (this.plainProducts) return wasmDepthwise2d(x.values, w.values, shape, pow2(-scales));
+    if (this.accumulator !== FP32) return null;
+    if (hasProductTable(this.scheme)) return wasmDepthwiseTable(this.scheme, x.values, w.values, shape, scales);
+    const { rule, operandFormat } = this.scheme;
+    if (scales !== 0) return null;
+    const offsetBits = lmulOffsetBits(operandFormat.manBits);
+    if (rule === 'lmul-adder') {
+      const plan = adderPlan(w.values, x.values, offsetBits);
+      return plan && wasmDepthwiseAdder(plan.B, plan.A, shape, plan);
+    }
+    if (rule === 'lmul-formula' && magnitudeRange(x.values) && magnitudeRange(w.values))
+      return wasmDepthwiseFormula(x.values, w.values, shape, pow2(-offsetBits));
+    return null;
   }
 
   /**
@@ -292,8 +343,19 @@ function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
     highest += range.high;
   }
   // (An all-zero operand leaves lowest > highest: its products are all masked, any bias will do.)
-  if (highest - lowest >= 2 ** 32) return null;
-  return { A: operands[0]!, B: operands[1]!, offset, bias: -(lowest - offset) | 0, rangeB: ranges[1]! };
+  if (highest - lowest >= 2 ** 32 - 1) return null;
+  // Carried sums lie in [0, 2^32 − 1); the thresholds are clamped so that unsigned comparisons never wrap.
+  const bias = offset - lowest;
+  const clamp = (v: number) => Math.min(Math.max(v, 0), 2 ** 32 - 1) | 0;
+  return {
+    A: operands[0]!,
+    B: operands[1]!,
+    offset,
+    bias: bias | 0,
+    overflowAt: clamp(bias + 0x7f800000),
+    normalAt: clamp(bias + 0x00800000),
+    rangeB: ranges[1]!,
+  };
 }
 
 /**

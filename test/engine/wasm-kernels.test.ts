@@ -19,7 +19,7 @@ import {
   type FloatFormat,
 } from '../../src/arith';
 import { seededNormal, seededUniform } from '../../src/audit/random';
-import { depthwisePlane, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
+import { depthwisePlane, im2col, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
 import { float32Arithmetic, planBroadcast } from '../../src/engine/kernels/elementwise-core';
 import { MultiplyContext } from '../../src/engine/multiply';
 import {
@@ -174,6 +174,29 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul1']) {
   });
 }
 
+// Operands 30 binades apart: pattern sums far below and above fp32's range, in the SIMD body and the
+// scalar tail (n = 7) of the row. Before the thresholds were clamped, tail products vanished.
+for (const preset of ['lmul4', 'lmul23']) {
+  test(`${preset} adder GEMM of widely ranged operands equals the ordered f32 sum of multiplyPrepared`, () => {
+    const scheme = parseScheme(preset);
+    const ctx = new MultiplyContext({ scheme: preset });
+    const [m, n, k] = [5, 7, 9];
+    const a = ctx.prepare(wideFinite(m * k, 81));
+    const b = ctx.prepare(wideFinite(k * n, 82));
+    const out = ctx.gemm(a, b, { m, n, k });
+    const expected = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++)
+          sum = Math.fround(sum + multiplyPrepared(scheme, a.values[i * k + p]!, b.values[p * n + j]!, 0, 0));
+        expected[i * n + j] = sum;
+      }
+    }
+    sameBits(out, expected, preset);
+  });
+}
+
 /** Depthwise geometries: 2-D and 1-D, strides, dilations, asymmetric pads, depth multiplier, batch. */
 const DEPTHWISE_CASES: {
   name: string;
@@ -267,6 +290,81 @@ for (const { name, geometry, batch, channels, multiplier } of DEPTHWISE_CASES) {
       sameBits(out, expected, `${name} ×${unscale}`);
     }
   });
+}
+
+/** A depthwise case's shape for the WebAssembly kernels. */
+function depthwiseShapeOf({ geometry, batch, channels, multiplier }: (typeof DEPTHWISE_CASES)[number]) {
+  const pair = (v: readonly number[]) => [v[0]!, v[1]!] as const;
+  return {
+    batch,
+    channels,
+    multiplier,
+    image: pair(geometry.imageDims),
+    output: pair(geometry.positions),
+    kernel: pair(geometry.kernel),
+    strides: pair(geometry.strides),
+    dilations: pair(geometry.dilations),
+    padsBegin: pair(geometry.padsBegin),
+  };
+}
+
+// The direct depthwise kernels of the non-plain schemes against what Conv computed before them: one scheme
+// GEMM per channel of its weights by the patch matrix (7×7 has 98 formula terms: two f32 chunks).
+for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formula', 'e4m3-mul', 'e5m2-mul']) {
+  for (const c of DEPTHWISE_CASES) {
+    test(`${preset} depthwise kernel equals one scheme GEMM per channel bit for bit: ${c.name}`, () => {
+      const ctx = new MultiplyContext({ scheme: preset });
+      const { batch, channels, multiplier, geometry } = c;
+      const table = patchTable(geometry);
+      const [xCount, wCount] = [batch * channels * table.imageSize, channels * multiplier * table.taps];
+      const inputs: [Float32Array, Float32Array][] = [
+        // Magnitudes over ±30 binades with subnormals and signed zeros (products under- and overflow).
+        [wideFinite(xCount, 71), wideFinite(wCount, 72)],
+        // Activations after a ReLU-like op (many zeros), ordinary weights.
+        [seededNormalArray(xCount, 73).map((v) => Math.max(v, 0)), seededNormalArray(wCount, 74)],
+      ];
+      // Every finite magnitude that stays finite in the operand format (too wide for the adder's integer
+      // kernel, which refuses it).
+      const belowTop = (v: Float32Array) => v.map((e) => (Math.abs(e) > 1e38 ? 1.5 : e));
+      if (!ctx.scheme.rule.endsWith('adder'))
+        inputs.push([belowTop(mixedFinite(xCount, 75)), belowTop(mixedFinite(wCount, 76))]);
+      // Product tables also take x holding NaN and inf (their products with zero weights count).
+      if (preset.endsWith('-mul')) inputs.push([mixedValues(xCount, 77), inputs[1]![1]]);
+      for (const [X, W] of inputs) {
+        const x = ctx.prepare(X);
+        const w = ctx.prepare(W);
+        const out = ctx.depthwise(x, w, depthwiseShapeOf(c));
+        assert.ok(out, `${preset} has a direct depthwise kernel for these operands`);
+        const expected = new Float32Array(out.length);
+        const col = new Float32Array(table.taps * table.positions);
+        for (let n = 0; n < batch; n++) {
+          for (let ch = 0; ch < channels; ch++) {
+            im2col(table, x.values, (n * channels + ch) * table.imageSize, 1, col);
+            const weights = w.values.subarray(ch * multiplier * table.taps, (ch + 1) * multiplier * table.taps);
+            const y = ctx.gemm(
+              { values: weights, scale: w.scale },
+              { values: col, scale: x.scale },
+              { m: multiplier, n: table.positions, k: table.taps },
+            );
+            expected.set(y, (n * channels + ch) * multiplier * table.positions);
+          }
+        }
+        sameBits(out, expected, `${preset} ${c.name}`);
+      }
+    });
+  }
+}
+
+function wideFinite(count: number, seed: number): Float32Array {
+  const normal = seededNormal(seed);
+  const out = Float32Array.from({ length: count }, () => normal() * 2 ** Math.round(normal() * 30));
+  [0, -0, 1e-40, -3e-39, 1e-45, 2 ** -126].forEach((v, i) => (out[i * 5] = v));
+  return out;
+}
+
+function seededNormalArray(count: number, seed: number): Float32Array {
+  const normal = seededNormal(seed);
+  return Float32Array.from({ length: count }, () => normal());
 }
 
 /** Finite values of many magnitudes and signs, zeros and subnormals among them. */
@@ -373,5 +471,26 @@ for (const preset of ['lmul4-formula', 'lmul1-formula', 'lmul7-formula']) {
     const c = 2 ** -lmulOffsetBits(ctx.scheme.operandFormat.manBits);
     const { left, right } = formulaOperandsJs(A, B, m, n, k, c);
     sameBits(wasmGemmLmulFormula(A, B, { m, n, k }, c), wasmGemm(left, right, m, n, 2 * k), preset);
+  });
+}
+
+for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formula', 'e4m3-mul', 'e5m2-mul', 'e4m3']) {
+  test(`${preset} element-wise products in WebAssembly equal productsOf bit for bit over broadcasts`, () => {
+    const ctx = new MultiplyContext({ scheme: preset });
+    for (const [dimsA, dimsB] of BROADCASTS) {
+      const plan = planBroadcast(dimsA, dimsB);
+      const size = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
+      // Subnormals, zeros of both signs, inf and NaN, products past fp32's range and below it.
+      const a = ctx.prepare(mixedValues(size(dimsA), 61));
+      const b = ctx.prepare(mixedValues(size(dimsB), 62));
+      const expected = new Float32Array(plan.count);
+      const fill = ctx.productsOf(a, b);
+      const [startA, startB] = plan.rowStart as [Int32Array, Int32Array];
+      for (let r = 0; r < plan.rows; r++)
+        fill(expected, r * plan.run, plan.run, startA[r]!, plan.step[0]!, startB[r]!, plan.step[1]!);
+      const out = ctx.productRuns(a, b, plan);
+      assert.ok(out, `${preset} has a WebAssembly product kernel`);
+      sameBits(out, expected, `${preset} [${dimsA}] [${dimsB}]`);
+    }
   });
 }

@@ -7,7 +7,7 @@
 import { FP32, pow2 } from '../../arith';
 import type { Tensor } from '../../onnx';
 import { expectTensor } from '../tensors';
-import { wasmDepthwise2d, type DepthwiseShape } from '../wasm/kernels';
+import type { DepthwiseShape } from '../wasm/kernels';
 import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
 import {
   col2imAdd,
@@ -82,13 +82,12 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands)
   // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
   // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
   const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
-  if (depthwise && arith.plainProducts) {
-    const { x, w } = operands;
-    const unscale = pow2(-(x.scale + w.scale));
-    if (x.values instanceof Float32Array && w.values instanceof Float32Array && xDims.length <= 4) {
-      out.set(wasmDepthwise2d(x.values, w.values, depthwiseShape(operands, geometry), unscale));
-    } else convolveDepthwise(table, operands, unscale, out);
-  } else convolveByGemm(arith, table, operands, geometry, out);
+  const direct =
+    depthwise && xDims.length <= 4 ? arith.depthwise(operands.x, operands.w, depthwiseShape(operands, geometry)) : null;
+  if (direct) out.set(direct);
+  else if (depthwise && arith.plainProducts)
+    convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), out);
+  else convolveByGemm(arith, table, operands, geometry, out);
   return { dims: [batch, outChannels, ...geometry.positions], values: out };
 }
 

@@ -25,8 +25,7 @@ import {
   type BinaryFns,
   type UnaryFns,
 } from './elementwise-core';
-import { wasmBinaryRuns, wasmClip } from '../wasm/kernels';
-import { pow2 } from '../../arith';
+import { wasmClip } from '../wasm/kernels';
 import {
   bigintPow,
   erf,
@@ -93,13 +92,8 @@ function schemeMul(a: TensorOf<'float32'>, b: TensorOf<'float32'>, multiply: Mul
   const pa = multiply.prepare(a.data);
   const pb = multiply.prepare(b.data);
   const plan = planBroadcast(a.dims, b.dims);
-  if (multiply.plainProducts && plan.count >= WASM_MIN_ELEMENTS) {
-    // Each product is exact in fp32, so the f32 product then the power-of-two unscale round once.
-    const out = wasmBinaryRuns('mul', plan, pa.values, pb.values);
-    const unscale = pow2(-(pa.scale + pb.scale));
-    if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i]! *= unscale;
-    return tensor('float32', plan.dims, out);
-  }
+  const products = plan.count >= WASM_MIN_ELEMENTS ? multiply.productRuns(pa, pb, plan) : null;
+  if (products) return tensor('float32', plan.dims, products);
   const out = new Float32Array(plan.count);
   const { rows, run, rowStart } = plan;
   const [stepA, stepB] = plan.step as [number, number];

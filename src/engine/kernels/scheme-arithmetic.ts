@@ -6,6 +6,7 @@
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import type { GemmShape, MultiplyContext } from '../multiply';
+import type { DepthwiseShape } from '../wasm/kernels';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
 import { EngineError, tensor, type Value } from '../types';
 
@@ -35,6 +36,11 @@ export interface Arithmetic {
   slice(operand: Operand, start: number, end: number): Operand;
   /** C = A·B (m×n) of prepared operands. */
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric;
+  /**
+   * A 1-D/2-D depthwise convolution by a direct kernel, bit for bit one `gemm` per channel; null where
+   * there is none (the caller then runs the GEMMs).
+   */
+  depthwise(x: Operand, w: Operand, shape: DepthwiseShape): Numeric | null;
   /** out[i] = values[i]·factors[j], j = ⌊i / blockSize⌋ mod factors.length: per-channel or per-row scales. */
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric;
   /** The result tensor of the node's dtype (float16/bfloat16 rounded, integers cast). */
@@ -88,6 +94,10 @@ class SchemeArithmetic implements Arithmetic {
     return this.multiply.gemm(a as PreparedFloat32, b as PreparedFloat32, shape);
   }
 
+  depthwise(x: Operand, w: Operand, shape: DepthwiseShape): Numeric | null {
+    return this.multiply.depthwise(x as PreparedFloat32, w as PreparedFloat32, shape);
+  }
+
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric {
     const out = new Float32Array(values.length);
     multiplyBlocks(out, this.prepare(values), this.prepare(factors), blockSize, this.multiply);
@@ -124,6 +134,10 @@ class ExactArithmetic implements Arithmetic {
 
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric {
     return gemmDouble(a.values, b.values, shape);
+  }
+
+  depthwise(): Numeric | null {
+    return null; // doubles: the JS depthwise sums (conv.ts)
   }
 
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric {

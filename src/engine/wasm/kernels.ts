@@ -19,6 +19,8 @@ interface KernelExports {
     k: number,
     offset: number,
     bias: number,
+    overflowAt: number,
+    normalAt: number,
     lowB: number,
     highB: number,
   ): void;
@@ -58,8 +60,53 @@ interface KernelExports {
     padLeft: number,
     unscale: number,
   ): void;
+  depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
+  depthwiseFormula(
+    xE: number,
+    xRest: number,
+    wLeft: number,
+    wE: number,
+    out: number,
+    acc: number,
+    total: number,
+    ...geometry: number[]
+  ): void;
+  depthwiseTable(
+    x: number,
+    w: number,
+    table: number,
+    out: number,
+    acc: number,
+    skipZeros: boolean,
+    ...geometry: number[]
+  ): void;
   binaryRuns(
     op: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    run: number,
+    stepA: number,
+    stepB: number,
+    startA: number,
+    startB: number,
+  ): void;
+  lmulRuns(
+    rule: number,
+    c: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    run: number,
+    stepA: number,
+    stepB: number,
+    startA: number,
+    startB: number,
+  ): void;
+  tableRuns(
+    table: number,
     a: number,
     b: number,
     out: number,
@@ -103,13 +150,17 @@ function kernels(): KernelExports {
   return instance;
 }
 
-/** Byte offsets of regions of the given byte sizes (16-byte aligned) from `heapStart`, growing memory. */
-function layout(sizes: readonly number[]): number[] {
-  const { memory } = kernels();
+/**
+ * Byte offsets of regions of the given byte sizes (16-byte aligned) from `from` (default `heapStart`),
+ * growing memory.
+ */
+function layout(sizes: readonly number[], start?: number): number[] {
+  const { memory } = kernels(); // sets heapStart on first use
+  const from = start ?? heapStart;
   const bytes = sizes.reduce((sum, n) => sum + ((n + 15) & ~15), 0);
-  const missing = heapStart + bytes - memory.buffer.byteLength;
+  const missing = from + bytes - memory.buffer.byteLength;
   if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-  let offset = heapStart;
+  let offset = from;
   return sizes.map((n) => {
     const at = offset;
     offset += (n + 15) & ~15;
@@ -157,6 +208,16 @@ export function wasmGemmLmulFormula(
   return f32View(out, m * n).slice();
 }
 
+/** How the lmul-adder kernels carry and compare pattern sums (`adderProducts` in assembly/shared/adder.ts). */
+export interface AdderPlan {
+  readonly offset: number;
+  readonly bias: number;
+  readonly overflowAt: number;
+  readonly normalAt: number;
+  /** The right operand's range of nonzero magnitude patterns. */
+  readonly rangeB: { readonly low: number; readonly high: number };
+}
+
 /**
  * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset`, `bias`
  * and B's range of nonzero magnitude patterns as the kernel documents them (see `adderPlan`).
@@ -165,13 +226,13 @@ export function wasmGemmLmulAdder(
   A: Float32Array,
   B: Float32Array,
   { m, n, k }: { m: number; n: number; k: number },
-  plan: { offset: number; bias: number; rangeB: { low: number; high: number } },
+  plan: AdderPlan,
 ): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
-  const { offset, bias, rangeB } = plan;
-  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, rangeB.low, rangeB.high);
+  const { offset, bias, overflowAt, normalAt, rangeB } = plan;
+  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
   return f32View(c, m * n).slice();
 }
 
@@ -330,8 +391,8 @@ export function wasmDepthwise2d(
   shape: DepthwiseShape,
   unscale: number,
 ): Float32Array {
-  const { batch, channels, multiplier, image, output, kernel, strides, dilations, padsBegin } = shape;
-  const outLength = batch * channels * multiplier * output[0] * output[1];
+  const { output } = shape;
+  const outLength = depthwiseOutputLength(shape);
   const [xAt, wAt, outAt, accAt] = layout([x.length * 4, w.length * 4, outLength * 4, output[1] * 8]) as [
     number,
     number,
@@ -340,11 +401,18 @@ export function wasmDepthwise2d(
   ];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
-  kernels().depthwise2d(
-    xAt,
-    wAt,
-    outAt,
-    accAt,
+  kernels().depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
+  return f32View(outAt, outLength).slice();
+}
+
+function depthwiseOutputLength({ batch, channels, multiplier, output }: DepthwiseShape): number {
+  return batch * channels * multiplier * output[0] * output[1];
+}
+
+/** A depthwise shape as the kernels' geometry arguments (batch … padLeft). */
+function depthwiseGeometry(shape: DepthwiseShape) {
+  const { batch, channels, multiplier, image, output, kernel, strides, dilations, padsBegin } = shape;
+  return [
     batch,
     channels,
     multiplier,
@@ -360,8 +428,86 @@ export function wasmDepthwise2d(
     dilations[1],
     padsBegin[0],
     padsBegin[1],
-    unscale,
-  );
+  ] as const;
+}
+
+/**
+ * Depthwise convolution under the lmul adder, for x and w of normal or zero operands with the plan of
+ * `gemmLmulAdder` (x as its right operand): bit for bit one lmul-adder GEMM per channel.
+ */
+export function wasmDepthwiseAdder(
+  x: Float32Array,
+  w: Float32Array,
+  shape: DepthwiseShape,
+  plan: AdderPlan,
+): Float32Array {
+  const outLength = depthwiseOutputLength(shape);
+  const [xAt, wAt, outAt] = layout([x.length * 4, w.length * 4, outLength * 4]) as [number, number, number];
+  f32View(xAt, x.length).set(x);
+  f32View(wAt, w.length).set(w);
+  const { offset, bias, overflowAt, normalAt, rangeB } = plan;
+  const geometry = depthwiseGeometry(shape);
+  kernels().depthwiseAdder(xAt, wAt, outAt, ...geometry, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
+  return f32View(outAt, outLength).slice();
+}
+
+/**
+ * Depthwise convolution under the lmul formula (`c` = 2^−l) of finite operands: bit for bit one
+ * `wasmGemmLmulFormula` per channel (the same operand transforms and chunked f32 sums).
+ */
+export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: DepthwiseShape, c: number): Float32Array {
+  const outLength = depthwiseOutputLength(shape);
+  const ow = shape.output[1];
+  const [xAt, wAt, xParts, wParts, outAt, accAt, totalAt] = layout([
+    x.length * 4,
+    w.length * 4,
+    x.length * 8,
+    w.length * 8,
+    outLength * 4,
+    ow * 4,
+    ow * 8,
+  ]) as [number, number, number, number, number, number, number];
+  f32View(xAt, x.length).set(x);
+  f32View(wAt, w.length).set(w);
+  const wasm = kernels();
+  // x as one column [E(x) ; x − E(x)], w as one row [w + c·E(w) | E(w)].
+  wasm.formulaRight(xAt, xParts, x.length, 1);
+  wasm.formulaLeft(wAt, wParts, 1, w.length, c);
+  const [xRest, wE] = [xParts + x.length * 4, wParts + w.length * 4];
+  wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, accAt, totalAt, ...depthwiseGeometry(shape));
+  return f32View(outAt, outLength).slice();
+}
+
+/**
+ * Depthwise convolution of prepared fp8 operands under a product-format scheme (scale exponents summing to
+ * `scales`): bit for bit one table GEMM per channel. Null when the weights hold NaN or inf (their products
+ * with the padding are not zero: the GEMM path handles them).
+ */
+export function wasmDepthwiseTable(
+  scheme: Scheme,
+  x: Float32Array,
+  w: Float32Array,
+  shape: DepthwiseShape,
+  scales: number,
+): Float32Array | null {
+  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const outLength = depthwiseOutputLength(shape);
+  const [xAt, wAt, xCodes, wCodes, table, outAt, accAt] = layout([
+    x.length * 4,
+    w.length * 4,
+    x.length,
+    w.length,
+    65536 * 4,
+    outLength * 4,
+    shape.output[1] * 8,
+  ]) as [number, number, number, number, number, number, number];
+  f32View(xAt, x.length).set(x);
+  f32View(wAt, w.length).set(w);
+  const format = scheme.operandFormat;
+  if (encode(format, wAt, wCodes, w.length)) return null;
+  const xHasSpecials = encode(format, xAt, xCodes, x.length);
+  scaledTable(scheme, scales, table);
+  kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...depthwiseGeometry(shape));
   return f32View(outAt, outLength).slice();
 }
 
@@ -383,28 +529,70 @@ export function wasmBinaryRuns(
   a: Float32Array,
   b: Float32Array,
 ): Float32Array {
+  const at = broadcastLayout(plan, a.length * 4, b.length * 4);
+  f32View(at.a, a.length).set(a);
+  f32View(at.b, b.length).set(b);
+  kernels().binaryRuns(BINARY_OPS[op], at.a, at.b, at.out, ...at.runs);
+  return f32View(at.out, plan.rows * plan.run).slice();
+}
+
+/** Linear-memory regions of a broadcast's operands (byte sizes given), output and row starts. */
+function broadcastLayout(plan: BroadcastRuns, aBytes: number, bBytes: number) {
   const { rows, run } = plan;
-  const count = rows * run;
   const [startA, startB] = plan.rowStart as [Int32Array, Int32Array];
-  const [aAt, bAt, outAt, startAAt, startBAt] = layout([a.length * 4, b.length * 4, count * 4, rows * 4, rows * 4]);
-  f32View(aAt!, a.length).set(a);
-  f32View(bAt!, b.length).set(b);
+  const [a, b, out, startAAt, startBAt] = layout([aBytes, bBytes, rows * run * 4, rows * 4, rows * 4]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const { buffer } = kernels().memory;
   new Int32Array(buffer, startAAt, rows).set(startA);
   new Int32Array(buffer, startBAt, rows).set(startB);
-  kernels().binaryRuns(
-    BINARY_OPS[op],
-    aAt!,
-    bAt!,
-    outAt!,
-    rows,
-    run,
-    plan.step[0]!,
-    plan.step[1]!,
-    startAAt!,
-    startBAt!,
-  );
-  return f32View(outAt!, count).slice();
+  const runs = [rows, run, plan.step[0]!, plan.step[1]!, startAAt, startBAt] as const;
+  return { a, b, out, runs, end: startBAt + ((rows * 4 + 15) & ~15) };
+}
+
+/**
+ * Element-wise lmul products (adder or formula, offset `c` = 2^−l) of prepared f32 operands over a
+ * broadcast: each product as `applyProductRule` defines it, rounded to fp32 (bit for bit `productFunction`).
+ */
+export function wasmLmulRuns(
+  rule: 'lmul-adder' | 'lmul-formula',
+  c: number,
+  plan: BroadcastRuns,
+  a: Float32Array,
+  b: Float32Array,
+): Float32Array {
+  const at = broadcastLayout(plan, a.length * 4, b.length * 4);
+  f32View(at.a, a.length).set(a);
+  f32View(at.b, b.length).set(b);
+  kernels().lmulRuns(rule === 'lmul-adder' ? 0 : 1, c, at.a, at.b, at.out, ...at.runs);
+  return f32View(at.out, plan.rows * plan.run).slice();
+}
+
+/**
+ * Element-wise products of prepared fp8 operands under a product-format scheme over a broadcast, scale
+ * exponents summing to `scales`: each a lookup in the scheme's product table unscaled by 2^−scales.
+ */
+export function wasmProductTableRuns(
+  scheme: Scheme,
+  plan: BroadcastRuns,
+  A: Float32Array,
+  B: Float32Array,
+  scales: number,
+): Float32Array {
+  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const at = broadcastLayout(plan, A.length, B.length);
+  const [a, b, table] = layout([A.length * 4, B.length * 4, 65536 * 4], at.end) as [number, number, number];
+  f32View(a, A.length).set(A);
+  f32View(b, B.length).set(B);
+  encode(scheme.operandFormat, a, at.a, A.length);
+  encode(scheme.operandFormat, b, at.b, B.length);
+  scaledTable(scheme, scales, table);
+  kernels().tableRuns(table, at.a, at.b, at.out, ...at.runs);
+  return f32View(at.out, plan.rows * plan.run).slice();
 }
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */

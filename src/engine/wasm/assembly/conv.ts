@@ -1,4 +1,5 @@
 // Direct convolution kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
+import { adderProducts, normalProducts } from './shared/adder';
 
 /**
  * Depthwise 2-D convolution (one input channel per group, `multiplier` output channels per input channel)
@@ -46,9 +47,8 @@ export function depthwise2d(
             const weight = <f64>load<f32>(weights + ((<usize>(ky * kw + kx)) << 2));
             // Outputs ox whose tap reads inside the row: 0 <= ox·stride + shift < wd.
             const shift = kx * dilationW - padLeft;
-            const first = shift >= 0 ? 0 : (-shift + strideW - 1) / strideW;
-            const end = min(ow, shift >= wd ? 0 : (wd - 1 - shift) / strideW + 1);
-            accumulateTap(acc, row, weight, first, end, strideW, shift);
+            const end = endColumn(shift, strideW, wd, ow);
+            accumulateTap(acc, row, weight, firstColumn(shift, strideW), end, strideW, shift);
           }
         }
         for (let ox = 0; ox < ow; ox++)
@@ -76,5 +76,250 @@ function accumulateTap(acc: usize, row: usize, weight: f64, first: i32, end: i32
   for (; ox < end; ox++) {
     const at = acc + ((<usize>ox) << 3);
     store<f64>(at, load<f64>(at) + weight * <f64>load<f32>(row + ((<usize>(ox * stride + shift)) << 2)));
+  }
+}
+
+/** First output column whose tap (column offset `shift`) reads inside its row: ox·stride + shift ≥ 0. */
+// @ts-ignore: decorator
+@inline
+function firstColumn(shift: i32, stride: i32): i32 {
+  return shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+}
+
+/** End of the output columns whose tap reads inside the row: ox·stride + shift < wd. */
+// @ts-ignore: decorator
+@inline
+function endColumn(shift: i32, stride: i32, wd: i32, ow: i32): i32 {
+  return min(ow, shift >= wd ? 0 : (wd - 1 - shift) / stride + 1);
+}
+
+/**
+ * Depthwise 2-D convolution under the lmul adder (geometry as `depthwise2d`; x and w fp32 patterns of
+ * normal or zero operands; `offset`, `bias`, its thresholds and x's magnitude range [lowX, highX] as `gemmLmulAdder` takes
+ * them): each output sums its products in f32 in tap order from +0, taps on padding and zero weights
+ * skipped (their products are +0 and leave a sum that is never −0 unchanged) — bit for bit the one-channel
+ * GEMM of weights by patch matrix.
+ */
+export function depthwiseAdder(
+  x: usize,
+  w: usize,
+  out: usize,
+  batch: i32,
+  channels: i32,
+  multiplier: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+  offset: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  lowX: i32,
+  highX: i32,
+): void {
+  const taps = kh * kw;
+  const outChannels = channels * multiplier;
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
+      const weights = w + ((<usize>(m * taps)) << 2);
+      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+        memory.fill(outRow, 0, <usize>ow << 2);
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * strideH - padTop + ky * dilationH;
+          if (iy < 0 || iy >= h) continue;
+          const row = plane + ((<usize>(iy * wd)) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const wBits = load<i32>(weights + ((<usize>(ky * kw + kx)) << 2));
+            const wMag = wBits & 0x7fffffff;
+            if (wMag == 0) continue;
+            const shift = kx * dilationW - padLeft;
+            let ox = firstColumn(shift, strideW);
+            const end = endColumn(shift, strideW, wd, ow);
+            const term = wMag - offset;
+            if (strideW == 1) {
+              // Every product of this weight with x's magnitude range stays normal: one add each.
+              if (<i64>term + lowX >= 0x00800000 && <i64>term + highX <= 0x7f7fffff) {
+                for (; ox + 4 <= end; ox += 4) {
+                  const at = outRow + ((<usize>ox) << 2);
+                  const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
+                  v128.store(at, f32x4.add(v128.load(at), normalProducts(wBits, term, xv)));
+                }
+              } else {
+                for (; ox + 4 <= end; ox += 4) {
+                  const at = outRow + ((<usize>ox) << 2);
+                  const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
+                  v128.store(at, f32x4.add(v128.load(at), adderProducts(wBits, term, xv, bias, overflowAt, normalAt)));
+                }
+              }
+            }
+            for (; ox < end; ox++) {
+              const at = outRow + ((<usize>ox) << 2);
+              const xv = i32x4.splat(load<i32>(row + ((<usize>(ox * strideW + shift)) << 2)));
+              store<f32>(at, load<f32>(at) + f32x4.extract_lane(adderProducts(wBits, term, xv, bias, overflowAt, normalAt), 0));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Length of the k-chunks of the f32 GEMM (gemm.ts), whose summation the formula kernel reproduces. */
+const CHUNK = 64;
+
+/**
+ * Depthwise 2-D convolution under the lmul formula, as the f32 GEMM of inner size 2·taps runs it on the
+ * transformed operands: x as planes E(x) (`xE`) and x − E(x) (`xRest`), each weight as a + c·E(a)
+ * (`wLeft`) and E(a) (`wE`); term p < taps is wLeft[p]·xE[tap p], term taps + p is wE[p]·xRest[tap p].
+ * Each output sums its terms in f32 over chunks of 64 and the chunk sums in f64 (`acc`: ow floats, `total`:
+ * ow doubles), rounded to f32 once; taps on padding are skipped (finite·0 = ±0 leaves an f32 sum that is
+ * never −0 unchanged) but keep their place in the chunks. Operands must be finite.
+ */
+export function depthwiseFormula(
+  xE: usize,
+  xRest: usize,
+  wLeft: usize,
+  wE: usize,
+  out: usize,
+  acc: usize,
+  total: usize,
+  batch: i32,
+  channels: i32,
+  multiplier: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+): void {
+  const taps = kh * kw;
+  const terms = 2 * taps;
+  const outChannels = channels * multiplier;
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      const planeOffset = (<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2;
+      const weightOffset = (<usize>(m * taps)) << 2;
+      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+        memory.fill(acc, 0, <usize>ow << 2);
+        memory.fill(total, 0, <usize>ow << 3);
+        for (let p = 0; p < terms; p++) {
+          const second = p >= taps;
+          const t = second ? p - taps : p;
+          const ky = t / kw;
+          const kx = t - ky * kw;
+          const iy = oy * strideH - padTop + ky * dilationH;
+          if (iy >= 0 && iy < h) {
+            const weight = load<f32>((second ? wE : wLeft) + weightOffset + ((<usize>t) << 2));
+            const row = (second ? xRest : xE) + planeOffset + ((<usize>(iy * wd)) << 2);
+            const shift = kx * dilationW - padLeft;
+            let ox = firstColumn(shift, strideW);
+            const end = endColumn(shift, strideW, wd, ow);
+            if (strideW == 1) {
+              const wv = f32x4.splat(weight);
+              for (; ox + 4 <= end; ox += 4) {
+                const at = acc + ((<usize>ox) << 2);
+                v128.store(at, f32x4.add(v128.load(at), f32x4.mul(wv, v128.load(row + ((<usize>(ox + shift)) << 2)))));
+              }
+            }
+            for (; ox < end; ox++) {
+              const at = acc + ((<usize>ox) << 2);
+              store<f32>(at, load<f32>(at) + weight * load<f32>(row + ((<usize>(ox * strideW + shift)) << 2)));
+            }
+          }
+          if ((p & (CHUNK - 1)) == CHUNK - 1 || p == terms - 1) {
+            // End of a chunk: its f32 sums go into the f64 totals.
+            for (let ox = 0; ox < ow; ox++) {
+              const at = total + ((<usize>ox) << 3);
+              store<f64>(at, load<f64>(at) + <f64>load<f32>(acc + ((<usize>ox) << 2)));
+            }
+            memory.fill(acc, 0, <usize>ow << 2);
+          }
+        }
+        for (let ox = 0; ox < ow; ox++)
+          store<f32>(outRow + ((<usize>ox) << 2), <f32>load<f64>(total + ((<usize>ox) << 3)));
+      }
+    }
+  }
+}
+
+/**
+ * Depthwise 2-D convolution under a product-format scheme on fp8 codes (geometry as `depthwise2d`): each
+ * output sums table[codeW·256 + codeX] over its taps in f64 in tap order and is rounded to f32 once, as
+ * the table GEMM does; taps on padding are skipped (the caller takes this kernel only for weights without
+ * NaN or inf, whose products with the padding's +0 are ±0), as are zero weights when `skipZeros` (x holds
+ * no NaN or inf). `acc` holds ow doubles.
+ */
+export function depthwiseTable(
+  x: usize,
+  w: usize,
+  table: usize,
+  out: usize,
+  acc: usize,
+  skipZeros: bool,
+  batch: i32,
+  channels: i32,
+  multiplier: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+): void {
+  const taps = kh * kw;
+  const outChannels = channels * multiplier;
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      const plane = x + <usize>(n * channels + m / multiplier) * <usize>(h * wd);
+      const weights = w + <usize>(m * taps);
+      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+        memory.fill(acc, 0, <usize>ow << 3);
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * strideH - padTop + ky * dilationH;
+          if (iy < 0 || iy >= h) continue;
+          const row = plane + <usize>(iy * wd);
+          for (let kx = 0; kx < kw; kx++) {
+            const code = <u32>load<u8>(weights + <usize>(ky * kw + kx));
+            if (skipZeros && (code & 0x7f) == 0) continue;
+            const products = table + ((<usize>code) << 10);
+            const shift = kx * dilationW - padLeft;
+            const end = endColumn(shift, strideW, wd, ow);
+            for (let ox = firstColumn(shift, strideW); ox < end; ox++) {
+              const at = acc + ((<usize>ox) << 3);
+              const entry = (<usize>load<u8>(row + <usize>(ox * strideW + shift))) << 2;
+              store<f64>(at, load<f64>(at) + <f64>load<f32>(products + entry));
+            }
+          }
+        }
+        for (let ox = 0; ox < ow; ox++)
+          store<f32>(outRow + ((<usize>ox) << 2), <f32>load<f64>(acc + ((<usize>ox) << 3)));
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
 // AssemblyScript source of the engine's WebAssembly kernels (compiled by scripts/build-wasm.mjs with SIMD).
 // Matrices are row-major f32 in linear memory; pointers are byte offsets.
+import { adderProducts, normalProducts } from './shared/adder';
 
 /** Length of the k-chunks summed in f32 registers before being added into f64 totals. */
 const CHUNK = 64;
@@ -101,8 +102,8 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
  * lmul-adder GEMM on fp32 bit patterns of normal or zero operands (the caller scales subnormal tensors into
  * the normal range and checks `bias`): every product is ((A & 0x7fffffff) + (B & 0x7fffffff) − offset) | sign,
  * one integer add, with `offset` = 0x3f800000 − 2^(23−l) plus the callers' scalings (the exponent bias, less
- * the L-Mul offset 2^−l at mantissa scale). The sum is carried with `bias` added, chosen by the caller so
- * that every sum of these operands lies in [0, 2^32) for unsigned comparisons. A sum past the top binade
+ * the L-Mul offset 2^−l at mantissa scale). The sum is carried with `bias` added and compared with
+ * `overflowAt` and `normalAt`, unsigned (see `adderProducts`). A sum past the top binade
  * is ±inf, as fp32 rounding of that product gives; a sum below the normal range is rebuilt 64 binades
  * higher and scaled down by 2^−64 in f32, which rounds it to the subnormal (or zero) that fp32 rounding of
  * the exact product gives.
@@ -116,6 +117,8 @@ export function gemmLmulAdder(
   k: i32,
   offset: i32,
   bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
   lowB: i32,
   highB: i32,
 ): void {
@@ -138,42 +141,16 @@ export function gemmLmulAdder(
           v128.store(cRow + at, f32x4.add(v128.load(cRow + at), normalProducts(aBits, x, v128.load(bRow + at))));
       } else {
         for (let at: usize = 0; at < vectors; at += 16)
-          v128.store(cRow + at, f32x4.add(v128.load(cRow + at), adderProducts(aBits, x, v128.load(bRow + at), bias)));
+          v128.store(
+            cRow + at,
+            f32x4.add(v128.load(cRow + at), adderProducts(aBits, x, v128.load(bRow + at), bias, overflowAt, normalAt)),
+          );
       }
       for (let at = vectors; at < rowB; at += 4) {
-        const product = f32x4.extract_lane(adderProducts(aBits, x, i32x4.splat(load<i32>(bRow + at)), bias), 0);
+        const bv = i32x4.splat(load<i32>(bRow + at));
+        const product = f32x4.extract_lane(adderProducts(aBits, x, bv, bias, overflowAt, normalAt), 0);
         store<f32>(cRow + at, load<f32>(cRow + at) + product);
       }
     }
   }
-}
-
-/** Four lmul-adder products of one A operand with four B operands (bit patterns in `bv`). */
-// @ts-ignore: decorator
-@inline
-function adderProducts(aBits: i32, aMagMinusOffset: i32, bv: v128, bias: i32): v128 {
-  const bMag = v128.and(bv, i32x4.splat(0x7fffffff));
-  const biased = i32x4.add(bMag, i32x4.splat(aMagMinusOffset + bias));
-  const overflow = i32x4.gt_u(biased, i32x4.splat(bias + 0x7f7fffff));
-  const underflow = i32x4.lt_u(biased, i32x4.splat(bias + 0x00800000));
-  const unbiased = i32x4.sub(biased, i32x4.splat(bias));
-  // Below the normal range: the same pattern 64 binades up (clamped at +0), then × 2^-64 in f32.
-  const lifted = i32x4.max_s(i32x4.add(unbiased, i32x4.splat(0x20000000)), i32x4.splat(0));
-  const small = f32x4.mul(lifted, f32x4.splat(5.421010862427522e-20));
-  let magnitude = v128.bitselect(i32x4.splat(0x7f800000), unbiased, overflow);
-  magnitude = v128.bitselect(small, magnitude, underflow);
-  const sign = v128.and(v128.xor(bv, i32x4.splat(aBits)), i32x4.splat(0x80000000));
-  // A zero B operand gives a zero product.
-  return v128.and(v128.or(magnitude, sign), i32x4.ne(bMag, i32x4.splat(0)));
-}
-
-/**
- * Four lmul-adder products whose pattern sums are known to stay in the normal range: adding the A term to
- * B's pattern keeps B's sign bit (no carry reaches it), the xor applies A's sign, zeros of B are masked.
- */
-// @ts-ignore: decorator
-@inline
-function normalProducts(aBits: i32, aMagMinusOffset: i32, bv: v128): v128 {
-  const product = v128.xor(i32x4.add(bv, i32x4.splat(aMagMinusOffset)), i32x4.splat(aBits & 0x80000000));
-  return v128.and(product, f32x4.ne(bv, f32x4.splat(0)));
 }

@@ -1,0 +1,110 @@
+// Element-wise scheme products over broadcast runs (scheme `Mul` nodes), same conventions as gemm.ts and
+// elementwise.ts: row r reads a from element startA[r] advancing by stepA (0 or 1), likewise b.
+
+/** lmul product rules of `lmulRuns`. */
+const ADDER = 0;
+
+/** 2^e as an f64 for e in f64's normal exponent range. */
+// @ts-ignore: decorator
+@inline
+function pow2(e: i32): f64 {
+  return reinterpret<f64>((<u64>(e + 1023)) << 52);
+}
+
+/**
+ * One lmul product of two f32 operands, rounded to f32, as `applyProductRule` defines it: zeros, NaN and
+ * inf take IEEE's product (0·x = ±0, inf·0 = NaN, inf·x = ±inf); otherwise with a = (1 + ma)·2^ea
+ * (subnormals normalised) and t = ma + mb + c, the formula gives (1 + t)·2^(ea+eb) and the adder lets the
+ * carry ⌊t⌋ into the exponent, (1 + t − ⌊t⌋)·2^(ea+eb+⌊t⌋) — exact in f64, rounded to f32 once.
+ */
+// @ts-ignore: decorator
+@inline
+function lmulProduct(a: f32, b: f32, rule: i32, c: f64): f32 {
+  const aBits = reinterpret<u32>(a);
+  const bBits = reinterpret<u32>(b);
+  const magA = aBits & 0x7fffffff;
+  const magB = bBits & 0x7fffffff;
+  if (magA == 0 || magB == 0 || magA >= 0x7f800000 || magB >= 0x7f800000) return a * b;
+  const t = fraction(magA) + fraction(magB) + c;
+  const e = exponent(magA) + exponent(magB);
+  let magnitude: f64;
+  if (rule == ADDER) {
+    const carry = floor(t);
+    magnitude = (1 + t - carry) * pow2(e + <i32>carry);
+  } else magnitude = (1 + t) * pow2(e);
+  const r = <f32>magnitude;
+  return reinterpret<f32>(reinterpret<u32>(r) | ((aBits ^ bBits) & 0x80000000));
+}
+
+/** ⌊log2 m⌋ of a finite nonzero f32 magnitude pattern (subnormals normalised). */
+// @ts-ignore: decorator
+@inline
+function exponent(magnitude: u32): i32 {
+  return magnitude >= 0x00800000 ? <i32>(magnitude >>> 23) - 127 : -118 - <i32>clz(magnitude);
+}
+
+/** The mantissa fraction m of a finite nonzero magnitude (1 + m)·2^e, exact in f64. */
+// @ts-ignore: decorator
+@inline
+function fraction(magnitude: u32): f64 {
+  if (magnitude >= 0x00800000) return <f64>(magnitude & 0x7fffff) * 1.1920928955078125e-7; // 2^-23
+  const top: u32 = 31 - clz(magnitude);
+  return <f64>(magnitude - ((<u32>1) << top)) / <f64>((<u32>1) << top);
+}
+
+/**
+ * out = lmul products of a and b over a broadcast (`rule` 0 adder, 1 formula; `c` = 2^−l), each as
+ * `lmulProduct`.
+ */
+export function lmulRuns(
+  rule: i32,
+  c: f64,
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+): void {
+  const byteStepA = (<usize>stepA) << 2;
+  const byteStepB = (<usize>stepB) << 2;
+  for (let r = 0; r < rows; r++) {
+    let pa = a + ((<usize>load<i32>(startA + ((<usize>r) << 2))) << 2);
+    let pb = b + ((<usize>load<i32>(startB + ((<usize>r) << 2))) << 2);
+    const rowOut = out + ((<usize>(r * run)) << 2);
+    if (rule == ADDER) {
+      for (let i = 0; i < run; i++, pa += byteStepA, pb += byteStepB)
+        store<f32>(rowOut + ((<usize>i) << 2), lmulProduct(load<f32>(pa), load<f32>(pb), ADDER, c));
+    } else {
+      for (let i = 0; i < run; i++, pa += byteStepA, pb += byteStepB)
+        store<f32>(rowOut + ((<usize>i) << 2), lmulProduct(load<f32>(pa), load<f32>(pb), 1, c));
+    }
+  }
+}
+
+/** out = table[codeA·256 + codeB] over a broadcast of two fp8 code arrays (a product-table scheme's `Mul`). */
+export function tableRuns(
+  table: usize,
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    let pa = a + <usize>load<i32>(startA + ((<usize>r) << 2));
+    let pb = b + <usize>load<i32>(startB + ((<usize>r) << 2));
+    const rowOut = out + ((<usize>(r * run)) << 2);
+    for (let i = 0; i < run; i++, pa += <usize>stepA, pb += <usize>stepB) {
+      const entry = ((<usize>load<u8>(pa)) << 10) | ((<usize>load<u8>(pb)) << 2);
+      store<f32>(rowOut + ((<usize>i) << 2), load<f32>(table + entry));
+    }
+  }
+}
