@@ -42,7 +42,56 @@ export function roundOperands(
   trunc: bool,
 ): void {
   const maxBits = reinterpret<u32>(maxFinite);
-  for (let i = 0; i < len; i++) {
+  let i = 0;
+  // Four at a time where every lane is zero or normal in F below its top: RNE (or truncation) on the
+  // pattern, the mantissa carry flowing into the exponent. Other groups of four take the general path.
+  if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38 && manBits < 23) {
+    // factor is a normal f32: one f32 multiplication rounds the exact product as the f64 path does.
+    const scale = f32x4.splat(<f32>factor);
+    const drop = 23 - manBits;
+    const keep = i32x4.splat(~((1 << drop) - 1));
+    const halfMinusOne = i32x4.splat((1 << (drop - 1)) - 1);
+    const lowest = i32x4.splat((emin + 127) << 23);
+    const highest = i32x4.splat(maxBits);
+    const signBit = i32x4.splat(0x80000000);
+    const zero = i32x4.splat(0);
+    for (; i + 4 <= len; i += 4) {
+      const at = (<usize>i) << 2;
+      const v = f32x4.mul(v128.load(src + at), scale);
+      const magnitude = v128.andnot(v, signBit);
+      let rounded = v128.and(magnitude, keep);
+      if (!trunc) {
+        const odd = i32x4.shr_u(v128.and(magnitude, i32x4.splat(1 << drop)), drop);
+        rounded = v128.and(i32x4.add(magnitude, i32x4.add(halfMinusOne, odd)), keep);
+      }
+      const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.le_u(rounded, highest));
+      if (!v128.all_true<i32>(v128.or(normal, i32x4.eq(magnitude, zero)))) {
+        roundScalar(src, dst, i, 4, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
+        continue;
+      }
+      v128.store(dst + at, v128.or(rounded, v128.and(v, signBit)));
+    }
+  }
+  roundScalar(src, dst, i, len - i, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
+}
+
+/** `roundOperands` of `count` values from index `from`, one at a time: every case of SPEC §2. */
+// @ts-ignore: decorator
+@inline
+function roundScalar(
+  src: usize,
+  dst: usize,
+  from: i32,
+  count: i32,
+  factor: f64,
+  manBits: i32,
+  emin: i32,
+  maxFinite: f32,
+  maxBits: u32,
+  saturate: bool,
+  trunc: bool,
+): void {
+  for (let i = from; i < from + count; i++) {
     const v = <f32>(<f64>load<f32>(src + ((<usize>i) << 2)) * factor);
     const bits = reinterpret<u32>(v);
     const sign = bits & 0x80000000;
