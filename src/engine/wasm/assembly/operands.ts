@@ -164,8 +164,9 @@ export function scaleTable(src: usize, dst: usize, factor: f32): void {
 /**
  * C[m×n] = Σ_p table[a[i,p]·256 + b[p,j]] over fp8 codes: each product is a table entry (already rounded
  * into the product format, unscaled and rounded to fp32) and the sum runs in f64 in order p = 0, 1, …,
- * rounded to f32 once. `acc` holds n doubles. Rows of A with a zero code skip their products when
- * `skipZeros` (B holds no NaN or inf, so those products are all ±0 and do not change an f64 sum).
+ * rounded to f32 once; blocks of eight columns keep their sums in registers, the rest in `acc` (n
+ * doubles). Rows of A with a zero code skip their products when `skipZeros` (B holds no NaN or inf, so
+ * those products are all ±0 and do not change an f64 sum).
  */
 export function gemmTable(
   a: usize,
@@ -178,30 +179,54 @@ export function gemmTable(
   acc: usize,
   skipZeros: bool,
 ): void {
+  const blocked = n & ~7;
   for (let i = 0; i < m; i++) {
-    memory.fill(acc, 0, (<usize>n) << 3);
+    const aRow = a + <usize>i * k;
+    const cRow = c + ((<usize>i * n) << 2);
+    // Eight columns at a time with their sums in registers.
+    for (let j = 0; j < blocked; j += 8) {
+      let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+      for (let p = 0; p < k; p++) {
+        const code = <u32>load<u8>(aRow + p);
+        if (skipZeros && (code & 0x7f) == 0) continue;
+        const row = table + ((<usize>code) << 10);
+        const codes = load<u64>(b + <usize>p * n + j);
+        const low = lookup4(row, <u32>codes);
+        const high = lookup4(row, <u32>(codes >>> 32));
+        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(low));
+        s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<u32>(low, low, 2, 3, 0, 1)));
+        s2 = f64x2.add(s2, f64x2.promote_low_f32x4(high));
+        s3 = f64x2.add(s3, f64x2.promote_low_f32x4(v128.shuffle<u32>(high, high, 2, 3, 0, 1)));
+      }
+      const at = cRow + ((<usize>j) << 2);
+      v128.store(at, v128.shuffle<u32>(f32x4.demote_f64x2_zero(s0), f32x4.demote_f64x2_zero(s1), 0, 1, 4, 5));
+      v128.store(at, v128.shuffle<u32>(f32x4.demote_f64x2_zero(s2), f32x4.demote_f64x2_zero(s3), 0, 1, 4, 5), 16);
+    }
+    if (blocked == n) continue;
+    memory.fill(acc, 0, (<usize>(n - blocked)) << 3);
     for (let p = 0; p < k; p++) {
-      const code = <u32>load<u8>(a + <usize>i * k + p);
+      const code = <u32>load<u8>(aRow + p);
       if (skipZeros && (code & 0x7f) == 0) continue;
       const row = table + ((<usize>code) << 10);
       const bRow = b + <usize>p * n;
-      let j = 0;
-      for (; j + 4 <= n; j += 4) {
-        const at = acc + ((<usize>j) << 3);
-        const codes = load<u32>(bRow + j);
-        store<f64>(at, load<f64>(at) + <f64>load<f32>(row + ((codes & 0xff) << 2)));
-        store<f64>(at, load<f64>(at, 8) + <f64>load<f32>(row + ((codes >>> 6) & 0x3fc)), 8);
-        store<f64>(at, load<f64>(at, 16) + <f64>load<f32>(row + ((codes >>> 14) & 0x3fc)), 16);
-        store<f64>(at, load<f64>(at, 24) + <f64>load<f32>(row + ((codes >>> 22) & 0x3fc)), 24);
-      }
-      for (; j < n; j++) {
-        const at = acc + ((<usize>j) << 3);
+      for (let j = blocked; j < n; j++) {
+        const at = acc + ((<usize>(j - blocked)) << 3);
         store<f64>(at, load<f64>(at) + <f64>load<f32>(row + ((<usize>load<u8>(bRow + j)) << 2)));
       }
     }
-    const cRow = c + ((<usize>i * n) << 2);
-    for (let j = 0; j < n; j++) store<f32>(cRow + ((<usize>j) << 2), <f32>load<f64>(acc + ((<usize>j) << 3)));
+    for (let j = blocked; j < n; j++)
+      store<f32>(cRow + ((<usize>j) << 2), <f32>load<f64>(acc + ((<usize>(j - blocked)) << 3)));
   }
+}
+
+/** The table entries (f32) of four codes packed in `codes`, from the table row `row`. */
+// @ts-ignore: decorator
+@inline
+function lookup4(row: usize, codes: u32): v128 {
+  let v = f32x4.splat(load<f32>(row + ((codes & 0xff) << 2)));
+  v = f32x4.replace_lane(v, 1, load<f32>(row + ((codes >>> 6) & 0x3fc)));
+  v = f32x4.replace_lane(v, 2, load<f32>(row + ((codes >>> 14) & 0x3fc)));
+  return f32x4.replace_lane(v, 3, load<f32>(row + ((codes >>> 22) & 0x3fc)));
 }
 
 /** E(x) = sign·2^⌊log2|x|⌋ of a finite nonzero f32, subnormals included. */
