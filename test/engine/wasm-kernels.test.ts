@@ -21,6 +21,7 @@ import {
 import { seededNormal, seededUniform } from '../../src/audit/random';
 import { depthwisePlane, im2col, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
 import { float32Arithmetic, planBroadcast } from '../../src/engine/kernels/elementwise-core';
+import { arithmeticFor } from '../../src/engine/kernels/scheme-arithmetic';
 import { MultiplyContext } from '../../src/engine/multiply';
 import {
   wasmBinaryRuns,
@@ -492,5 +493,20 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formul
       assert.ok(out, `${preset} has a WebAssembly product kernel`);
       sameBits(out, expected, `${preset} [${dimsA}] [${dimsB}]`);
     }
+  });
+}
+
+for (const preset of ['lmul4', 'lmul4-formula', 'e4m3-mul', 'e5m2', 'bf16']) {
+  test(`${preset} per-channel scaling (normalisations) equals the scheme's product bit for bit`, () => {
+    const ctx = new MultiplyContext({ scheme: preset });
+    const [channels, blockSize] = [6, 97];
+    const values = mixedValues(2 * channels * blockSize, 91);
+    const factors = mixedValues(channels, 92);
+    const out = arithmeticFor(ctx, 'float32').scaleBlocks(values, factors, blockSize);
+    const [a, f] = [ctx.prepare(values), ctx.prepare(factors)];
+    const expected = values.map((_, i) =>
+      ctx.product(a.values[i]!, f.values[Math.floor(i / blockSize) % channels]!, a.scale, f.scale),
+    );
+    sameBits(out as Float32Array, expected, preset);
   });
 }

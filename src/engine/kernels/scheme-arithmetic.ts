@@ -8,6 +8,7 @@ import type { DType, Tensor } from '../../onnx';
 import type { GemmShape, MultiplyContext } from '../multiply';
 import type { DepthwiseShape } from '../wasm/kernels';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
+import { WASM_MIN_ELEMENTS, planBroadcast } from './elementwise-core';
 import { EngineError, tensor, type Value } from '../types';
 
 /** Values in an engine's working type: Float32Array under a scheme, Float64Array when exact. */
@@ -99,8 +100,17 @@ class SchemeArithmetic implements Arithmetic {
   }
 
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric {
+    const a = this.prepare(values);
+    const f = this.prepare(factors);
+    const cycle = factors.length * blockSize;
+    if (values.length >= WASM_MIN_ELEMENTS && values.length % cycle === 0) {
+      // The blocks as a broadcast of [cycles, factors, blockSize] by [factors, 1].
+      const plan = planBroadcast([values.length / cycle, factors.length, blockSize], [factors.length, 1]);
+      const out = this.multiply.productRuns(a as PreparedFloat32, f as PreparedFloat32, plan);
+      if (out) return out;
+    }
     const out = new Float32Array(values.length);
-    multiplyBlocks(out, this.prepare(values), this.prepare(factors), blockSize, this.multiply);
+    multiplyBlocks(out, a, f, blockSize, this.multiply);
     return out;
   }
 
