@@ -130,7 +130,39 @@ function roundScalar(
 export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: i32): bool {
   const emin = 1 - bias;
   let special = false;
-  for (let i = 0; i < len; i++) {
+  let i = 0;
+  // Four at a time where every lane is zero or a normal fp8 value: the pattern's exponent re-biased and
+  // mantissa shifted down in place. Other groups of four take the general path.
+  const drop = 23 - manBits;
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const infinity = i32x4.splat(0x7f800000);
+  const rebias = i32x4.splat((127 - bias) << manBits);
+  const signBit = i32x4.splat(0x80000000);
+  const zero = i32x4.splat(0);
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(src + ((<usize>i) << 2));
+    const magnitude = v128.andnot(v, signBit);
+    const isZero = i32x4.eq(magnitude, zero);
+    const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.lt_s(magnitude, infinity));
+    if (!v128.all_true<i32>(v128.or(normal, isZero))) {
+      special = encodeScalar(src, dst, i, 4, manBits, bias) || special;
+      continue;
+    }
+    const codes = v128.andnot(i32x4.sub(i32x4.shr_u(magnitude, drop), rebias), isZero);
+    const signed = v128.or(codes, i32x4.shr_u(v128.and(v, signBit), 24));
+    const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(signed, signed), zero);
+    store<u32>(dst + i, i32x4.extract_lane(bytes, 0));
+  }
+  return encodeScalar(src, dst, i, len - i, manBits, bias) || special;
+}
+
+/** `encodeFp8` of `count` values from index `from`, one at a time. */
+// @ts-ignore: decorator
+@inline
+function encodeScalar(src: usize, dst: usize, from: i32, count: i32, manBits: i32, bias: i32): bool {
+  const emin = 1 - bias;
+  let special = false;
+  for (let i = from; i < from + count; i++) {
     const bits = load<u32>(src + ((<usize>i) << 2));
     const sign = (bits >>> 24) & 0x80;
     const magnitude = bits & 0x7fffffff;
