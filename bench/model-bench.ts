@@ -1,6 +1,7 @@
 // Benchmarks one real model (index into REAL_MODELS) in its own process, so peak memory is its own.
 // Prints one JSON line: medians in ms for onnxruntime-node and for our engine under each scheme.
 import { MultiplyContext } from '../src/engine/multiply';
+import { startGemmPool } from '../src/engine/parallel/node-pool';
 import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import { ortFeeds, ortSession } from '../test/fixtures/ort';
@@ -32,11 +33,14 @@ async function main(): Promise<void> {
   const ortFeed = ortFeeds(names, inputs);
   const ortMs = await median(runs, () => ort.run(ortFeed));
   const session = new Session(model);
+  // Our engine gets the same thread count: its f32 GEMMs split over a worker_threads pool.
+  const pool = startGemmPool(threads);
   const schemes: Record<string, number> = {};
   for (const scheme of BENCH_SCHEMES) {
     const multiply = new MultiplyContext({ scheme });
     schemes[scheme] = await median(runs, () => session.run(feeds, { multiply }));
   }
+  await pool?.close();
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ name: c.name, runs, threads, ortMs, schemes, peakRssMiB }) + '\n');
 }

@@ -134,17 +134,22 @@ interface KernelExports {
   ): void;
 }
 
+let compiled: WebAssembly.Module | undefined;
 let instance: KernelExports | undefined;
 let heapStart = 0;
 
+/** The compiled kernels module (a thread pool instantiates it in its workers). */
+export function kernelModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
 function kernels(): KernelExports {
   if (!instance) {
-    const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
-    const module = new WebAssembly.Module(bytes);
     const abort = () => {
       throw new Error('WebAssembly kernel aborted');
     };
-    instance = new WebAssembly.Instance(module, { env: { abort } }).exports as unknown as KernelExports;
+    instance = new WebAssembly.Instance(kernelModule(), { env: { abort } }).exports as unknown as KernelExports;
     heapStart = instance.memory.buffer.byteLength; // everything below belongs to the module itself
   }
   return instance;
@@ -172,8 +177,42 @@ function f32View(at: number, length: number): Float32Array {
   return new Float32Array(kernels().memory.buffer, at, length);
 }
 
-/** C = A·B for row-major A (m×k) and B (k×n), f32 accumulation. */
+/**
+ * Runs bands of rows of f32 GEMMs on other threads: an optional pool that a Node host injects with
+ * `setGemmPool` (parallel/node-pool.ts). The engine itself never imports node:worker_threads, so that it
+ * also runs in a browser Web Worker.
+ */
+export interface GemmPool {
+  /**
+   * C = A·B (m×n), its rows split between helper threads and the caller, which computes one band with
+   * `band(rows of A, row count)`; null when the pool declines (the caller then computes all of C).
+   */
+  gemm(
+    A: Float32Array,
+    B: Float32Array,
+    shape: { m: number; n: number; k: number },
+    band: (A: Float32Array, rows: number) => Float32Array,
+  ): Float32Array | null;
+}
+
+let gemmPool: GemmPool | null = null;
+
+/** Injects (or, with null, removes) the thread pool that f32 GEMMs split their rows over. */
+export function setGemmPool(pool: GemmPool | null): void {
+  gemmPool = pool;
+}
+
+/**
+ * C = A·B for row-major A (m×k) and B (k×n), f32 accumulation; rows split over the injected pool if any
+ * (every row's sums are the same wherever it is computed, so results do not depend on the split).
+ */
 export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
+  const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
+  return pooled ?? gemmBand(A, B, m, n, k);
+}
+
+/** C = A·B on this thread. */
+function gemmBand(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
