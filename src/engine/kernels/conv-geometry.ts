@@ -81,7 +81,23 @@ export function spatialInts(ctx: KernelContext, name: string, length: number, fa
   return values;
 }
 
+/** Patch tables by geometry: a model's layers share few geometries and run every inference. */
+const patchTables = new Map<string, PatchTable>();
+const MAX_CACHED_TABLES = 64;
+
+/** The patch table of a geometry (cached; callers only read it). */
 export function patchTable(g: WindowGeometry): PatchTable {
+  const key = [g.imageDims, g.positions, g.kernel, g.strides, g.dilations, g.padsBegin, g.padsEnd].join(';');
+  let table = patchTables.get(key);
+  if (!table) {
+    if (patchTables.size >= MAX_CACHED_TABLES) patchTables.delete(patchTables.keys().next().value!);
+    table = buildPatchTable(g);
+    patchTables.set(key, table);
+  }
+  return table;
+}
+
+function buildPatchTable(g: WindowGeometry): PatchTable {
   const rank = g.imageDims.length;
   const taps = sizeOf(g.kernel);
   const positions = sizeOf(g.positions);
