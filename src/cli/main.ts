@@ -10,6 +10,7 @@ import { runInspect } from './inspectCommand';
 import { runMul } from './mul';
 import { runNumericsCommand } from './numericsCommand';
 import { runModelCommand } from './runCommand';
+import { startGemmPool } from '../engine/parallel/node-pool';
 
 const USAGE = `lmul-audit — simulate L-Mul and fp8 multiplication, audit ONNX models
 
@@ -75,12 +76,14 @@ const COMMANDS: Record<string, Command> = {
         seed: { type: 'string', default: '1' },
         dim: { type: 'string', multiple: true, default: [] },
         out: { type: 'string', default: 'run-out' },
+        threads: { type: 'string', default: '1' },
       },
       allowPositionals: true,
       strict: true,
     });
     if (positionals.length !== 1) throw new UsageError('run needs exactly one model path');
     parseScheme(values.scheme!);
+    const pool = startGemmPool(positiveInteger(values.threads!, '--threads'));
     const report = await runModelCommand({
       model: positionals[0]!,
       scheme: values.scheme!,
@@ -90,7 +93,7 @@ const COMMANDS: Record<string, Command> = {
       seed: positiveInteger(values.seed!, '--seed'),
       dims: dimBindings(values.dim!),
       outDir: values.out!,
-    });
+    }).finally(() => pool?.close());
     process.stderr.write(report);
   },
   async audit(args) {
@@ -112,6 +115,7 @@ const COMMANDS: Record<string, Command> = {
         'max-evaluations': { type: 'string', default: '30' },
         'ort-debug': { type: 'string' },
         out: { type: 'string', default: 'audit-out' },
+        threads: { type: 'string', default: '1' },
       },
       allowPositionals: true,
       strict: true,
@@ -123,6 +127,7 @@ const COMMANDS: Record<string, Command> = {
       .filter(Boolean);
     for (const scheme of schemes) parseScheme(scheme);
     const dims = dimBindings(values.dim!);
+    const pool = startGemmPool(positiveInteger(values.threads!, '--threads'));
     const summary = await runAuditCommand({
       model: positionals[0]!,
       schemes,
@@ -146,7 +151,7 @@ const COMMANDS: Record<string, Command> = {
       ortDebugFile: values['ort-debug'],
       outDir: values.out!,
       signal: interruptSignal(),
-    });
+    }).finally(() => pool?.close());
     process.stdout.write(summary);
   },
   async verify(args) {
