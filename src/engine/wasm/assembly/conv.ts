@@ -95,10 +95,10 @@ function endColumn(shift: i32, stride: i32, wd: i32, ow: i32): i32 {
 
 /**
  * Depthwise 2-D convolution under the lmul adder (geometry as `depthwise2d`; x and w fp32 patterns of
- * normal or zero operands; `offset`, `bias`, its thresholds and x's magnitude range [lowX, highX] as `gemmLmulAdder` takes
- * them): each output sums its products in f32 in tap order from +0, taps on padding and zero weights
- * skipped (their products are +0 and leave a sum that is never −0 unchanged) — bit for bit the one-channel
- * GEMM of weights by patch matrix.
+ * normal or zero operands; `offset`, `bias`, its thresholds and x's magnitude range [lowX, highX] as
+ * `gemmLmulAdder` takes them): each output sums its products in f32 in tap order from +0, taps on padding
+ * and zero weights skipped (their products are +0 and leave a sum that is never −0 unchanged) — bit for
+ * bit the one-channel GEMM of weights by patch matrix.
  */
 export function depthwiseAdder(
   x: usize,
@@ -237,7 +237,8 @@ export function depthwiseFormula(
               const wv = f32x4.splat(weight);
               for (; ox + 4 <= end; ox += 4) {
                 const at = acc + ((<usize>ox) << 2);
-                v128.store(at, f32x4.add(v128.load(at), f32x4.mul(wv, v128.load(row + ((<usize>(ox + shift)) << 2)))));
+                const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
+                v128.store(at, f32x4.add(v128.load(at), f32x4.mul(wv, xv)));
               }
             }
             for (; ox < end; ox++) {
