@@ -65,7 +65,9 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__sent.push(JSON.p
   return {
     page,
     errors,
-    post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
+    // Dispatched synchronously (window.postMessage would deliver after evaluate returns, racing the assertions).
+    post: (message) =>
+      page.evaluate((m) => void window.dispatchEvent(new MessageEvent('message', { data: m })), message),
     sent: () => page.evaluate(() => (window as unknown as { __sent: unknown[] }).__sent),
   };
 }
