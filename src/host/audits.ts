@@ -31,6 +31,8 @@ const CACHE_FORMAT = 1;
 export class AuditService implements vscode.Disposable {
   private readonly models = new Map<string, ModelEntry>();
   private readonly running = new Map<string, RunningJob>();
+  /** Models with a run under way, from reading the settings to the worker's answer. */
+  private readonly busy = new Set<string>();
   private readonly changed = new vscode.EventEmitter<ModelEntry>();
   readonly onDidChange = this.changed.event;
 
@@ -52,7 +54,7 @@ export class AuditService implements vscode.Disposable {
       entry = { uri, sha256, state: { state: 'idle' }, outcome: undefined, revision: 0 };
       this.models.set(key, entry);
     }
-    if (!entry.outcome && !this.running.has(key)) {
+    if (!entry.outcome && !this.busy.has(key)) {
       const cached = await this.readCache(uri, sha256).catch(() => undefined);
       if (cached) this.update(entry, { state: 'idle' }, cached);
     }
@@ -63,14 +65,20 @@ export class AuditService implements vscode.Disposable {
     return this.models.get(uri.toString());
   }
 
-  isRunning(uri: vscode.Uri): boolean {
-    return this.running.has(uri.toString());
-  }
-
   async run(uri: vscode.Uri): Promise<AuditOutcome | undefined> {
     const entry = this.models.get(uri.toString());
     if (!entry) throw new Error('open the model in the L-Mul editor first');
-    if (this.isRunning(uri)) return undefined;
+    if (this.busy.has(uri.toString())) return undefined;
+    this.busy.add(uri.toString());
+    try {
+      return await this.settingsAndRun(entry);
+    } finally {
+      this.busy.delete(uri.toString());
+    }
+  }
+
+  private async settingsAndRun(entry: ModelEntry): Promise<AuditOutcome | undefined> {
+    const { uri } = entry;
     let resolved;
     try {
       resolved = await readSettings(uri);
@@ -123,6 +131,7 @@ export class AuditService implements vscode.Disposable {
             },
           );
           this.running.set(key, job);
+          if (token.isCancellationRequested) job.cancel();
           token.onCancellationRequested(() => job.cancel());
           const result = await job.result;
           if (result === 'cancelled') {

@@ -1,5 +1,6 @@
 /** Runs one job in a fresh worker; cancelling terminates the worker, which stops even a busy audit at once. */
 import * as vscode from 'vscode';
+import { normaliseLocation } from '../onnx/external-data';
 import type { JobReply, JobRequest, ModelSource } from './jobs';
 import type { HostPlatform } from './platform';
 
@@ -31,10 +32,17 @@ export function startJob(
         onProgress?.(reply);
         return;
       case 'readExternal': {
-        // The location is vetted by the loader: relative, without '.' or '..' segments.
-        const file = vscode.Uri.joinPath(modelUri, '..', reply.location);
-        if (!externalFiles.has(reply.location)) externalFiles.set(reply.location, vscode.workspace.fs.readFile(file));
-        externalFiles.get(reply.location)!.then(
+        // The loader vetted the location already; vetting it again here keeps the host safe on its own.
+        let location: string;
+        try {
+          location = normaliseLocation(reply.location, 'external data');
+        } catch (error) {
+          worker.post({ kind: 'externalData', id: reply.id, error: (error as Error).message });
+          return;
+        }
+        if (!externalFiles.has(location))
+          externalFiles.set(location, vscode.workspace.fs.readFile(vscode.Uri.joinPath(modelUri, '..', location)));
+        externalFiles.get(location)!.then(
           (bytes) =>
             worker.post({
               kind: 'externalData',
