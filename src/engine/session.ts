@@ -12,6 +12,7 @@ import {
   type Tensor,
 } from '../onnx';
 import { Attributes } from './attributes';
+import { BufferRecycler } from './buffers';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
@@ -100,7 +101,11 @@ export class Session {
       for (const [name, value] of feeds) values.set(name, value);
       return { values, parent: null };
     });
-    const results = this.runGraph(this.graph, scopes, runs, observe);
+    // An unobserved single run recycles the buffers of values it releases (nobody else can still read
+    // them); observers may keep any node's inputs and outputs, so their runs allocate afresh.
+    const recycler = runs.length === 1 && !observe && !runs[0]!.observeNode ? new BufferRecycler() : null;
+    for (const value of feeds.values()) recycler?.pin(value);
+    const results = this.runGraph(this.graph, scopes, runs, observe, recycler);
     return results.map((outputs) => new Map(this.outputNames.map((name, i) => [name, outputs[i]])));
   }
 
@@ -111,6 +116,7 @@ export class Session {
     multiply: MultiplyContext,
     scope: Scope = { values: new Map(), parent: null },
     options: RunOptions = {},
+    recycler: BufferRecycler | null = null,
   ): (Value | undefined)[] {
     const ctx: KernelContext = {
       node,
@@ -119,8 +125,11 @@ export class Session {
       multiply,
       runSubgraph: (subgraph, bindings) => {
         const inner: Scope = { values: new Map(bindings), parent: scope };
+        // The body releases its bindings after their last use: counted as stored, so that a buffer the
+        // enclosing scope (or the kernel running the body) still holds is not recycled.
+        if (recycler) for (const value of bindings.values()) recycler.stored(value);
         for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
-        return this.runGraph(subgraph, [inner], [options])[0]!;
+        return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
       },
     };
     let outputs: (Value | undefined)[];
@@ -141,6 +150,7 @@ export class Session {
     scopes: readonly Scope[],
     runs: readonly RunOptions[],
     observe?: LockstepObserver,
+    recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
     const plan = this.planFor(graph);
     const keep = new Set(graph.outputs.map((o) => o.name));
@@ -151,16 +161,22 @@ export class Session {
       const outputs = runs.map((options, r) => {
         if (options.signal?.aborted) throw new CancelledError();
         const multiply = options.multiplyFor?.(node) ?? options.multiply ?? MultiplyContext.exact();
-        return this.runNode(node, inputs[r]!, multiply, scopes[r], options);
+        return this.runNode(node, inputs[r]!, multiply, scopes[r], options, recycler);
       });
       scopes.forEach((scope, r) =>
         node.outputs.forEach((name, i) => {
-          if (name !== '') scope.values.set(name, outputs[r]![i]);
+          if (name === '') return;
+          scope.values.set(name, outputs[r]![i]);
+          recycler?.stored(outputs[r]![i]);
         }),
       );
       observe?.(node, inputs, outputs);
       for (const scope of scopes)
-        for (const name of plan.releaseAfter[index]!) if (!keep.has(name)) scope.values.delete(name);
+        for (const name of plan.releaseAfter[index]!) {
+          if (keep.has(name)) continue;
+          if (recycler) recycler.released(scope.values.get(name));
+          scope.values.delete(name);
+        }
     });
     return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
   }

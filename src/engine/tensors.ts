@@ -1,5 +1,6 @@
 /** Shared tensor helpers for kernels: allocation by dtype, shapes, broadcasting, axis handling. */
 import type { DType, SparseTensor, Tensor, TensorDataByDType } from '../onnx';
+import { zeroFloat32 } from './buffers';
 import { EngineError, tensor, type Value } from './types';
 
 type NumericDType = Exclude<DType, 'string'>;
@@ -36,6 +37,7 @@ const ARRAY_OF: Record<NumericDType, new (n: number) => TensorDataByDType[Numeri
 export function allocate(dtype: DType, dims: readonly number[]): Tensor {
   const count = sizeOf(dims);
   if (dtype === 'string') return tensor('string', dims, new Array<string>(count).fill(''));
+  if (dtype === 'float32') return tensor(dtype, dims, zeroFloat32(count));
   return tensor(dtype, dims, new ARRAY_OF[dtype](count) as never);
 }
 

@@ -7,6 +7,7 @@ import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import type { GemmShape, MultiplyContext } from '../multiply';
 import type { DepthwiseShape } from '../wasm/kernels';
+import { zeroFloat32 } from '../buffers';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
 import { WASM_MIN_ELEMENTS, planBroadcast } from './elementwise-core';
 import { EngineError, tensor, type Value } from '../types';
@@ -80,7 +81,7 @@ class SchemeArithmetic implements Arithmetic {
   }
 
   allocate(length: number): Numeric {
-    return new Float32Array(length);
+    return zeroFloat32(length);
   }
 
   prepare(values: Numeric): Operand {

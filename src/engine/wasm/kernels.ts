@@ -5,6 +5,7 @@
  * every call lays out its operands from `heapStart` afresh.
  */
 import { decodeBits, multiplyPrepared, type FloatFormat, type RoundingMode, type Scheme } from '../../arith';
+import { copyFloat32 } from '../buffers';
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 
 interface KernelExports {
@@ -217,7 +218,7 @@ function gemmBand(A: Float32Array, B: Float32Array, m: number, n: number, k: num
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
   kernels().gemm(a, b, c, m, n, k);
-  return f32View(c, m * n).slice();
+  return copyFloat32(f32View(c, m * n));
 }
 
 /**
@@ -244,7 +245,7 @@ export function wasmGemmLmulFormula(
   wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
   wasm.gemm(left, right, out, m, n, 2 * k);
-  return f32View(out, m * n).slice();
+  return copyFloat32(f32View(out, m * n));
 }
 
 /** How the lmul-adder kernels carry and compare pattern sums (`adderProducts` in assembly/shared/adder.ts). */
@@ -272,7 +273,7 @@ export function wasmGemmLmulAdder(
   f32View(b, k * n).set(B);
   const { offset, bias, overflowAt, normalAt, rangeB } = plan;
   kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
-  return f32View(c, m * n).slice();
+  return copyFloat32(f32View(c, m * n));
 }
 
 /**
@@ -373,7 +374,7 @@ export function wasmGemmProductTable(
   const bHasSpecials = encode(format, b, bCodes, k * n);
   scaledTable(scheme, scales, table);
   kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
-  return f32View(c, m * n).slice();
+  return copyFloat32(f32View(c, m * n));
 }
 
 /**
@@ -441,7 +442,7 @@ export function wasmDepthwise2d(
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
   kernels().depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
-  return f32View(outAt, outLength).slice();
+  return copyFloat32(f32View(outAt, outLength));
 }
 
 function depthwiseOutputLength({ batch, channels, multiplier, output }: DepthwiseShape): number {
@@ -487,7 +488,7 @@ export function wasmDepthwiseAdder(
   const { offset, bias, overflowAt, normalAt, rangeB } = plan;
   const geometry = depthwiseGeometry(shape);
   kernels().depthwiseAdder(xAt, wAt, outAt, ...geometry, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
-  return f32View(outAt, outLength).slice();
+  return copyFloat32(f32View(outAt, outLength));
 }
 
 /**
@@ -514,7 +515,7 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
   wasm.formulaLeft(wAt, wParts, 1, w.length, c);
   const [xRest, wE] = [xParts + x.length * 4, wParts + w.length * 4];
   wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, accAt, totalAt, ...depthwiseGeometry(shape));
-  return f32View(outAt, outLength).slice();
+  return copyFloat32(f32View(outAt, outLength));
 }
 
 /**
@@ -547,7 +548,7 @@ export function wasmDepthwiseTable(
   const xHasSpecials = encode(format, xAt, xCodes, x.length);
   scaledTable(scheme, scales, table);
   kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...depthwiseGeometry(shape));
-  return f32View(outAt, outLength).slice();
+  return copyFloat32(f32View(outAt, outLength));
 }
 
 /** The float32 operators of `wasmBinaryRuns`, numbered as the kernel expects. */
@@ -572,7 +573,7 @@ export function wasmBinaryRuns(
   f32View(at.a, a.length).set(a);
   f32View(at.b, b.length).set(b);
   kernels().binaryRuns(BINARY_OPS[op], at.a, at.b, at.out, ...at.runs);
-  return f32View(at.out, plan.rows * plan.run).slice();
+  return copyFloat32(f32View(at.out, plan.rows * plan.run));
 }
 
 /** Linear-memory regions of a broadcast's operands (byte sizes given), output and row starts. */
@@ -608,7 +609,7 @@ export function wasmLmulRuns(
   f32View(at.a, a.length).set(a);
   f32View(at.b, b.length).set(b);
   kernels().lmulRuns(rule === 'lmul-adder' ? 0 : 1, c, at.a, at.b, at.out, ...at.runs);
-  return f32View(at.out, plan.rows * plan.run).slice();
+  return copyFloat32(f32View(at.out, plan.rows * plan.run));
 }
 
 /**
@@ -631,7 +632,7 @@ export function wasmProductTableRuns(
   encode(scheme.operandFormat, b, at.b, B.length);
   scaledTable(scheme, scales, table);
   kernels().tableRuns(table, at.a, at.b, at.out, ...at.runs);
-  return f32View(at.out, plan.rows * plan.run).slice();
+  return copyFloat32(f32View(at.out, plan.rows * plan.run));
 }
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */
@@ -639,7 +640,7 @@ export function wasmClip(values: Float32Array, lo: number, hi: number): Float32A
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
   kernels().clip(src, dst, values.length, lo, hi);
-  return f32View(dst, values.length).slice();
+  return copyFloat32(f32View(dst, values.length));
 }
 
 /** LeakyRelu with exact products: x < 0 ? fp32(x·alpha) : x for an f32 `alpha`, bit for bit the JS path. */
@@ -647,5 +648,5 @@ export function wasmLeakyRelu(values: Float32Array, alpha: number): Float32Array
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
   kernels().leakyRelu(src, dst, values.length, alpha);
-  return f32View(dst, values.length).slice();
+  return copyFloat32(f32View(dst, values.length));
 }
