@@ -170,12 +170,15 @@ function simplify(groups: Group[], id: number): void {
   }
 }
 
-/** The most frequent op types of a group ("Conv ×12 · Add ×5"), for its box. */
+/**
+ * The most frequent op types of a group ("Conv ×12 · Add ×5"), for its box; Constant nodes (exporters such as
+ * Paddle2ONNX hold every weight in one) would crowd out the operators that compute.
+ */
 export function opMix(view: GraphView, group: Group, top = 2): string {
   const counts = new Map<string, number>();
   for (const id of group.members) {
     const op = view.nodes[id]!.opType;
-    counts.set(op, (counts.get(op) ?? 0) + 1);
+    if (op !== 'Constant') counts.set(op, (counts.get(op) ?? 0) + 1);
   }
   return [...counts]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

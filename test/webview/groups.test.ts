@@ -1,7 +1,15 @@
 /** Grouping, visibility and layout of the graph view, in Node (no browser). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildGroups, isGroupItem, itemGroup, namespaceOf, ROOT, type GroupTree } from '../../media/graph/groups';
+import {
+  buildGroups,
+  isGroupItem,
+  itemGroup,
+  namespaceOf,
+  opMix,
+  ROOT,
+  type GroupTree,
+} from '../../media/graph/groups';
 import { computeLayout } from '../../media/graph/layout';
 import { indexGraph } from '../../media/graph/model';
 import { visibleGraph } from '../../media/graph/visible';
@@ -140,4 +148,14 @@ test('visible boxes: collapsed groups stand for their members; the layout keeps 
     assert.ok(rects[i]!.y >= frame.y && rects[i]!.y + rects[i]!.height <= frame.y + frame.height);
   }
   assert.ok(layout.edges.every((points) => points.length >= 4));
+});
+
+test('a group box names its most frequent computing ops, not the Constant nodes holding weights', async () => {
+  const { graph } = await modelMessage(OCR_REC);
+  const tree = buildGroups(graph);
+  const block = tree.groups[itemGroup(tree.groups[ROOT]!.children.find(isGroupItem)!)]!;
+  assert.ok(block.members.some((id) => graph.nodes[id]!.opType === 'Constant'));
+  const mix = opMix(graph, block);
+  assert.match(mix, /^\w+ ×\d+( · \w+ ×\d+)?$/);
+  assert.doesNotMatch(mix, /Constant/);
 });
