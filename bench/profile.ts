@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       last = performance.now();
       session.run(feeds, {
         multiply,
+        observerKeepsNothing: true,
         observeNode: (node) => {
           const now = performance.now();
           const entry = byOp.get(node.opType) ?? { ms: 0, count: 0 };

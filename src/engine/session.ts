@@ -32,6 +32,8 @@ export interface RunOptions {
     inputs: readonly (Value | undefined)[],
     outputs: readonly (Value | undefined)[],
   ) => void;
+  /** `observeNode` reads what it is shown only during its call (a profiler): the run may recycle buffers. */
+  readonly observerKeepsNothing?: boolean;
 }
 
 interface GraphPlan {
@@ -103,7 +105,10 @@ export class Session {
     });
     // An unobserved single run recycles the buffers of values it releases (nobody else can still read
     // them); observers may keep any node's inputs and outputs, so their runs allocate afresh.
-    const recycler = runs.length === 1 && !observe && !runs[0]!.observeNode ? new BufferRecycler() : null;
+    const recycler =
+      runs.length === 1 && !observe && (!runs[0]!.observeNode || runs[0]!.observerKeepsNothing === true)
+        ? new BufferRecycler()
+        : null;
     for (const value of feeds.values()) recycler?.pin(value);
     const results = this.runGraph(this.graph, scopes, runs, observe, recycler);
     return results.map((outputs) => new Map(this.outputNames.map((name, i) => [name, outputs[i]])));

@@ -510,3 +510,34 @@ for (const preset of ['lmul4', 'lmul4-formula', 'e4m3-mul', 'e5m2', 'bf16']) {
     sameBits(out as Float32Array, expected, preset);
   });
 }
+
+/** The f32 GEMM's sums as its kernels define them: f32 sums over chunks of 64 terms, chunk sums in f64. */
+function chunkedGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let start = 0; start < k; start += 64) {
+        let sum = 0;
+        for (let p = start; p < Math.min(k, start + 64); p++)
+          sum = Math.fround(sum + Math.fround(A[i * k + p]! * B[p * n + j]!));
+        total += sum;
+      }
+      out[i * n + j] = total;
+    }
+  return out;
+}
+
+test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns) gives the chunked sums bit for bit', () => {
+  let seed = 11;
+  for (const m of [1, 3, 4, 5, 9])
+    for (const n of [1, 3, 4, 5, 7, 8, 12, 13, 20, 21])
+      for (const k of [1, 63, 64, 65, 200]) {
+        // Magnitudes spread over many binades, so that summation order shows in the bits.
+        const spread = (v: number, i: number) => Math.fround(v * 2 ** ((i % 23) - 11));
+        const normal = seededNormal(seed++);
+        const A = Float32Array.from({ length: m * k }, (_, i) => spread(normal(), i));
+        const B = Float32Array.from({ length: k * n }, (_, i) => spread(normal(), i));
+        sameBits(wasmGemm(A, B, m, n, k), chunkedGemm(A, B, m, n, k), `${m}×${n}×${k}`);
+      }
+});

@@ -21,6 +21,12 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void
     for (; i + 4 <= m; i += 4) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
     for (; i < m; i++) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
   }
+  if (j + 4 <= n) {
+    let i = 0;
+    for (; i + 4 <= m; i += 4) block4x4(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
+    for (; i < m; i++) block4x4(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
+    j += 4;
+  }
   // Remaining columns: the same sums as a SIMD lane computes, so a result never depends on where its
   // column falls in the blocking.
   for (; j < n; j++) {
@@ -70,10 +76,10 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
       const b0 = v128.load(bp);
       const b1 = v128.load(bp, 16);
       const ap = a + (<usize>p << 2);
-      const a0 = f32x4.splat(load<f32>(ap));
-      const a1 = f32x4.splat(load<f32>(ap + stepA));
-      const a2 = f32x4.splat(load<f32>(ap + 2 * stepA));
-      const a3 = f32x4.splat(load<f32>(ap + 3 * stepA));
+      const a0 = v128.load32_splat(ap);
+      const a1 = v128.load32_splat(ap + stepA);
+      const a2 = v128.load32_splat(ap + 2 * stepA);
+      const a3 = v128.load32_splat(ap + 3 * stepA);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
@@ -96,6 +102,31 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
     narrow(c + <usize>r * rowB, totals + <usize>r * 64);
     narrow(c + <usize>r * rowB + 16, totals + <usize>r * 64 + 32);
   }
+}
+
+/** `rows` (4 or 1) rows × 4 columns of C: `block4x8`'s sums for one f32x4 of columns. */
+// @ts-ignore: decorator
+@inline
+function block4x4(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32, rows: i32): void {
+  memory.fill(totals, 0, 16 * 8);
+  const stepA = rows == 4 ? rowA : 0;
+  for (let start = 0; start < k; start += CHUNK) {
+    const end = min(k, start + CHUNK);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let p = start; p < end; p++) {
+      const b0 = v128.load(b + <usize>p * rowB);
+      const ap = a + (<usize>p << 2);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap), b0));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap + stepA), b0));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap + 2 * stepA), b0));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap + 3 * stepA), b0));
+    }
+    flush(totals, c0);
+    flush(totals + 32, c1);
+    flush(totals + 64, c2);
+    flush(totals + 96, c3);
+  }
+  for (let r = 0; r < rows; r++) narrow(c + <usize>r * rowB, totals + <usize>r * 32);
 }
 
 /**
