@@ -78,27 +78,29 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands)
   }
   const geometry = slidingWindow(ctx, xDims.slice(2), wDims.slice(2));
   const table = patchTable(geometry);
-  const out = arith.allocate(batch * outChannels * table.positions);
+  const dims = [batch, outChannels, ...geometry.positions];
   // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
   // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
   const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
   const direct =
     depthwise && xDims.length <= 4 ? arith.depthwise(operands.x, operands.w, depthwiseShape(operands, geometry)) : null;
-  if (direct) out.set(direct);
-  else if (depthwise && arith.plainProducts)
-    convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), out);
-  else convolveByGemm(arith, table, operands, geometry, out);
-  return { dims: [batch, outChannels, ...geometry.positions], values: out };
+  if (direct) return { dims, values: direct };
+  if (!(depthwise && arith.plainProducts)) return { dims, values: convolveByGemm(arith, table, operands, geometry) };
+  const out = arith.allocate(batch * outChannels * table.positions);
+  convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), out);
+  return { dims, values: out };
 }
 
-/** Per (image, group): weights [M/g, C/g·taps] times the patch matrix, tile by tile of positions. */
+/**
+ * Per (image, group): weights [M/g, C/g·taps] times the patch matrix, tile by tile of positions. When one
+ * GEMM covers the whole output (one image, one group, one tile), its result is the output, not copied.
+ */
 function convolveByGemm(
   arith: Arithmetic,
   table: PatchTable,
   { x, xDims, w, wDims, group }: ConvOperands,
   geometry: WindowGeometry,
-  out: Numeric,
-): void {
+): Numeric {
   const [batch, channels] = xDims as [number, number];
   const [outChannels, groupChannels] = wDims as [number, number];
   const { taps, positions, imageSize } = table;
@@ -108,6 +110,8 @@ function convolveByGemm(
   const pointwise = taps === 1 && positions === imageSize && geometry.padsBegin.every((p) => p === 0);
   const tile = Math.max(1, Math.min(positions, Math.floor(MAX_PATCH_ELEMENTS / inner)));
   const col = pointwise ? null : arith.allocate(inner * tile);
+  const single = batch === 1 && group === 1 && tile === positions;
+  const out = single ? null : arith.allocate(batch * outChannels * positions);
   for (let n = 0; n < batch; n++) {
     for (let g = 0; g < group; g++) {
       const start = (n * channels + g * groupChannels) * imageSize;
@@ -115,7 +119,9 @@ function convolveByGemm(
       const groupWeights = arith.slice(w, g * groupOut * inner, (g + 1) * groupOut * inner);
       if (!col) {
         const patches = arith.slice(x, start, start + groupChannels * imageSize);
-        out.set(arith.gemm(groupWeights, patches, { m: groupOut, n: positions, k: inner }), outStart);
+        const y = arith.gemm(groupWeights, patches, { m: groupOut, n: positions, k: inner });
+        if (!out) return y;
+        out.set(y, outStart);
         continue;
       }
       for (let from = 0; from < positions; from += tile) {
@@ -123,11 +129,13 @@ function convolveByGemm(
         const patches = col.subarray(0, inner * width);
         im2col(table, x.values, start, groupChannels, patches, from, from + width);
         const y = arith.gemm(groupWeights, { values: patches, scale: x.scale }, { m: groupOut, n: width, k: inner });
+        if (!out) return y;
         for (let r = 0; r < groupOut; r++)
           out.set(y.subarray(r * width, (r + 1) * width), outStart + r * positions + from);
       }
     }
   }
+  return out!; // null only when one GEMM covers the output, which returned above
 }
 
 /** A 1-D or 2-D depthwise convolution's shape for the WebAssembly kernel (1-D as one row). */
