@@ -125,7 +125,7 @@ export class Session {
   ): (Value | undefined)[] {
     const ctx: KernelContext = {
       node,
-      attributes: new Attributes(node),
+      attributes: attributesOf(node),
       opset: this.opset,
       multiply,
       runSubgraph: (subgraph, bindings) => {
@@ -203,6 +203,15 @@ export class Session {
     }
     return plan;
   }
+}
+
+/** A node's attributes are immutable: their typed view is made once per node. */
+const attributeViews = new WeakMap<Node, Attributes>();
+
+function attributesOf(node: Node): Attributes {
+  let attributes = attributeViews.get(node);
+  if (!attributes) attributeViews.set(node, (attributes = new Attributes(node)));
+  return attributes;
 }
 
 function lookup(scope: Scope, name: string, node: Node | null): Value | undefined {

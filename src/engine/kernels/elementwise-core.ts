@@ -6,6 +6,7 @@ import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import { allocate, broadcastIndex, broadcastShapes, sizeOf } from '../tensors';
 import { EngineError, tensor } from '../types';
+import { copyFloat32 } from '../buffers';
 import { wasmBinaryRuns } from '../wasm/kernels';
 
 /** Indexed element storage of one dtype: numbers, bigints (int64/uint64) or strings. */
@@ -261,6 +262,7 @@ export function mapFloat(x: Tensor, f: (v: number) => number): Tensor {
 
 /** A copy of a tensor (kernels never hand out their inputs' storage as an output). */
 export function copyOf(t: Tensor): Tensor {
+  if (t.data instanceof Float32Array) return tensor(t.dtype, t.dims, copyFloat32(t.data) as never);
   return tensor(t.dtype, t.dims, t.data.slice() as never);
 }
 
