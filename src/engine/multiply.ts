@@ -30,6 +30,7 @@ import {
   wasmDepthwiseFormula,
   wasmDepthwiseTable,
   wasmGemm,
+  wasmGemmPatches,
   wasmGemmLmulAdder,
   wasmGemmLmulFormula,
   wasmGemmProductTable,
@@ -39,6 +40,7 @@ import {
   wasmRoundOperands,
   type BroadcastRuns,
   type DepthwiseShape,
+  type PatchGather,
 } from './wasm/kernels';
 
 export type AccumulationName = 'fp32' | 'bf16' | 'fp16' | 'e4m3' | 'e5m2';
@@ -226,6 +228,27 @@ export class MultiplyContext {
       else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     }
     const unscale = pow2(-(a.scale + b.scale));
+    if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
+    return out;
+  }
+
+  /**
+   * C = A·P for a convolution's patch matrix P of prepared image planes `x` (positions [from, from + width)
+   * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. Only for
+   * the exact rule with fp32 accumulation (one f32 GEMM); null otherwise, or when a GEMM pool is
+   * injected — the caller then builds P and calls `gemm`.
+   */
+  gemmPatches(
+    a: PreparedOperand,
+    x: PreparedOperand,
+    table: PatchGather,
+    shape: { m: number; channels: number; from: number; width: number },
+  ): Float32Array | null {
+    const { rule, productFormat } = this.scheme;
+    if (this.accumulator !== FP32 || rule !== 'exact' || productFormat || hasProductTable(this.scheme)) return null;
+    const out = wasmGemmPatches(a.values, x.values, table, shape);
+    if (!out) return null;
+    const unscale = pow2(-(a.scale + x.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
     return out;
   }

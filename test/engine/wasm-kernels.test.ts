@@ -28,6 +28,7 @@ import {
   wasmClip,
   wasmDepthwise2d,
   wasmGemm,
+  wasmGemmPatches,
   wasmGemmLmulFormula,
   wasmLeakyRelu,
   wasmGemmProductTable,
@@ -233,6 +234,20 @@ const DEPTHWISE_CASES: {
     batch: 1,
     channels: 2,
     multiplier: 1,
+  },
+  {
+    name: '5×5 pads 2 on a wide row (register blocks of eight and leftovers)',
+    geometry: window([6, 43], [5, 5], [1, 1], [1, 1], [2, 2, 2, 2]),
+    batch: 1,
+    channels: 2,
+    multiplier: 1,
+  },
+  {
+    name: '3×3 stride (2, 1), dilation (1, 2), left pad 0',
+    geometry: window([7, 30], [3, 3], [2, 1], [1, 2], [1, 0, 1, 3]),
+    batch: 2,
+    channels: 1,
+    multiplier: 2,
   },
   {
     name: '1-D kernel 5, pads 2',
@@ -540,4 +555,29 @@ test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns) g
         const B = Float32Array.from({ length: k * n }, (_, i) => spread(normal(), i));
         sameBits(wasmGemm(A, B, m, n, k), chunkedGemm(A, B, m, n, k), `${m}×${n}×${k}`);
       }
+});
+
+test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2col bit for bit', () => {
+  let seed = 40;
+  for (const { name, geometry } of DEPTHWISE_CASES) {
+    const table = patchTable(geometry);
+    const channels = 3;
+    for (const m of [1, 5, 8]) {
+      // NaN, ±inf, −0 and subnormals in the image: copied bit for bit, padding +0.
+      const x = mixedValues(channels * table.imageSize, seed++);
+      const A = mixedFinite(m * channels * table.taps, seed++);
+      // Whole rows of positions, and a tile of them in the middle.
+      const tiles = [[0, table.positions]];
+      if (table.positions > 4) tiles.push([2, table.positions - 3]);
+      for (const [from, to] of tiles) {
+        const width = to! - from!;
+        const col = new Float32Array(channels * table.taps * width);
+        im2col(table, x, 0, channels, col, from, to);
+        const expected = wasmGemm(A, col, m, width, channels * table.taps);
+        const out = wasmGemmPatches(A, x, table, { m, channels, from: from!, width });
+        assert.ok(out, 'no pool injected: the kernel runs');
+        sameBits(out, expected, `${name}, m ${m}, positions [${from}, ${to})`);
+      }
+    }
+  }
 });

@@ -109,7 +109,9 @@ function convolveByGemm(
   // A 1×1 kernel with stride 1 and no padding reads the input planes as they are: no patch matrix.
   const pointwise = taps === 1 && positions === imageSize && geometry.padsBegin.every((p) => p === 0);
   const tile = Math.max(1, Math.min(positions, Math.floor(MAX_PATCH_ELEMENTS / inner)));
-  const col = pointwise ? null : arith.allocate(inner * tile);
+  // The patch matrix, built in JS only where `gemmPatches` declines.
+  let patchMatrix: Numeric | null = null;
+  const col = () => (patchMatrix ??= arith.allocate(inner * tile));
   const single = batch === 1 && group === 1 && tile === positions;
   const out = single ? null : arith.allocate(batch * outChannels * positions);
   for (let n = 0; n < batch; n++) {
@@ -117,18 +119,22 @@ function convolveByGemm(
       const start = (n * channels + g * groupChannels) * imageSize;
       const outStart = (n * outChannels + g * groupOut) * positions;
       const groupWeights = arith.slice(w, g * groupOut * inner, (g + 1) * groupOut * inner);
-      if (!col) {
+      if (pointwise) {
         const patches = arith.slice(x, start, start + groupChannels * imageSize);
         const y = arith.gemm(groupWeights, patches, { m: groupOut, n: positions, k: inner });
         if (!out) return y;
         out.set(y, outStart);
         continue;
       }
+      const planes = arith.slice(x, start, start + groupChannels * imageSize);
       for (let from = 0; from < positions; from += tile) {
         const width = Math.min(tile, positions - from);
-        const patches = col.subarray(0, inner * width);
-        im2col(table, x.values, start, groupChannels, patches, from, from + width);
-        const y = arith.gemm(groupWeights, { values: patches, scale: x.scale }, { m: groupOut, n: width, k: inner });
+        let y = arith.gemmPatches(groupWeights, planes, table, { m: groupOut, channels: groupChannels, from, width });
+        if (!y) {
+          const patches = col().subarray(0, inner * width);
+          im2col(table, x.values, start, groupChannels, patches, from, from + width);
+          y = arith.gemm(groupWeights, { values: patches, scale: x.scale }, { m: groupOut, n: width, k: inner });
+        }
         if (!out) return y;
         for (let r = 0; r < groupOut; r++)
           out.set(y.subarray(r * width, (r + 1) * width), outStart + r * positions + from);

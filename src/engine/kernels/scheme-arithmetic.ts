@@ -6,7 +6,7 @@
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import type { GemmShape, MultiplyContext } from '../multiply';
-import type { DepthwiseShape } from '../wasm/kernels';
+import type { DepthwiseShape, PatchGather } from '../wasm/kernels';
 import { zeroFloat32 } from '../buffers';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
 import { WASM_MIN_ELEMENTS, planBroadcast } from './elementwise-core';
@@ -38,6 +38,17 @@ export interface Arithmetic {
   slice(operand: Operand, start: number, end: number): Operand;
   /** C = A·B (m×n) of prepared operands. */
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric;
+  /**
+   * C = A·P (m × width) for the patch matrix P of `channels` planes of x at positions [from, from + width),
+   * built next to the GEMM: bit for bit `gemm(a, im2col(x))`; null where there is no such kernel (the
+   * caller then builds P and calls `gemm`).
+   */
+  gemmPatches(
+    a: Operand,
+    x: Operand,
+    table: PatchGather,
+    shape: { m: number; channels: number; from: number; width: number },
+  ): Numeric | null;
   /**
    * A 1-D/2-D depthwise convolution by a direct kernel, bit for bit one `gemm` per channel; null where
    * there is none (the caller then runs the GEMMs).
@@ -96,6 +107,15 @@ class SchemeArithmetic implements Arithmetic {
     return this.multiply.gemm(a as PreparedFloat32, b as PreparedFloat32, shape);
   }
 
+  gemmPatches(
+    a: Operand,
+    x: Operand,
+    table: PatchGather,
+    shape: { m: number; channels: number; from: number; width: number },
+  ): Numeric | null {
+    return this.multiply.gemmPatches(a as PreparedFloat32, x as PreparedFloat32, table, shape);
+  }
+
   depthwise(x: Operand, w: Operand, shape: DepthwiseShape): Numeric | null {
     return this.multiply.depthwise(x as PreparedFloat32, w as PreparedFloat32, shape);
   }
@@ -145,6 +165,10 @@ class ExactArithmetic implements Arithmetic {
 
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric {
     return gemmDouble(a.values, b.values, shape);
+  }
+
+  gemmPatches(): Numeric | null {
+    return null; // doubles: the JS patch matrix and GEMM
   }
 
   depthwise(): Numeric | null {

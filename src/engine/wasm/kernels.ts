@@ -11,6 +11,17 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  im2col(
+    x: number,
+    offsets: number,
+    col: number,
+    channels: number,
+    taps: number,
+    positions: number,
+    imageSize: number,
+    from: number,
+    width: number,
+  ): void;
   gemmLmulAdder(
     a: number,
     b: number,
@@ -210,6 +221,47 @@ export function setGemmPool(pool: GemmPool | null): void {
 export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
   const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
   return pooled ?? gemmBand(A, B, m, n, k);
+}
+
+/** Which image elements a convolution's patch matrix holds (conv-geometry's `PatchTable`). */
+export interface PatchGather {
+  readonly taps: number;
+  readonly positions: number;
+  readonly imageSize: number;
+  /** offsets[t·positions + o]: the plane offset tap t reads at position o, negative on padding. */
+  readonly offsets: Int32Array;
+}
+
+/**
+ * C = A·P (m × width) where P is the patch matrix of `channels` image planes `x` for positions
+ * [from, from + width), built inside linear memory next to the GEMM: bit for bit `wasmGemm` of A and the
+ * JS `im2col`, without building, zero-filling and copying P in JS. Null when a GEMM pool is injected (its
+ * helpers read B from their shared buffer: the caller then builds P and calls `wasmGemm`).
+ */
+export function wasmGemmPatches(
+  A: Float32Array,
+  x: Float32Array,
+  table: PatchGather,
+  shape: { m: number; channels: number; from: number; width: number },
+): Float32Array | null {
+  if (gemmPool) return null;
+  const { m, channels, from, width } = shape;
+  const { taps, positions, imageSize, offsets } = table;
+  const k = channels * taps;
+  const [a, xAt, offsetsAt, b, c] = layout([
+    m * k * 4,
+    x.length * 4,
+    offsets.length * 4,
+    k * width * 4,
+    m * width * 4,
+  ]) as [number, number, number, number, number];
+  f32View(a, m * k).set(A);
+  f32View(xAt, x.length).set(x);
+  const wasm = kernels();
+  new Int32Array(wasm.memory.buffer, offsetsAt, offsets.length).set(offsets);
+  wasm.im2col(xAt, offsetsAt, b, channels, taps, positions, imageSize, from, width);
+  wasm.gemm(a, b, c, m, width, k);
+  return copyFloat32(f32View(c, m * width));
 }
 
 /** C = A·B on this thread. */

@@ -185,3 +185,33 @@ export function gemmLmulAdder(
     }
   }
 }
+
+/**
+ * The patch matrix of columns [from, from + width) of `channels` image planes (`imageSize` f32 each, from
+ * `x`): row c·taps + t holds, per position o, the image element at offsets[t·positions + o], or +0 where
+ * that offset is negative (padding). Elements are copied as bit patterns.
+ */
+export function im2col(
+  x: usize,
+  offsets: usize,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  positions: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  let out = col;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + ((<usize>(c * imageSize)) << 2);
+    for (let t = 0; t < taps; t++) {
+      const tapOffsets = offsets + ((<usize>(t * positions + from)) << 2);
+      for (let o = 0; o < width; o++) {
+        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
+        store<i32>(out, s >= 0 ? load<i32>(plane + ((<usize>s) << 2)) : 0);
+        out += 4;
+      }
+    }
+  }
+}
