@@ -54,6 +54,25 @@ function standardize(
   return out;
 }
 
+/** `standardize` where group j of the statistics covers every blocks of `blockSize` elements, cycling. */
+function standardizeBlocks(
+  arith: Arithmetic,
+  x: Numeric,
+  mean: Float64Array,
+  denominator: Float64Array,
+  blockSize: number,
+) {
+  const out = arith.allocate(x.length);
+  const count = mean.length;
+  for (let start = 0, j = 0; start < x.length; start += blockSize, j = j + 1 === count ? 0 : j + 1) {
+    const m = mean[j]!;
+    const d = denominator[j]!;
+    const end = Math.min(start + blockSize, x.length);
+    for (let i = start; i < end; i++) out[i] = (x[i]! - m) / d;
+  }
+  return out;
+}
+
 /** y = x̂·γ + β: the products under the scheme, β added afterwards; γ/β cycle every `blockSize` elements. */
 function affine(arith: Arithmetic, normalized: Numeric, gamma: Numeric, beta: Numeric | undefined, blockSize: number) {
   const y = arith.scaleBlocks(normalized, gamma, blockSize);
@@ -111,6 +130,12 @@ const BatchNormalization: Kernel = (inputs, ctx) => {
   const bias = parameter(arith, inputs[2], 'BatchNormalization B', channels);
   const inputMean = parameter(arith, inputs[3], 'BatchNormalization input_mean', channels);
   const inputVar = parameter(arith, inputs[4], 'BatchNormalization input_var', channels);
+  if (!training) {
+    // Channel c's elements are the blocks of `spatial` values cycling through the channels: no group index.
+    const denominator = sqrtPlus(Float64Array.from(inputVar), epsilon);
+    const normalized = standardizeBlocks(arith, values, Float64Array.from(inputMean), denominator, spatial);
+    return [arith.output(x.dims, affine(arith, normalized, scale, bias, spatial))];
+  }
   const perChannel = grouping(
     x.dims,
     x.dims.map((_, axis) => axis).filter((axis) => axis !== 1),
