@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '../../onnx';
 import { expectTensor, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
+import { takeFloat32 } from '../buffers';
 import { EngineError, tensor, type Value } from '../types';
 
 export type Data = Tensor['data'];
@@ -150,6 +151,8 @@ export function gatherAxes(
   fill: Data[number] = zeroOf(src),
 ): Data {
   const outDims = maps.map((m) => m.length);
+  if (src instanceof Float32Array && dims.length > 0 && sizeOf(outDims) > 0)
+    return gatherFloat32(src, dims, maps, fill as number);
   const out = sameKindArray(src, sizeOf(outDims));
   if (out.length === 0) return out;
   if (dims.length === 0) {
@@ -177,6 +180,31 @@ export function gatherAxes(
     advance(counter, outDims);
   }
   return out;
+}
+
+/** `gatherAxes` of float32 data (rank ≥ 1, a nonempty result): the same loop, monomorphic for V8. */
+function gatherFloat32(source: Float32Array, dims: readonly number[], maps: readonly Int32Array[], fill: number) {
+  const outDims = maps.map((m) => m.length);
+  const target = takeFloat32(sizeOf(outDims));
+  const strides = stridesOf(dims);
+  const rank = dims.length;
+  const inner = maps[rank - 1]!;
+  const counter = new Array<number>(rank - 1).fill(0);
+  for (let o = 0; o < target.length;) {
+    let base = 0;
+    let outside = false;
+    for (let axis = 0; axis < rank - 1; axis++) {
+      const at = maps[axis]![counter[axis]!]!;
+      outside ||= at < 0;
+      base += at * strides[axis]!;
+    }
+    for (let j = 0; j < inner.length; j++) {
+      const at = inner[j]!;
+      target[o++] = outside || at < 0 ? fill : source[base + at]!;
+    }
+    advance(counter, outDims);
+  }
+  return target;
 }
 
 /** A tensor sharing `t`'s data under new dims (Reshape, Squeeze, …: no copy). */
