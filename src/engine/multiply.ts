@@ -234,9 +234,9 @@ export class MultiplyContext {
 
   /**
    * C = A·P for a convolution's patch matrix P of prepared image planes `x` (positions [from, from + width)
-   * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. Only for
-   * the exact rule with fp32 accumulation (one f32 GEMM); null otherwise, or when a GEMM pool is
-   * injected — the caller then builds P and calls `gemm`.
+   * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. For fp32
+   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected) or a product table;
+   * null otherwise — the caller then builds P and calls `gemm`.
    */
   gemmPatches(
     a: PreparedOperand,
@@ -245,7 +245,13 @@ export class MultiplyContext {
     shape: { m: number; channels: number; from: number; width: number },
   ): Float32Array | null {
     const { rule, productFormat } = this.scheme;
-    if (this.accumulator !== FP32 || rule !== 'exact' || productFormat || hasProductTable(this.scheme)) return null;
+    if (this.accumulator !== FP32) return null;
+    if (hasProductTable(this.scheme)) {
+      const { m, channels, from, width } = shape;
+      const patches = { planes: x.values, table, channels, from };
+      return wasmGemmProductTable(this.scheme, a.values, patches, m, width, channels * table.taps, a.scale + x.scale);
+    }
+    if (rule !== 'exact' || productFormat) return null;
     const out = wasmGemmPatches(a.values, x.values, table, shape);
     if (!out) return null;
     const unscale = pow2(-(a.scale + x.scale));

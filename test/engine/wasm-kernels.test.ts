@@ -581,3 +581,29 @@ test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2c
     }
   }
 });
+
+test('MultiplyContext.gemmPatches equals gemm on the JS patch matrix bit for bit, per scheme', () => {
+  let seed = 70;
+  for (const preset of ['exact', 'e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul', 'lmul4']) {
+    const ctx = new MultiplyContext({ scheme: preset });
+    for (const { name, geometry } of DEPTHWISE_CASES) {
+      const table = patchTable(geometry);
+      const channels = 2;
+      const m = 5;
+      const x = ctx.prepare(mixedFinite(channels * table.imageSize, seed++));
+      const a = ctx.prepare(mixedFinite(m * channels * table.taps, seed++));
+      const from = table.positions > 4 ? 1 : 0;
+      const width = table.positions - from;
+      const out = ctx.gemmPatches(a, x, table, { m, channels, from, width });
+      if (preset === 'lmul4') {
+        assert.equal(out, null, 'lmul schemes build the patch matrix in JS');
+        continue;
+      }
+      assert.ok(out, `${preset} gathers patches in WebAssembly`);
+      const col = new Float32Array(channels * table.taps * width);
+      im2col(table, x.values, 0, channels, col, from, from + width);
+      const k = channels * table.taps;
+      sameBits(out, ctx.gemm(a, { values: col, scale: x.scale }, { m, n: width, k }), `${preset} ${name}`);
+    }
+  }
+});

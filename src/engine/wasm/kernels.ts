@@ -246,22 +246,33 @@ export function wasmGemmPatches(
 ): Float32Array | null {
   if (gemmPool) return null;
   const { m, channels, from, width } = shape;
-  const { taps, positions, imageSize, offsets } = table;
-  const k = channels * taps;
-  const [a, xAt, offsetsAt, b, c] = layout([
-    m * k * 4,
-    x.length * 4,
-    offsets.length * 4,
-    k * width * 4,
-    m * width * 4,
-  ]) as [number, number, number, number, number];
+  const k = channels * table.taps;
+  const [a, b, c] = layout([m * k * 4, k * width * 4, m * width * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
-  f32View(xAt, x.length).set(x);
+  gatherPatches({ planes: x, table, channels, from }, b, width, c + ((m * width * 4 + 15) & ~15));
+  kernels().gemm(a, b, c, m, width, k);
+  return copyFloat32(f32View(c, m * width));
+}
+
+/** The right operand of a GEMM given as a convolution's patch matrix: positions [from, from + width). */
+export interface Patches {
+  readonly planes: Float32Array;
+  readonly table: PatchGather;
+  readonly channels: number;
+  readonly from: number;
+}
+
+/**
+ * Writes the patch matrix of `width` positions at byte offset `at`, bit for bit the JS `im2col`; the image
+ * planes and the patch table are copied in from byte offset `scratch` on.
+ */
+function gatherPatches({ planes, table, channels, from }: Patches, at: number, width: number, scratch: number): void {
+  const { taps, positions, imageSize, offsets } = table;
+  const [xAt, offsetsAt] = layout([planes.length * 4, offsets.length * 4], scratch) as [number, number];
+  f32View(xAt, planes.length).set(planes);
   const wasm = kernels();
   new Int32Array(wasm.memory.buffer, offsetsAt, offsets.length).set(offsets);
-  wasm.im2col(xAt, offsetsAt, b, channels, taps, positions, imageSize, from, width);
-  wasm.gemm(a, b, c, m, width, k);
-  return copyFloat32(f32View(c, m * width));
+  wasm.im2col(xAt, offsetsAt, at, channels, taps, positions, imageSize, from, width);
 }
 
 /** C = A·B on this thread. */
@@ -403,7 +414,7 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
 export function wasmGemmProductTable(
   scheme: Scheme,
   A: Float32Array,
-  B: Float32Array,
+  B: Float32Array | Patches,
   m: number,
   n: number,
   k: number,
@@ -420,7 +431,8 @@ export function wasmGemmProductTable(
     m * n * 4,
   ]) as [number, number, number, number, number, number, number];
   f32View(a, m * k).set(A);
-  f32View(b, k * n).set(B);
+  if (B instanceof Float32Array) f32View(b, k * n).set(B);
+  else gatherPatches(B, b, n, c + ((m * n * 4 + 15) & ~15));
   const format = scheme.operandFormat;
   encode(format, a, aCodes, m * k);
   const bHasSpecials = encode(format, b, bCodes, k * n);
