@@ -511,6 +511,67 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formul
   });
 }
 
+/** Mostly normal values over ±2^±70 (products below, inside and past the normal range) with specials sprinkled. */
+function mostlyNormalValues(count: number, seed: number): Float32Array {
+  const uniform = seededUniform(seed);
+  const normal = seededNormal(seed + 1);
+  const out = new Float32Array(count);
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-40, 3.4028235e38, 2 ** -126, -(2 ** 127)];
+  for (let i = 0; i < count; i++) {
+    const u = uniform();
+    out[i] =
+      u < 0.02
+        ? specials[Math.floor(uniform() * specials.length)]!
+        : normal() * 2 ** Math.round((uniform() * 2 - 1) * 70);
+  }
+  return out;
+}
+
+for (const preset of ['lmul4', 'lmul3', 'lmul1', 'lmul23']) {
+  test(`${preset} element-wise products: the four-lane adder path equals productsOf bit for bit`, () => {
+    const ctx = new MultiplyContext({ scheme: preset });
+    const shapes: [number[], number[]][] = [
+      [
+        [3, 41, 67],
+        [3, 41, 67],
+      ],
+      [[7, 130], [1]],
+      [[1], [5, 97]],
+      [
+        [4, 8, 33],
+        [8, 1],
+      ],
+      [
+        [6, 1],
+        [1, 75],
+      ],
+    ];
+    let fast = 0;
+    for (const [dimsA, dimsB] of shapes) {
+      const plan = planBroadcast(dimsA, dimsB);
+      const size = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
+      const [rawA, rawB] = [mostlyNormalValues(size(dimsA), 71), mostlyNormalValues(size(dimsB), 72)];
+      if (rawA.length === rawB.length)
+        for (let j = 1; j < rawA.length; j += 37) {
+          // Zero times inf or NaN among normal lanes: NaN, not the four-lane path's ±0.
+          rawA[j] = j % 2 ? 0 : -0;
+          rawB[j] = [Infinity, -Infinity, NaN][j % 3]!;
+        }
+      const [a, b] = [ctx.prepare(rawA), ctx.prepare(rawB)];
+      const expected = new Float32Array(plan.count);
+      const fill = ctx.productsOf(a, b);
+      const [startA, startB] = plan.rowStart as [Int32Array, Int32Array];
+      for (let r = 0; r < plan.rows; r++)
+        fill(expected, r * plan.run, plan.run, startA[r]!, plan.step[0]!, startB[r]!, plan.step[1]!);
+      for (let i = 0; i < expected.length; i++) if (Math.abs(expected[i]!) >= 2 ** -126) fast++;
+      const out = ctx.productRuns(a, b, plan);
+      assert.ok(out, `${preset} has a WebAssembly product kernel`);
+      sameBits(out, expected, `${preset} [${dimsA}] [${dimsB}]`);
+    }
+    assert.ok(fast > 1000, 'most products are normal, so most groups of four take the four-lane path');
+  });
+}
+
 for (const preset of ['lmul4', 'lmul4-formula', 'e4m3-mul', 'e5m2', 'bf16']) {
   test(`${preset} per-channel scaling (normalisations) equals the scheme's product bit for bit`, () => {
     const ctx = new MultiplyContext({ scheme: preset });

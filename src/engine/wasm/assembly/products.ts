@@ -71,12 +71,57 @@ export function lmulRuns(
 ): void {
   const byteStepA = (<usize>stepA) << 2;
   const byteStepB = (<usize>stepB) << 2;
+  // The adder's pattern offset 0x3f800000 − 2^(23−l) for c = 2^−l (0: no four-lane path).
+  const cBits = reinterpret<u64>(c);
+  const minusL = <i32>(cBits >>> 52) - 1023;
+  const exactPowerOfTwo = (cBits & 0x000fffffffffffff) == 0 && minusL <= 0 && minusL >= -23;
+  const offset: i32 = exactPowerOfTwo ? 0x3f800000 - (1 << (23 + minusL)) : 0;
   for (let r = 0; r < rows; r++) {
     let pa = a + ((<usize>load<i32>(startA + ((<usize>r) << 2))) << 2);
     let pb = b + ((<usize>load<i32>(startB + ((<usize>r) << 2))) << 2);
     const rowOut = out + ((<usize>(r * run)) << 2);
     if (rule == ADDER) {
-      for (let i = 0; i < run; i++, pa += byteStepA, pb += byteStepB)
+      let i = 0;
+      if (offset != 0) {
+        // Four at a time where in every lane both operands are normal and the pattern sum minus the offset
+        // is a normal f32 pattern, or one operand is zero and both are finite (IEEE's ±0). A normal lane's
+        // (1 + t − ⌊t⌋)·2^(ea+eb+⌊t⌋) is exactly that pattern: t's bits fit the 23-bit field and the carry
+        // flows into the exponent. Any other group of four takes lmulProduct lane by lane.
+        const k = i32x4.splat(offset);
+        const magMask = i32x4.splat(0x7fffffff);
+        const signMask = i32x4.splat(0x80000000);
+        const normalLow = i32x4.splat(0x00800000);
+        const normalSpan = i32x4.splat(0x7f000000); // magnitude − 2^23 <u 0x7f000000: normal
+        const infinity = i32x4.splat(0x7f800000);
+        for (; i + 4 <= run; i += 4, pa += byteStepA << 2, pb += byteStepB << 2) {
+          const va = stepA != 0 ? v128.load(pa) : v128.load32_splat(pa);
+          const vb = stepB != 0 ? v128.load(pb) : v128.load32_splat(pb);
+          const magA = v128.and(va, magMask);
+          const magB = v128.and(vb, magMask);
+          const sum = i32x4.sub(i32x4.add(magA, magB), k);
+          const normal = v128.and(
+            v128.and(i32x4.lt_u(i32x4.sub(magA, normalLow), normalSpan), i32x4.lt_u(i32x4.sub(magB, normalLow), normalSpan)),
+            i32x4.lt_u(i32x4.sub(sum, normalLow), normalSpan),
+          );
+          // A zero times a finite operand is IEEE's signed zero: the sign alone.
+          const zero = v128.and(
+            v128.or(i32x4.eq(magA, i32x4.splat(0)), i32x4.eq(magB, i32x4.splat(0))),
+            v128.and(i32x4.lt_u(magA, infinity), i32x4.lt_u(magB, infinity)),
+          );
+          const at = rowOut + ((<usize>i) << 2);
+          if (i32x4.all_true(v128.or(normal, zero))) {
+            const sign = v128.and(v128.xor(va, vb), signMask);
+            v128.store(at, v128.or(v128.andnot(sum, zero), sign));
+          } else {
+            for (let j = 0; j < 4; j++) {
+              const x = load<f32>(pa + byteStepA * <usize>j);
+              const y = load<f32>(pb + byteStepB * <usize>j);
+              store<f32>(at + ((<usize>j) << 2), lmulProduct(x, y, ADDER, c));
+            }
+          }
+        }
+      }
+      for (; i < run; i++, pa += byteStepA, pb += byteStepB)
         store<f32>(rowOut + ((<usize>i) << 2), lmulProduct(load<f32>(pa), load<f32>(pb), ADDER, c));
     } else {
       for (let i = 0; i < run; i++, pa += byteStepA, pb += byteStepB)
