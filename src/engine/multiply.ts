@@ -32,6 +32,7 @@ import {
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulAdder,
+  wasmGemmLmulAdderPatches,
   wasmGemmLmulFormula,
   wasmGemmProductTable,
   wasmLmulRuns,
@@ -235,8 +236,9 @@ export class MultiplyContext {
   /**
    * C = A·P for a convolution's patch matrix P of prepared image planes `x` (positions [from, from + width)
    * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. For fp32
-   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected) or a product table;
-   * null otherwise — the caller then builds P and calls `gemm`.
+   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected), a product table or
+   * the lmul adder (its plan from the planes' range; not for inf/NaN planes or too wide a range); null
+   * otherwise — the caller then builds P and calls `gemm`.
    */
   gemmPatches(
     a: PreparedOperand,
@@ -251,8 +253,17 @@ export class MultiplyContext {
       const patches = { planes: x.values, table, channels, from };
       return wasmGemmProductTable(this.scheme, a.values, patches, m, width, channels * table.taps, a.scale + x.scale);
     }
-    if (rule !== 'exact' || productFormat) return null;
-    const out = wasmGemmPatches(a.values, x.values, table, shape);
+    if (productFormat) return null;
+    let out: Float32Array | null = null;
+    if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, shape);
+    else if (rule === 'lmul-adder') {
+      // The planes' magnitude range bounds every patch entry's, so a plan for the planes holds for the patch
+      // matrix (and where it exists, so does the patch matrix's own: every product is the same either way).
+      const plan = adderPlan(a.values, x.values, lmulOffsetBits(this.scheme.operandFormat.manBits));
+      if (!plan) return null;
+      const { m, channels, from, width } = shape;
+      out = wasmGemmLmulAdderPatches(plan.A, { planes: plan.B, table, channels, from }, { m, width }, plan);
+    }
     if (!out) return null;
     const unscale = pow2(-(a.scale + x.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;

@@ -643,9 +643,41 @@ test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2c
   }
 });
 
+test('lmul adder gemmPatches: planes plan, subnormals and wide ranges equal gemm on the JS patch matrix', () => {
+  let seed = 90;
+  for (const preset of ['lmul4', 'lmul3']) {
+    const ctx = new MultiplyContext({ scheme: preset });
+    for (const { name, geometry } of DEPTHWISE_CASES) {
+      const table = patchTable(geometry);
+      const [channels, m] = [3, 6];
+      // Image values over about ±2^±40 (with the weights' 2^40, products past fp32's range), subnormals, zeros.
+      const normal = seededNormal(seed++);
+      const raw = Float32Array.from({ length: channels * table.imageSize }, (_, i) =>
+        i % 11 === 3 ? 1.5 * 2 ** -128 * (i % 2 ? 1 : -1) : i % 13 === 5 ? 0 : normal() * 2 ** Math.round(normal() * 12),
+      );
+      const x = ctx.prepare(raw);
+      const a = ctx.prepare(
+        Float32Array.from({ length: m * channels * table.taps }, (_, i) => normal() * 2 ** (i % 3 ? 40 : -60)),
+      );
+      const from = table.positions > 4 ? 2 : 0;
+      const width = table.positions - from;
+      const col = new Float32Array(channels * table.taps * width);
+      im2col(table, x.values, 0, channels, col, from, from + width);
+      const k = channels * table.taps;
+      const expected = ctx.gemm(a, { values: col, scale: x.scale }, { m, n: width, k });
+      const out = ctx.gemmPatches(a, x, table, { m, channels, from, width });
+      assert.ok(out, `${preset} ${name}: the adder gathers patches in WebAssembly`);
+      sameBits(out, expected, `${preset} ${name}`);
+      // An infinite image value: the kernel declines, the JS patch matrix and the scalar path run.
+      const withInf = ctx.prepare(Float32Array.from(raw, (v, i) => (i === 0 ? Infinity : v)));
+      assert.equal(ctx.gemmPatches(a, withInf, table, { m, channels, from, width }), null);
+    }
+  }
+});
+
 test('MultiplyContext.gemmPatches equals gemm on the JS patch matrix bit for bit, per scheme', () => {
   let seed = 70;
-  for (const preset of ['exact', 'e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul', 'lmul4']) {
+  for (const preset of ['exact', 'e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul', 'lmul4-formula']) {
     const ctx = new MultiplyContext({ scheme: preset });
     for (const { name, geometry } of DEPTHWISE_CASES) {
       const table = patchTable(geometry);
@@ -656,8 +688,8 @@ test('MultiplyContext.gemmPatches equals gemm on the JS patch matrix bit for bit
       const from = table.positions > 4 ? 1 : 0;
       const width = table.positions - from;
       const out = ctx.gemmPatches(a, x, table, { m, channels, from, width });
-      if (preset === 'lmul4') {
-        assert.equal(out, null, 'lmul schemes build the patch matrix in JS');
+      if (preset === 'lmul4-formula') {
+        assert.equal(out, null, 'the lmul formula builds the patch matrix in JS');
         continue;
       }
       assert.ok(out, `${preset} gathers patches in WebAssembly`);

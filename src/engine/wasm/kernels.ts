@@ -340,6 +340,26 @@ export function wasmGemmLmulAdder(
 }
 
 /**
+ * `wasmGemmLmulAdder` with B a convolution's patch matrix gathered in WebAssembly next to the GEMM (bit for
+ * bit the JS `im2col` then `wasmGemmLmulAdder`); `plan` must hold for the image planes, whose magnitudes
+ * bound every patch entry (padding zeros are masked).
+ */
+export function wasmGemmLmulAdderPatches(
+  A: Float32Array,
+  patches: Patches,
+  { m, width }: { m: number; width: number },
+  plan: AdderPlan,
+): Float32Array {
+  const k = patches.channels * patches.table.taps;
+  const [a, b, c] = layout([m * k * 4, k * width * 4, m * width * 4]) as [number, number, number];
+  f32View(a, m * k).set(A);
+  gatherPatches(patches, b, width, c + ((m * width * 4 + 15) & ~15));
+  const { offset, bias, overflowAt, normalAt, rangeB } = plan;
+  kernels().gemmLmulAdder(a, b, c, m, width, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
+  return copyFloat32(f32View(c, m * width));
+}
+
+/**
  * Operand preparation of SPEC §2/§4: `scaleFor(amax)` gives the tensor's scale exponent s from its largest
  * finite magnitude (or null for no scaling); every element becomes q_F(fp32(x·2^s)), bit for bit as
  * `roundArray` computes it.
