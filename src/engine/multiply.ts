@@ -33,6 +33,7 @@ import {
   wasmGemmPatches,
   wasmGemmLmulAdder,
   wasmGemmLmulAdderPatches,
+  wasmGemmLmulFormulaPatches,
   wasmGemmLmulFormula,
   wasmGemmProductTable,
   wasmLmulRuns,
@@ -236,8 +237,9 @@ export class MultiplyContext {
   /**
    * C = A·P for a convolution's patch matrix P of prepared image planes `x` (positions [from, from + width)
    * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. For fp32
-   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected), a product table or
-   * the lmul adder (its plan from the planes' range; not for inf/NaN planes or too wide a range); null
+   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected), a product table, the
+   * lmul adder (its plan from the planes' range; not for inf/NaN planes or too wide a range) or the lmul
+   * formula (finite operands); null
    * otherwise — the caller then builds P and calls `gemm`.
    */
   gemmPatches(
@@ -263,6 +265,12 @@ export class MultiplyContext {
       if (!plan) return null;
       const { m, channels, from, width } = shape;
       out = wasmGemmLmulAdderPatches(plan.A, { planes: plan.B, table, channels, from }, { m, width }, plan);
+    } else if (rule === 'lmul-formula') {
+      // Finite weights and planes make a finite patch matrix: no product for fixSpecialProducts to redo.
+      if (!allFinite(a.values) || !allFinite(x.values)) return null;
+      const { m, channels, from, width } = shape;
+      const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
+      out = wasmGemmLmulFormulaPatches(a.values, { planes: x.values, table, channels, from }, { m, width }, c);
     }
     if (!out) return null;
     const unscale = pow2(-(a.scale + x.scale));
@@ -337,6 +345,12 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
   const out = wasmGemmLmulFormula(A, B, { m, n, k }, pow2(-lmulOffsetBits(manBits)));
   fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-formula', manBits, a, b));
   return out;
+}
+
+/** Whether every value is finite. */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
 }
 
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */

@@ -311,6 +311,34 @@ export function wasmGemmLmulFormula(
   return copyFloat32(f32View(out, m * n));
 }
 
+/**
+ * `wasmGemmLmulFormula` with B a convolution's patch matrix gathered in WebAssembly first (bit for bit the
+ * JS `im2col` then `wasmGemmLmulFormula`).
+ */
+export function wasmGemmLmulFormulaPatches(
+  A: Float32Array,
+  patches: Patches,
+  { m, width }: { m: number; width: number },
+  c: number,
+): Float32Array {
+  const k = patches.channels * patches.table.taps;
+  const n = width;
+  const [a, b, left, right, out] = layout([m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  f32View(a, m * k).set(A);
+  gatherPatches(patches, b, width, out + ((m * n * 4 + 15) & ~15));
+  const wasm = kernels();
+  wasm.formulaLeft(a, left, m, k, c);
+  wasm.formulaRight(b, right, k, n);
+  wasm.gemm(left, right, out, m, n, 2 * k);
+  return copyFloat32(f32View(out, m * n));
+}
+
 /** How the lmul-adder kernels carry and compare pattern sums (`adderProducts` in assembly/shared/adder.ts). */
 export interface AdderPlan {
   readonly offset: number;
