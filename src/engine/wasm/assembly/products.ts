@@ -100,7 +100,10 @@ export function lmulRuns(
           const magB = v128.and(vb, magMask);
           const sum = i32x4.sub(i32x4.add(magA, magB), k);
           const normal = v128.and(
-            v128.and(i32x4.lt_u(i32x4.sub(magA, normalLow), normalSpan), i32x4.lt_u(i32x4.sub(magB, normalLow), normalSpan)),
+            v128.and(
+              i32x4.lt_u(i32x4.sub(magA, normalLow), normalSpan),
+              i32x4.lt_u(i32x4.sub(magB, normalLow), normalSpan),
+            ),
             i32x4.lt_u(i32x4.sub(sum, normalLow), normalSpan),
           );
           // A zero times a finite operand is IEEE's signed zero: the sign alone.
