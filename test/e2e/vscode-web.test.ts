@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../fixtures/chromium';
 import { MODEL_FILE, prepareWorkspace, REPO_ROOT, startHarness, type Harness } from './harness';
 
@@ -237,11 +237,30 @@ async function findFrame(page: Page, selector: string, timeout: number): Promise
   return found!;
 }
 
+/**
+ * Opens a quick input (Ctrl+P, F1) and returns its box. Focus can still be moving into a webview when the key is
+ * pressed (after a click on a tab or a panel row), which closes the widget again at once; so a widget that doesn't
+ * stay open is asked for again.
+ */
+async function openQuickInput(page: Page, key: string): Promise<Locator> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(key);
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await page.waitForTimeout(300);
+      if (await input.isVisible()) return input;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+    if (attempt >= 5) throw new Error(`the quick input opened by ${key} did not stay open`);
+    await page.keyboard.press('Escape');
+  }
+}
+
 /** Quick Open (Ctrl+P): type a file name, pick the entry for it. */
 async function quickOpen(page: Page, fileName: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: UI_TIMEOUT });
+  const input = await openQuickInput(page, 'Control+P');
   await input.fill(fileName);
   const entry = page.locator(`.quick-input-widget .monaco-list-row[aria-label*="${fileName}"]`).first();
   await entry.waitFor({ timeout: UI_TIMEOUT });
@@ -250,9 +269,7 @@ async function quickOpen(page: Page, fileName: string): Promise<void> {
 
 /** The command palette (F1): type a command's title and pick exactly that entry. */
 async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: UI_TIMEOUT });
+  const input = await openQuickInput(page, 'F1');
   await input.fill(`>${title}`);
   const entry = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await entry.waitFor({ timeout: UI_TIMEOUT });
