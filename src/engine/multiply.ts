@@ -32,8 +32,6 @@ import {
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulAdder,
-  wasmGemmLmulAdderPatches,
-  wasmGemmLmulFormulaPatches,
   wasmGemmLmulFormula,
   wasmGemmProductTable,
   wasmLmulRuns,
@@ -264,13 +262,15 @@ export class MultiplyContext {
       const plan = adderPlan(a.values, x.values, lmulOffsetBits(this.scheme.operandFormat.manBits));
       if (!plan) return null;
       const { m, channels, from, width } = shape;
-      out = wasmGemmLmulAdderPatches(plan.A, { planes: plan.B, table, channels, from }, { m, width }, plan);
+      const k = channels * table.taps;
+      out = wasmGemmLmulAdder(plan.A, { planes: plan.B, table, channels, from }, { m, n: width, k }, plan);
     } else if (rule === 'lmul-formula') {
       // Finite weights and planes make a finite patch matrix: no product for fixSpecialProducts to redo.
       if (!allFinite(a.values) || !allFinite(x.values)) return null;
       const { m, channels, from, width } = shape;
       const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
-      out = wasmGemmLmulFormulaPatches(a.values, { planes: x.values, table, channels, from }, { m, width }, c);
+      const k = channels * table.taps;
+      out = wasmGemmLmulFormula(a.values, { planes: x.values, table, channels, from }, { m, n: width, k }, c);
     }
     if (!out) return null;
     const unscale = pow2(-(a.scale + x.scale));

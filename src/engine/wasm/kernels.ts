@@ -275,6 +275,12 @@ function gatherPatches({ planes, table, channels, from }: Patches, at: number, w
   wasm.im2col(xAt, offsetsAt, at, channels, taps, positions, imageSize, from, width);
 }
 
+/** Puts a GEMM's right operand (k × n) at byte offset `at`: a matrix copied in, or patches gathered there. */
+function placeRight(B: Float32Array | Patches, at: number, k: number, n: number, scratch: number): void {
+  if (B instanceof Float32Array) f32View(at, k * n).set(B);
+  else gatherPatches(B, at, n, scratch);
+}
+
 /** C = A·B on this thread. */
 function gemmBand(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
@@ -287,11 +293,12 @@ function gemmBand(A: Float32Array, B: Float32Array, m: number, n: number, k: num
 /**
  * The lmul-formula GEMM of finite operands as one exact-rule GEMM of inner size 2k (`c` = 2^−l): A becomes
  * [a + c·E(a) | E(a)] and B [E(b) ; b − E(b)] inside linear memory. Zero and non-finite operands contribute
- * nothing; the caller recomputes rows and columns holding non-finite ones.
+ * nothing; the caller recomputes rows and columns holding non-finite ones. B may be a convolution's patch
+ * matrix, gathered in WebAssembly (bit for bit the JS `im2col`).
  */
 export function wasmGemmLmulFormula(
   A: Float32Array,
-  B: Float32Array,
+  B: Float32Array | Patches,
   { m, n, k }: { m: number; n: number; k: number },
   c: number,
 ): Float32Array {
@@ -303,35 +310,7 @@ export function wasmGemmLmulFormula(
     number,
   ];
   f32View(a, m * k).set(A);
-  f32View(b, k * n).set(B);
-  const wasm = kernels();
-  wasm.formulaLeft(a, left, m, k, c);
-  wasm.formulaRight(b, right, k, n);
-  wasm.gemm(left, right, out, m, n, 2 * k);
-  return copyFloat32(f32View(out, m * n));
-}
-
-/**
- * `wasmGemmLmulFormula` with B a convolution's patch matrix gathered in WebAssembly first (bit for bit the
- * JS `im2col` then `wasmGemmLmulFormula`).
- */
-export function wasmGemmLmulFormulaPatches(
-  A: Float32Array,
-  patches: Patches,
-  { m, width }: { m: number; width: number },
-  c: number,
-): Float32Array {
-  const k = patches.channels * patches.table.taps;
-  const n = width;
-  const [a, b, left, right, out] = layout([m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  f32View(a, m * k).set(A);
-  gatherPatches(patches, b, width, out + ((m * n * 4 + 15) & ~15));
+  placeRight(B, b, k, n, out + ((m * n * 4 + 15) & ~15));
   const wasm = kernels();
   wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
@@ -351,40 +330,22 @@ export interface AdderPlan {
 
 /**
  * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset`, `bias`
- * and B's range of nonzero magnitude patterns as the kernel documents them (see `adderPlan`).
+ * and B's range of nonzero magnitude patterns as the kernel documents them (see `adderPlan`). B may be a
+ * convolution's patch matrix gathered in WebAssembly (bit for bit the JS `im2col`); `plan` must then hold for
+ * the image planes, whose magnitudes bound every patch entry (padding zeros are masked).
  */
 export function wasmGemmLmulAdder(
   A: Float32Array,
-  B: Float32Array,
+  B: Float32Array | Patches,
   { m, n, k }: { m: number; n: number; k: number },
   plan: AdderPlan,
 ): Float32Array {
   const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
   f32View(a, m * k).set(A);
-  f32View(b, k * n).set(B);
+  placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
   const { offset, bias, overflowAt, normalAt, rangeB } = plan;
   kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
   return copyFloat32(f32View(c, m * n));
-}
-
-/**
- * `wasmGemmLmulAdder` with B a convolution's patch matrix gathered in WebAssembly next to the GEMM (bit for
- * bit the JS `im2col` then `wasmGemmLmulAdder`); `plan` must hold for the image planes, whose magnitudes
- * bound every patch entry (padding zeros are masked).
- */
-export function wasmGemmLmulAdderPatches(
-  A: Float32Array,
-  patches: Patches,
-  { m, width }: { m: number; width: number },
-  plan: AdderPlan,
-): Float32Array {
-  const k = patches.channels * patches.table.taps;
-  const [a, b, c] = layout([m * k * 4, k * width * 4, m * width * 4]) as [number, number, number];
-  f32View(a, m * k).set(A);
-  gatherPatches(patches, b, width, c + ((m * width * 4 + 15) & ~15));
-  const { offset, bias, overflowAt, normalAt, rangeB } = plan;
-  kernels().gemmLmulAdder(a, b, c, m, width, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
-  return copyFloat32(f32View(c, m * width));
 }
 
 /**
@@ -479,8 +440,7 @@ export function wasmGemmProductTable(
     m * n * 4,
   ]) as [number, number, number, number, number, number, number];
   f32View(a, m * k).set(A);
-  if (B instanceof Float32Array) f32View(b, k * n).set(B);
-  else gatherPatches(B, b, n, c + ((m * n * 4 + 15) & ~15));
+  placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
   const format = scheme.operandFormat;
   encode(format, a, aCodes, m * k);
   const bHasSpecials = encode(format, b, bCodes, k * n);
