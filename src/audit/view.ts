@@ -12,7 +12,7 @@ function mapValues<T, U>(record: Readonly<Record<string, T>>, f: (value: T) => U
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
 }
 
-export function describeInputs(inputs: SampleSpec): string {
+function describeInputs(inputs: SampleSpec): string {
   if (inputs.kind === 'files') return `inputs from ${inputs.dir}`;
   return `${inputs.samples} synthetic sample${inputs.samples === 1 ? '' : 's'} (seed ${inputs.seed})`;
 }

@@ -48,36 +48,32 @@ export function clearBufferPool(): void {
   heldBytes = 0;
 }
 
+/** A free buffer of `length` float32 elements from the pool, with its old contents. */
+function reusedFloat32(length: number): Float32Array | undefined {
+  const bytes = length * 4;
+  if (bytes < MIN_BYTES) return undefined;
+  const buffer = free.get(bytes)?.pop();
+  if (!buffer) return undefined;
+  heldBytes -= bytes;
+  reusedCount++;
+  return new Float32Array(buffer);
+}
+
+/** A new zero-filled array, owned by the pool when it is large enough to come back to it. */
+function freshFloat32(length: number): Float32Array {
+  const array = new Float32Array(length);
+  if (length * 4 >= MIN_BYTES) owned.add(array.buffer);
+  return array;
+}
+
 /** A float32 array of `length` elements whose contents are undefined: the caller writes every element. */
 export function takeFloat32(length: number): Float32Array {
-  const bytes = length * 4;
-  if (bytes >= MIN_BYTES) {
-    const buffer = free.get(bytes)?.pop();
-    if (buffer) {
-      heldBytes -= bytes;
-      reusedCount++;
-      return new Float32Array(buffer);
-    }
-  }
-  const array = new Float32Array(length);
-  if (bytes >= MIN_BYTES) owned.add(array.buffer);
-  return array;
+  return reusedFloat32(length) ?? freshFloat32(length);
 }
 
 /** A zero-filled float32 array of `length` elements. */
 export function zeroFloat32(length: number): Float32Array {
-  const bytes = length * 4;
-  if (bytes >= MIN_BYTES) {
-    const buffer = free.get(bytes)?.pop();
-    if (buffer) {
-      heldBytes -= bytes;
-      reusedCount++;
-      return new Float32Array(buffer).fill(0);
-    }
-  }
-  const array = new Float32Array(length);
-  if (bytes >= MIN_BYTES) owned.add(array.buffer);
-  return array;
+  return reusedFloat32(length)?.fill(0) ?? freshFloat32(length);
 }
 
 /** A copy of `source` in a drawn array. */

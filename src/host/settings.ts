@@ -30,7 +30,7 @@ export function resolvePath(path: string, modelUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(folder, path);
 }
 
-export function displayPath(uri: vscode.Uri): string {
+function displayPath(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
