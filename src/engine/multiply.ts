@@ -29,6 +29,7 @@ import {
   wasmDepthwiseAdder,
   wasmDepthwiseFormula,
   wasmDepthwiseTable,
+  addRowBias,
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulAdder,
@@ -80,6 +81,17 @@ export interface GemmShape {
   readonly transA?: boolean;
   /** B is stored n×k instead of k×n. */
   readonly transB?: boolean;
+  /** Added to every element of row i after its dot product (and unscaling), in the result's type: a Conv bias. */
+  readonly rowBias?: Float32Array | Float64Array;
+}
+
+/** A GEMM of m weight rows by a convolution's patch matrix: positions [from, from + width) of `channels` planes. */
+export interface PatchesShape {
+  readonly m: number;
+  readonly channels: number;
+  readonly from: number;
+  readonly width: number;
+  readonly rowBias?: Float32Array | Float64Array;
 }
 
 /** See `MultiplyContext.productsOf`. */
@@ -210,26 +222,29 @@ export class MultiplyContext {
     return accumulate(products, this.accumulator);
   }
 
-  /** C = A·B (m×n, row-major) under the scheme, from prepared operands. */
+  /** C = A·B (m×n, row-major) under the scheme, from prepared operands, plus `shape.rowBias` if given. */
   gemm(a: PreparedOperand, b: PreparedOperand, shape: GemmShape): Float32Array {
     const A = shape.transA ? transpose(a.values, shape.k, shape.m) : a.values;
     const B = shape.transB ? transpose(b.values, shape.n, shape.k) : b.values;
-    const { m, n, k } = shape;
+    const { m, n, k, rowBias } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
     if (this.accumulator === FP32 && hasProductTable(this.scheme))
-      return wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale);
-    if (this.accumulator !== FP32 || productFormat) return this.gemmScalar(A, B, m, n, k, a.scale, b.scale);
+      return addRowBias(wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale), rowBias, n);
+    if (this.accumulator !== FP32 || productFormat)
+      return addRowBias(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
+    const unscale = pow2(-(a.scale + b.scale));
+    // The f32 GEMM adds the bias as it stores its sums, when there is no unscaling to come first.
+    const fusedBias = rule === 'exact' && unscale === 1 && rowBias instanceof Float32Array ? rowBias : undefined;
     let out: Float32Array;
-    if (rule === 'exact') out = wasmGemm(A, B, m, n, k);
+    if (rule === 'exact') out = wasmGemm(A, B, m, n, k, fusedBias);
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
     else {
       const plan = adderPlan(A, B, lmulOffsetBits(operandFormat.manBits));
       if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan);
       else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     }
-    const unscale = pow2(-(a.scale + b.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return out;
+    return fusedBias ? out : addRowBias(out, rowBias, n);
   }
 
   /**
@@ -240,42 +255,45 @@ export class MultiplyContext {
    * formula (finite operands); null
    * otherwise — the caller then builds P and calls `gemm`.
    */
-  gemmPatches(
-    a: PreparedOperand,
-    x: PreparedOperand,
-    table: PatchGather,
-    shape: { m: number; channels: number; from: number; width: number },
-  ): Float32Array | null {
+  gemmPatches(a: PreparedOperand, x: PreparedOperand, table: PatchGather, shape: PatchesShape): Float32Array | null {
     const { rule, productFormat } = this.scheme;
+    const { m, channels, from, width, rowBias } = shape;
     if (this.accumulator !== FP32) return null;
     if (hasProductTable(this.scheme)) {
-      const { m, channels, from, width } = shape;
       const patches = { planes: x.values, table, channels, from };
-      return wasmGemmProductTable(this.scheme, a.values, patches, m, width, channels * table.taps, a.scale + x.scale);
+      const out = wasmGemmProductTable(
+        this.scheme,
+        a.values,
+        patches,
+        m,
+        width,
+        channels * table.taps,
+        a.scale + x.scale,
+      );
+      return addRowBias(out, rowBias, width);
     }
     if (productFormat) return null;
+    const unscale = pow2(-(a.scale + x.scale));
+    const fusedBias = rule === 'exact' && unscale === 1 && rowBias instanceof Float32Array ? rowBias : undefined;
     let out: Float32Array | null = null;
-    if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, shape);
+    if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, { m, channels, from, width }, fusedBias);
     else if (rule === 'lmul-adder') {
       // The planes' magnitude range bounds every patch entry's, so a plan for the planes holds for the patch
       // matrix (and where it exists, so does the patch matrix's own: every product is the same either way).
       const plan = adderPlan(a.values, x.values, lmulOffsetBits(this.scheme.operandFormat.manBits));
       if (!plan) return null;
-      const { m, channels, from, width } = shape;
       const k = channels * table.taps;
       out = wasmGemmLmulAdder(plan.A, { planes: plan.B, table, channels, from }, { m, n: width, k }, plan);
     } else if (rule === 'lmul-formula') {
       // Finite weights and planes make a finite patch matrix: no product for fixSpecialProducts to redo.
       if (!allFinite(a.values) || !allFinite(x.values)) return null;
-      const { m, channels, from, width } = shape;
       const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
       const k = channels * table.taps;
       out = wasmGemmLmulFormula(a.values, { planes: x.values, table, channels, from }, { m, n: width, k }, c);
     }
     if (!out) return null;
-    const unscale = pow2(-(a.scale + x.scale));
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return out;
+    return fusedBias ? out : addRowBias(out, rowBias, width);
   }
 
   /**

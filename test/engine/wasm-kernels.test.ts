@@ -27,6 +27,7 @@ import {
   wasmBinaryRuns,
   wasmClip,
   wasmDepthwise2d,
+  addRowBias,
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulFormula,
@@ -604,18 +605,31 @@ function chunkedGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: 
   return out;
 }
 
-test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns) gives the chunked sums bit for bit', () => {
+/** Magnitudes spread over many binades, so that summation order shows in the bits. */
+function spreadMatrix(length: number, seed: number): Float32Array {
+  const normal = seededNormal(seed);
+  return Float32Array.from({ length }, (_, i) => Math.fround(normal() * 2 ** ((i % 23) - 11)));
+}
+
+test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, packed panels, narrow C) gives the chunked sums bit for bit', () => {
   let seed = 11;
-  for (const m of [1, 3, 4, 5, 9])
-    for (const n of [1, 3, 4, 5, 7, 8, 12, 13, 20, 21])
-      for (const k of [1, 63, 64, 65, 200]) {
-        // Magnitudes spread over many binades, so that summation order shows in the bits.
-        const spread = (v: number, i: number) => Math.fround(v * 2 ** ((i % 23) - 11));
-        const normal = seededNormal(seed++);
-        const A = Float32Array.from({ length: m * k }, (_, i) => spread(normal(), i));
-        const B = Float32Array.from({ length: k * n }, (_, i) => spread(normal(), i));
-        sameBits(wasmGemm(A, B, m, n, k), chunkedGemm(A, B, m, n, k), `${m}×${n}×${k}`);
-      }
+  // m ≥ 8 packs panels (n < 8: A's rows as the panel, C stored transposed); k = 8193 is too long to pack.
+  const shapes: [number, number, number][] = [
+    [8, 3, 8193],
+    [9, 9, 8193],
+    [16, 1, 8193],
+  ];
+  for (const m of [1, 3, 4, 5, 8, 9, 17])
+    for (const n of [1, 3, 4, 5, 7, 8, 12, 13, 20, 21]) for (const k of [1, 63, 64, 65, 200]) shapes.push([m, n, k]);
+  for (const [m, n, k] of shapes) {
+    const A = spreadMatrix(m * k, seed++);
+    const B = spreadMatrix(k * n, seed++);
+    const expected = chunkedGemm(A, B, m, n, k);
+    sameBits(wasmGemm(A, B, m, n, k), expected, `${m}×${n}×${k}`);
+    // A row bias is added in f32 to each rounded sum, as the JS loop adds it.
+    const bias = spreadMatrix(m, seed++);
+    sameBits(wasmGemm(A, B, m, n, k, bias), addRowBias(expected, bias, n), `${m}×${n}×${k} with bias`);
+  }
 });
 
 test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2col bit for bit', () => {

@@ -2,7 +2,8 @@
  * Conv and ConvTranspose as one scheme GEMM per (image, group): Conv multiplies the group's weights
  * [M/g, C/g·taps] by the im2col patch matrix of the prepared input; ConvTranspose multiplies the
  * transposed weights by the prepared input and scatters the patch matrix back with col2im. Inputs and
- * weights are prepared as whole tensors (padding zeros stay zero), the bias is added in fp32 afterwards.
+ * weights are prepared as whole tensors (padding zeros stay zero), the bias is added in fp32 afterwards (by the
+ * f32 GEMM as it stores its sums, where it can).
  */
 import { FP32, pow2 } from '../../arith';
 import type { Tensor } from '../../onnx';
@@ -68,8 +69,8 @@ interface ConvOperands {
 /** Largest patch matrix built at once (elements): large feature maps are convolved in column tiles. */
 const MAX_PATCH_ELEMENTS = 1 << 22;
 
-/** The convolution's dot products: [N, M, ...output] values and dims, before any bias. */
-function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands) {
+/** The convolution: [N, M, ...output] values and dims, with `bias` (one per output channel) added if given. */
+function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands, bias?: Numeric) {
   const { xDims, wDims, group } = operands;
   const [batch, channels] = xDims as [number, number];
   const [outChannels, groupChannels] = wDims as [number, number];
@@ -84,11 +85,15 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands)
   const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
   const direct =
     depthwise && xDims.length <= 4 ? arith.depthwise(operands.x, operands.w, depthwiseShape(operands, geometry)) : null;
-  if (direct) return { dims, values: direct };
-  if (!(depthwise && arith.plainProducts)) return { dims, values: convolveByGemm(arith, table, operands, geometry) };
-  const out = arith.allocate(batch * outChannels * table.positions);
-  convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), out);
-  return { dims, values: out };
+  if (!direct && !(depthwise && arith.plainProducts))
+    return { dims, values: convolveByGemm(arith, table, operands, geometry, bias) };
+  let values = direct;
+  if (!values) {
+    values = arith.allocate(batch * outChannels * table.positions);
+    convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), values);
+  }
+  if (bias) addBlocks(values, bias, table.positions);
+  return { dims, values };
 }
 
 /**
@@ -100,6 +105,7 @@ function convolveByGemm(
   table: PatchTable,
   { x, xDims, w, wDims, group }: ConvOperands,
   geometry: WindowGeometry,
+  bias: Numeric | undefined,
 ): Numeric {
   const [batch, channels] = xDims as [number, number];
   const [outChannels, groupChannels] = wDims as [number, number];
@@ -119,9 +125,10 @@ function convolveByGemm(
       const start = (n * channels + g * groupChannels) * imageSize;
       const outStart = (n * outChannels + g * groupOut) * positions;
       const groupWeights = arith.slice(w, g * groupOut * inner, (g + 1) * groupOut * inner);
+      const rowBias = bias?.subarray(g * groupOut, (g + 1) * groupOut);
       if (pointwise) {
         const patches = arith.slice(x, start, start + groupChannels * imageSize);
-        const y = arith.gemm(groupWeights, patches, { m: groupOut, n: positions, k: inner });
+        const y = arith.gemm(groupWeights, patches, { m: groupOut, n: positions, k: inner, rowBias });
         if (!out) return y;
         out.set(y, outStart);
         continue;
@@ -129,11 +136,16 @@ function convolveByGemm(
       const planes = arith.slice(x, start, start + groupChannels * imageSize);
       for (let from = 0; from < positions; from += tile) {
         const width = Math.min(tile, positions - from);
-        let y = arith.gemmPatches(groupWeights, planes, table, { m: groupOut, channels: groupChannels, from, width });
+        const shape = { m: groupOut, channels: groupChannels, from, width, rowBias };
+        let y = arith.gemmPatches(groupWeights, planes, table, shape);
         if (!y) {
           const patches = col().subarray(0, inner * width);
           im2col(table, x.values, start, groupChannels, patches, from, from + width);
-          y = arith.gemm(groupWeights, { values: patches, scale: x.scale }, { m: groupOut, n: width, k: inner });
+          y = arith.gemm(
+            groupWeights,
+            { values: patches, scale: x.scale },
+            { m: groupOut, n: width, k: inner, rowBias },
+          );
         }
         if (!out) return y;
         for (let r = 0; r < groupOut; r++)
@@ -195,8 +207,8 @@ const Conv: Kernel = (inputs, ctx) => {
     w: arith.prepare(arith.values(w)),
     wDims: w.dims,
   };
-  const { dims, values } = convolve(ctx, arith, { ...operands, group });
-  if (bias) addChannelBias(values, arith.values(bias), dims[1]!, values.length / (dims[0]! * dims[1]!));
+  const biasValues = bias && channelBias(arith.values(bias), w.dims[0]!);
+  const { dims, values } = convolve(ctx, arith, { ...operands, group }, biasValues);
   return [arith.output(dims, values)];
 };
 
@@ -213,9 +225,9 @@ const ConvInteger: Kernel = (inputs, ctx) => {
 };
 
 /** Bias per output channel, added after the dot products (in fp32 for float32 outputs: SPEC §5). */
-function addChannelBias(out: Numeric, bias: Numeric, channels: number, positions: number): void {
+function channelBias(bias: Numeric, channels: number): Numeric {
   if (bias.length !== channels) throw new EngineError(`bias has ${bias.length} elements, expected ${channels}`);
-  addBlocks(out, bias, positions);
+  return bias;
 }
 
 const ConvTranspose: Kernel = (inputs, ctx) => {
@@ -247,7 +259,7 @@ const ConvTranspose: Kernel = (inputs, ctx) => {
       col2imAdd(table, col, out, (n * outChannels + g * groupOut) * imageSize, groupOut, accumulator);
     }
   }
-  if (bias) addChannelBias(out, arith.values(bias), outChannels, imageSize);
+  if (bias) addBlocks(out, channelBias(arith.values(bias), outChannels), imageSize);
   return [arith.output([batch, outChannels, ...geometry.imageDims], out)];
 };
 

@@ -5,8 +5,8 @@
  */
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
-import type { GemmShape, MultiplyContext } from '../multiply';
-import type { DepthwiseShape, PatchGather } from '../wasm/kernels';
+import type { GemmShape, MultiplyContext, PatchesShape } from '../multiply';
+import { addRowBias, type DepthwiseShape, type PatchGather } from '../wasm/kernels';
 import { zeroFloat32 } from '../buffers';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
 import { WASM_MIN_ELEMENTS, planBroadcast } from './elementwise-core';
@@ -43,12 +43,7 @@ export interface Arithmetic {
    * built next to the GEMM: bit for bit `gemm(a, im2col(x))`; null where there is no such kernel (the
    * caller then builds P and calls `gemm`).
    */
-  gemmPatches(
-    a: Operand,
-    x: Operand,
-    table: PatchGather,
-    shape: { m: number; channels: number; from: number; width: number },
-  ): Numeric | null;
+  gemmPatches(a: Operand, x: Operand, table: PatchGather, shape: PatchesShape): Numeric | null;
   /**
    * A 1-D/2-D depthwise convolution by a direct kernel, bit for bit one `gemm` per channel; null where
    * there is none (the caller then runs the GEMMs).
@@ -107,12 +102,7 @@ class SchemeArithmetic implements Arithmetic {
     return this.multiply.gemm(a as PreparedFloat32, b as PreparedFloat32, shape);
   }
 
-  gemmPatches(
-    a: Operand,
-    x: Operand,
-    table: PatchGather,
-    shape: { m: number; channels: number; from: number; width: number },
-  ): Numeric | null {
+  gemmPatches(a: Operand, x: Operand, table: PatchGather, shape: PatchesShape): Numeric | null {
     return this.multiply.gemmPatches(a as PreparedFloat32, x as PreparedFloat32, table, shape);
   }
 
@@ -164,7 +154,7 @@ class ExactArithmetic implements Arithmetic {
   }
 
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric {
-    return gemmDouble(a.values, b.values, shape);
+    return addRowBias(gemmDouble(a.values, b.values, shape), shape.rowBias, shape.n);
   }
 
   gemmPatches(): Numeric | null {

@@ -10,7 +10,7 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  gemm(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  gemm(a: number, b: number, c: number, m: number, n: number, k: number, bias: number): void;
   im2col(
     x: number,
     offsets: number,
@@ -218,9 +218,33 @@ export function setGemmPool(pool: GemmPool | null): void {
  * C = A·B for row-major A (m×k) and B (k×n), f32 accumulation; rows split over the injected pool if any
  * (every row's sums are the same wherever it is computed, so results do not depend on the split).
  */
-export function wasmGemm(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
+export function wasmGemm(
+  A: Float32Array,
+  B: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  rowBias?: Float32Array,
+): Float32Array {
   const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
-  return pooled ?? gemmBand(A, B, m, n, k);
+  return pooled ? addRowBias(pooled, rowBias, n) : gemmBand(A, B, m, n, k, rowBias);
+}
+
+/**
+ * out[i·n + j] += bias[i], rounded to out's type: a Conv's bias where the f32 GEMM cannot add it as it stores
+ * its sums (pooled GEMMs, other multiply rules, unscaled results).
+ */
+export function addRowBias<T extends Float32Array | Float64Array>(
+  out: T,
+  bias: ArrayLike<number> | undefined,
+  n: number,
+): T {
+  if (!bias) return out;
+  for (let i = 0, at = 0; i < bias.length; i++) {
+    const b = bias[i]!;
+    for (const end = at + n; at < end; at++) out[at]! += b;
+  }
+  return out;
 }
 
 /** Which image elements a convolution's patch matrix holds (conv-geometry's `PatchTable`). */
@@ -243,15 +267,23 @@ export function wasmGemmPatches(
   x: Float32Array,
   table: PatchGather,
   shape: { m: number; channels: number; from: number; width: number },
+  rowBias?: Float32Array,
 ): Float32Array | null {
   if (gemmPool) return null;
   const { m, channels, from, width } = shape;
   const k = channels * table.taps;
-  const [a, b, c] = layout([m * k * 4, k * width * 4, m * width * 4]) as [number, number, number];
+  const [a, b, c, bias] = layout([m * k * 4, k * width * 4, m * width * 4, m * 4]) as [number, number, number, number];
   f32View(a, m * k).set(A);
-  gatherPatches({ planes: x, table, channels, from }, b, width, c + ((m * width * 4 + 15) & ~15));
-  kernels().gemm(a, b, c, m, width, k);
+  gatherPatches({ planes: x, table, channels, from }, b, width, bias + m * 4);
+  kernels().gemm(a, b, c, m, width, k, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * width));
+}
+
+/** Copies a row bias to byte offset `at`: the GEMM's `bias` argument (0 for none). */
+function placeBias(rowBias: Float32Array | undefined, at: number): number {
+  if (!rowBias) return 0;
+  f32View(at, rowBias.length).set(rowBias);
+  return at;
 }
 
 /** The right operand of a GEMM given as a convolution's patch matrix: positions [from, from + width). */
@@ -282,11 +314,18 @@ function placeRight(B: Float32Array | Patches, at: number, k: number, n: number,
 }
 
 /** C = A·B on this thread. */
-function gemmBand(A: Float32Array, B: Float32Array, m: number, n: number, k: number): Float32Array {
-  const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
+function gemmBand(
+  A: Float32Array,
+  B: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  rowBias?: Float32Array,
+): Float32Array {
+  const [a, b, c, bias] = layout([m * k * 4, k * n * 4, m * n * 4, m * 4]) as [number, number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
-  kernels().gemm(a, b, c, m, n, k);
+  kernels().gemm(a, b, c, m, n, k, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * n));
 }
 
@@ -314,7 +353,7 @@ export function wasmGemmLmulFormula(
   const wasm = kernels();
   wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
-  wasm.gemm(left, right, out, m, n, 2 * k);
+  wasm.gemm(left, right, out, m, n, 2 * k, 0);
   return copyFloat32(f32View(out, m * n));
 }
 

@@ -6,29 +6,64 @@ import { adderProducts, normalProducts } from './shared/adder';
 const CHUNK = 64;
 /** f64 totals of one 4×8 register block (32 doubles). */
 const totals = memory.data(32 * 8, 16);
+/**
+ * Eight columns of a GEMM operand for every k, contiguous (k × 32 bytes): the block kernels then stream one
+ * cache line per two k steps instead of striding through whole rows of B. Operands with more k rows than fit
+ * are read in place.
+ */
+const PANEL_BYTES: usize = 256 * 1024;
+const panel = memory.data(PANEL_BYTES, 16);
 
 /**
- * C[m×n] = A[m×k] · B[k×n]: f32 SIMD products summed in f32 over chunks of 64 terms, and the chunk sums
- * added in f64. Error grows with the chunk length, not with k, so even the 4,000-term dot products of a
- * 3×3×480 convolution stay near one fp32 rounding, like an FMA-based runtime's.
+ * C[m×n] = A[m×k] · B[k×n] (+ bias[i] on row i when `bias` is not 0, added in f32 after the sums): f32 SIMD
+ * products summed in f32 over chunks of 64 terms, and the chunk sums added in f64. Error grows with the
+ * chunk length, not with k, so even the 4,000-term dot products of a 3×3×480 convolution stay near one fp32
+ * rounding, like an FMA-based runtime's. Every element's sum is the same whatever block computes it, so the
+ * blocking below never shows in the bits.
  */
-export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void {
+export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias: usize): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
+  const packs = m >= 8 && (<usize>k << 5) <= PANEL_BYTES;
+  if (n < 8 && packs) {
+    // Too few columns for 8-wide vectors: the vectors run along 8 rows of A instead (C's transpose).
+    const rows = m & ~7;
+    for (let i = 0; i < rows; i += 8) narrowColumns(a + <usize>i * rowA, b, c + <usize>i * rowB, n, k, bias ? bias + (<usize>i << 2) : 0);
+    if (rows < m) gemm(a + <usize>rows * rowA, b, c + <usize>rows * rowB, m - rows, n, k, bias ? bias + (<usize>rows << 2) : 0);
+    return;
+  }
   let j = 0;
   for (; j + 8 <= n; j += 8) {
+    let strip = b + (<usize>j << 2);
+    let stripRow = rowB;
+    if (packs) {
+      packColumns(strip, rowB, k);
+      strip = panel;
+      stripRow = 32;
+    }
     let i = 0;
-    for (; i + 4 <= m; i += 4) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
-    for (; i < m; i++) block4x8(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
+    for (; i + 4 <= m; i += 4) {
+      block4x8(a + <usize>i * rowA, rowA, 4, strip, stripRow, k);
+      for (let r = 0; r < 4; r++) storeRow8(c + <usize>(i + r) * rowB + (<usize>j << 2), totals + <usize>r * 64, biasOf(bias, i + r));
+    }
+    for (; i < m; i++) {
+      block1x8(a + <usize>i * rowA, 4, strip, stripRow, k);
+      storeRow8(c + <usize>i * rowB + (<usize>j << 2), totals, biasOf(bias, i));
+    }
   }
   if (j + 4 <= n) {
     let i = 0;
-    for (; i + 4 <= m; i += 4) block4x4(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 4);
-    for (; i < m; i++) block4x4(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), rowA, rowB, k, 1);
+    for (; i + 4 <= m; i += 4) {
+      block4x4(a + <usize>i * rowA, rowA, b + (<usize>j << 2), rowB, k);
+      for (let r = 0; r < 4; r++) storeRow4(c + <usize>(i + r) * rowB + (<usize>j << 2), totals + <usize>r * 32, biasOf(bias, i + r));
+    }
+    for (; i < m; i++) {
+      block4x4(a + <usize>i * rowA, 0, b + (<usize>j << 2), rowB, k);
+      storeRow4(c + <usize>i * rowB + (<usize>j << 2), totals, biasOf(bias, i));
+    }
     j += 4;
   }
-  // Remaining columns: the same sums as a SIMD lane computes, so a result never depends on where its
-  // column falls in the blocking.
+  // Remaining columns: the same sums as a SIMD lane computes.
   for (; j < n; j++) {
     for (let i = 0; i < m; i++) {
       const rowStart = a + <usize>i * rowA;
@@ -39,9 +74,56 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void
         for (let p = start; p < end; p++) sum += load<f32>(rowStart + (<usize>p << 2)) * load<f32>(b + <usize>p * rowB + (<usize>j << 2));
         total += <f64>sum;
       }
-      store<f32>(c + <usize>i * rowB + (<usize>j << 2), <f32>total);
+      store<f32>(c + <usize>i * rowB + (<usize>j << 2), withBias(<f32>total, bias, i));
     }
   }
+}
+
+/**
+ * C's rows [0, 8) for n < 8 columns: A's 8 rows packed as the panel, B's columns splat — the block kernels
+ * with the operands' roles swapped (the products and their order per element are the same), stored transposed.
+ */
+// @ts-ignore: decorator
+@inline
+function narrowColumns(a: usize, b: usize, c: usize, n: i32, k: i32, bias: usize): void {
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  for (let p = 0; p < k; p++)
+    for (let q = 0; q < 8; q++) store<f32>(panel + (<usize>p << 5) + (<usize>q << 2), load<f32>(a + <usize>q * rowA + (<usize>p << 2)));
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    block4x8(b + (<usize>j << 2), 4, rowB, panel, 32, k);
+    for (let r = 0; r < 4; r++) storeColumn8(c + (<usize>(j + r) << 2), rowB, totals + <usize>r * 64, bias);
+  }
+  for (; j < n; j++) {
+    block1x8(b + (<usize>j << 2), rowB, panel, 32, k);
+    storeColumn8(c + (<usize>j << 2), rowB, totals, bias);
+  }
+}
+
+/** Copies columns [0, 8) of k rows (`rowBytes` apart, from `strip`) into `panel`. */
+// @ts-ignore: decorator
+@inline
+function packColumns(strip: usize, rowBytes: usize, k: i32): void {
+  for (let p = 0; p < k; p++) {
+    const src = strip + <usize>p * rowBytes;
+    const dst = panel + (<usize>p << 5);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function biasOf(bias: usize, row: i32): f32 {
+  return bias ? load<f32>(bias + (<usize>row << 2)) : 0;
+}
+
+/** A rounded sum plus its row's bias (none when `bias` is 0: adding +0 would turn a −0 into +0). */
+// @ts-ignore: decorator
+@inline
+function withBias(value: f32, bias: usize, row: i32): f32 {
+  return bias ? value + load<f32>(bias + (<usize>row << 2)) : value;
 }
 
 /** Adds four f32 lanes into four f64 totals at `at`. */
@@ -52,19 +134,43 @@ function flush(at: usize, v: v128): void {
   v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
 }
 
-/** Four f64 totals at `at`, rounded to f32 and stored at `c`. */
+/** Four f64 totals at `at`, rounded to f32. */
 // @ts-ignore: decorator
 @inline
-function narrow(c: usize, at: usize): void {
-  v128.store(c, v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5));
+function narrow(at: usize): v128 {
+  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5);
 }
 
-/** `rows` (4 or 1) rows × 8 columns of C. With one row, rows 1–3 reuse row 0's A and are not stored. */
+/** Eight totals rounded to f32 (plus `bias`, which is +0 only when there is none) stored at `c`. */
 // @ts-ignore: decorator
 @inline
-function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32, rows: i32): void {
+function storeRow8(c: usize, at: usize, bias: f32): void {
+  storeRow4(c, at, bias);
+  storeRow4(c + 16, at + 32, bias);
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRow4(c: usize, at: usize, bias: f32): void {
+  // A total is never −0 (sums start at +0), so adding a +0 bias leaves every value as it is.
+  v128.store(c, f32x4.add(narrow(at), f32x4.splat(bias)));
+}
+
+/** Eight totals (rows q = 0…7 of one column of C) rounded to f32, plus row q's bias, stored `rowBytes` apart. */
+// @ts-ignore: decorator
+@inline
+function storeColumn8(c: usize, rowBytes: usize, at: usize, bias: usize): void {
+  for (let q = 0; q < 8; q++) store<f32>(c + <usize>q * rowBytes, withBias(<f32>load<f64>(at + (<usize>q << 3)), bias, q));
+}
+
+/**
+ * Totals of 4 rows × 8 columns: row r's operand element p at s + r·rowStep + p·sStep (splat), the 8 columns'
+ * at v + p·vStep (two vectors). Row r's totals go to totals[8r, 8r + 8).
+ */
+// @ts-ignore: decorator
+@inline
+function block4x8(s: usize, rowStep: usize, sStep: usize, v: usize, vStep: usize, k: i32): void {
   memory.fill(totals, 0, 32 * 8);
-  const stepA = rows == 4 ? rowA : 0;
   for (let start = 0; start < k; start += CHUNK) {
     const end = min(k, start + CHUNK);
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -72,14 +178,14 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     for (let p = start; p < end; p++) {
-      const bp = b + <usize>p * rowB;
-      const b0 = v128.load(bp);
-      const b1 = v128.load(bp, 16);
-      const ap = a + (<usize>p << 2);
-      const a0 = v128.load32_splat(ap);
-      const a1 = v128.load32_splat(ap + stepA);
-      const a2 = v128.load32_splat(ap + 2 * stepA);
-      const a3 = v128.load32_splat(ap + 3 * stepA);
+      const vp = v + <usize>p * vStep;
+      const b0 = v128.load(vp);
+      const b1 = v128.load(vp, 16);
+      const sp = s + <usize>p * sStep;
+      const a0 = v128.load32_splat(sp);
+      const a1 = v128.load32_splat(sp + rowStep);
+      const a2 = v128.load32_splat(sp + 2 * rowStep);
+      const a3 = v128.load32_splat(sp + 3 * rowStep);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
@@ -98,18 +204,32 @@ function block4x8(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
     flush(totals + 192, c30);
     flush(totals + 224, c31);
   }
-  for (let r = 0; r < rows; r++) {
-    narrow(c + <usize>r * rowB, totals + <usize>r * 64);
-    narrow(c + <usize>r * rowB + 16, totals + <usize>r * 64 + 32);
+}
+
+/** `block4x8` for one row: totals[0, 8). */
+// @ts-ignore: decorator
+@inline
+function block1x8(s: usize, sStep: usize, v: usize, vStep: usize, k: i32): void {
+  memory.fill(totals, 0, 8 * 8);
+  for (let start = 0; start < k; start += CHUNK) {
+    const end = min(k, start + CHUNK);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    for (let p = start; p < end; p++) {
+      const vp = v + <usize>p * vStep;
+      const a = v128.load32_splat(s + <usize>p * sStep);
+      c0 = f32x4.add(c0, f32x4.mul(a, v128.load(vp)));
+      c1 = f32x4.add(c1, f32x4.mul(a, v128.load(vp, 16)));
+    }
+    flush(totals, c0);
+    flush(totals + 32, c1);
   }
 }
 
-/** `rows` (4 or 1) rows × 4 columns of C: `block4x8`'s sums for one f32x4 of columns. */
+/** 4 rows (`rowA` apart; 0 repeats row 0, whose copies are not stored) × 4 columns: totals[4r, 4r + 4). */
 // @ts-ignore: decorator
 @inline
-function block4x4(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32, rows: i32): void {
+function block4x4(a: usize, rowA: usize, b: usize, rowB: usize, k: i32): void {
   memory.fill(totals, 0, 16 * 8);
-  const stepA = rows == 4 ? rowA : 0;
   for (let start = 0; start < k; start += CHUNK) {
     const end = min(k, start + CHUNK);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
@@ -117,16 +237,15 @@ function block4x4(a: usize, b: usize, c: usize, rowA: usize, rowB: usize, k: i32
       const b0 = v128.load(b + <usize>p * rowB);
       const ap = a + (<usize>p << 2);
       c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap), b0));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap + stepA), b0));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap + 2 * stepA), b0));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap + 3 * stepA), b0));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap + rowA), b0));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap + 2 * rowA), b0));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap + 3 * rowA), b0));
     }
     flush(totals, c0);
     flush(totals + 32, c1);
     flush(totals + 64, c2);
     flush(totals + 96, c3);
   }
-  for (let r = 0; r < rows; r++) narrow(c + <usize>r * rowB, totals + <usize>r * 32);
 }
 
 /**
