@@ -30,6 +30,7 @@ import {
   wasmDepthwiseFormula,
   wasmDepthwiseTable,
   addRowBias,
+  allFinite,
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulAdder,
@@ -366,11 +367,6 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
 }
 
 /** Whether every value is finite. */
-function allFinite(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
-  return true;
-}
-
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */
 function magnitudeRange(values: Float32Array): { low: number; high: number } | null {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);

@@ -276,8 +276,16 @@ function window(
 for (const { name, geometry, batch, channels, multiplier } of DEPTHWISE_CASES) {
   test(`depthwise kernel equals depthwisePlane bit for bit: ${name}`, () => {
     const table = patchTable(geometry);
-    const x = mixedFinite(batch * channels * table.imageSize, 31);
-    const w = mixedFinite(channels * multiplier * table.taps, 32);
+    const finiteX = mixedFinite(batch * channels * table.imageSize, 31);
+    const finiteW = mixedFinite(channels * multiplier * table.taps, 32);
+    // Finite weights take the zero-padded kernel (with NaN/±inf in the image too); an infinite weight, whose
+    // product with a padding zero would be NaN, the kernel that skips padding taps.
+    const infiniteW = finiteW.map((v, i) => (i === finiteW.length - 1 ? -Infinity : v));
+    const operands = [
+      [finiteX, finiteW],
+      [mixedValues(finiteX.length, 33), finiteW],
+      [finiteX, infiniteW],
+    ] as const;
     const pair = (v: readonly number[]) => [v[0]!, v[1]!] as const;
     const shape = {
       batch,
@@ -290,22 +298,23 @@ for (const { name, geometry, batch, channels, multiplier } of DEPTHWISE_CASES) {
       dilations: pair(geometry.dilations),
       padsBegin: pair(geometry.padsBegin),
     };
-    for (const unscale of [1, 2 ** -9]) {
-      const out = wasmDepthwise2d(x, w, shape, unscale);
-      const expected = new Float32Array(out.length);
-      const acc = new Float64Array(table.positions);
-      for (let n = 0; n < batch; n++) {
-        for (let m = 0; m < channels * multiplier; m++) {
-          const plane = (n * channels + Math.floor(m / multiplier)) * table.imageSize;
-          depthwisePlane(table, x, plane, w, m * table.taps, acc);
-          expected.set(
-            acc.map((v) => v * unscale),
-            (n * channels * multiplier + m) * table.positions,
-          );
+    for (const [x, w] of operands)
+      for (const unscale of [1, 2 ** -9]) {
+        const out = wasmDepthwise2d(x, w, shape, unscale);
+        const expected = new Float32Array(out.length);
+        const acc = new Float64Array(table.positions);
+        for (let n = 0; n < batch; n++) {
+          for (let m = 0; m < channels * multiplier; m++) {
+            const plane = (n * channels + Math.floor(m / multiplier)) * table.imageSize;
+            depthwisePlane(table, x, plane, w, m * table.taps, acc);
+            expected.set(
+              acc.map((v) => v * unscale),
+              (n * channels * multiplier + m) * table.positions,
+            );
+          }
         }
+        sameBits(out, expected, `${name} ×${unscale}`);
       }
-      sameBits(out, expected, `${name} ×${unscale}`);
-    }
   });
 }
 

@@ -72,6 +72,29 @@ interface KernelExports {
     padLeft: number,
     unscale: number,
   ): void;
+  depthwise2dPadded(
+    x: number,
+    w: number,
+    out: number,
+    padded: number,
+    paddedWidth: number,
+    batch: number,
+    channels: number,
+    multiplier: number,
+    h: number,
+    wd: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    unscale: number,
+  ): void;
   depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
   depthwiseFormula(
     xE: number,
@@ -542,18 +565,33 @@ export function wasmDepthwise2d(
   shape: DepthwiseShape,
   unscale: number,
 ): Float32Array {
-  const { output } = shape;
+  const { image, output, kernel, strides, dilations, padsBegin } = shape;
   const outLength = depthwiseOutputLength(shape);
-  const [xAt, wAt, outAt, accAt] = layout([x.length * 4, w.length * 4, outLength * 4, output[1] * 8]) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const wasm = kernels();
+  if (allFinite(w)) {
+    // Eight outputs per step over a zero-padded copy of each plane (a padding tap then adds ±0).
+    const groups = Math.ceil(output[1] / 8) * 8;
+    const reach = (groups - 1) * strides[1] + (kernel[1] - 1) * dilations[1] + (strides[1] === 2 ? 2 : 1);
+    const paddedWidth = Math.max(padsBegin[1] + image[1], reach);
+    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 4];
+    const [xAt, wAt, outAt, paddedAt] = layout(sizes) as [number, number, number, number];
+    f32View(xAt, x.length).set(x);
+    f32View(wAt, w.length).set(w);
+    wasm.depthwise2dPadded(xAt, wAt, outAt, paddedAt, paddedWidth, ...depthwiseGeometry(shape), unscale);
+    return copyFloat32(f32View(outAt, outLength));
+  }
+  const sizes = [x.length * 4, w.length * 4, outLength * 4, output[1] * 8];
+  const [xAt, wAt, outAt, accAt] = layout(sizes) as [number, number, number, number];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
-  kernels().depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
+  wasm.depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
   return copyFloat32(f32View(outAt, outLength));
+}
+
+/** No inf or NaN among the values. */
+export function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
 }
 
 function depthwiseOutputLength({ batch, channels, multiplier, output }: DepthwiseShape): number {

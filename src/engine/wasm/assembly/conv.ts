@@ -58,6 +58,118 @@ export function depthwise2d(
   }
 }
 
+/**
+ * `depthwise2d` for finite weights, eight outputs at a time in f64 registers: each plane is first copied
+ * into `padded` (h rows of `paddedWidth` floats, the row at column padLeft, zeros around it) so that a tap on
+ * left or right padding reads +0. Its product with a finite weight is ±0, which leaves the f64 sum (started
+ * at +0, so never −0) as it is: the same sums as skipping those taps, in the same tap order. Taps on rows
+ * above or below the image are skipped. `paddedWidth` must cover column (⌈ow/8⌉·8 − 1)·strideW +
+ * (kw − 1)·dilationW.
+ */
+export function depthwise2dPadded(
+  x: usize,
+  w: usize,
+  out: usize,
+  padded: usize,
+  paddedWidth: i32,
+  batch: i32,
+  channels: i32,
+  multiplier: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+  unscale: f64,
+): void {
+  const taps = kh * kw;
+  const outChannels = channels * multiplier;
+  const paddedRow = <usize>paddedWidth << 2;
+  const scale = f64x2.splat(unscale);
+  memory.fill(padded, 0, <usize>h * paddedRow);
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      if (m % multiplier == 0) {
+        const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
+        for (let iy = 0; iy < h; iy++)
+          memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+      }
+      const weights = w + ((<usize>(m * taps)) << 2);
+      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+        for (let ox = 0; ox < ow; ox += 8) {
+          let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * strideH - padTop + ky * dilationH;
+            if (iy < 0 || iy >= h) continue;
+            const row = padded + <usize>iy * paddedRow + ((<usize>(ox * strideW)) << 2);
+            for (let kx = 0; kx < kw; kx++) {
+              const weight = f64x2.splat(<f64>load<f32>(weights + ((<usize>(ky * kw + kx)) << 2)));
+              const at = row + ((<usize>(kx * dilationW)) << 2);
+              let low: v128, high: v128;
+              if (strideW == 1) {
+                low = v128.load(at);
+                high = v128.load(at, 16);
+              } else if (strideW == 2) {
+                low = v128.shuffle<u32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+                high = v128.shuffle<u32>(v128.load(at, 32), v128.load(at, 48), 0, 2, 4, 6);
+              } else {
+                low = gatherStrided(at, strideW);
+                high = gatherStrided(at + ((<usize>(4 * strideW)) << 2), strideW);
+              }
+              s0 = f64x2.add(s0, f64x2.mul(weight, f64x2.promote_low_f32x4(low)));
+              s1 = f64x2.add(s1, f64x2.mul(weight, f64x2.promote_low_f32x4(v128.shuffle<u32>(low, low, 2, 3, 0, 1))));
+              s2 = f64x2.add(s2, f64x2.mul(weight, f64x2.promote_low_f32x4(high)));
+              s3 = f64x2.add(s3, f64x2.mul(weight, f64x2.promote_low_f32x4(v128.shuffle<u32>(high, high, 2, 3, 0, 1))));
+            }
+          }
+          const first = v128.shuffle<u32>(
+            f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)),
+            f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)),
+            0, 1, 4, 5,
+          );
+          const second = v128.shuffle<u32>(
+            f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)),
+            f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)),
+            0, 1, 4, 5,
+          );
+          const at = outRow + ((<usize>ox) << 2);
+          if (ox + 8 <= ow) {
+            v128.store(at, first);
+            v128.store(at, second, 16);
+          } else {
+            // The last, partial group of eight: lanes past ow read padding and are not stored.
+            v128.store(lanes, first);
+            v128.store(lanes, second, 16);
+            memory.copy(at, lanes, <usize>(ow - ox) << 2);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Eight f32 lanes of a partial output group. */
+const lanes = memory.data(32, 16);
+
+/** Four f32 values `stride` elements apart from `at`. */
+// @ts-ignore: decorator
+@inline
+function gatherStrided(at: usize, stride: i32): v128 {
+  const step = <usize>stride << 2;
+  let v = v128.load32_zero(at);
+  v = v128.load32_lane(at + step, v, 1);
+  v = v128.load32_lane(at + 2 * step, v, 2);
+  return v128.load32_lane(at + 3 * step, v, 3);
+}
+
 /** acc[ox] += weight·row[ox·stride + shift] for ox in [first, end), f64, four outputs per step at stride 1. */
 // @ts-ignore: decorator
 @inline
