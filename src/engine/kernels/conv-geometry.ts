@@ -6,6 +6,7 @@
 import { roundToFormat, type FloatFormat } from '../../arith';
 import { sizeOf, stridesOf } from '../tensors';
 import { EngineError, type KernelContext } from '../types';
+import type { DepthwiseShape } from '../wasm/kernels';
 import type { Numeric } from './scheme-arithmetic';
 
 export interface WindowGeometry {
@@ -227,4 +228,25 @@ export function col2imAdd(
       }
     }
   }
+}
+
+/**
+ * A 1-D or 2-D window geometry over planes as the WebAssembly plane kernels take it (depthwise convolution,
+ * max pooling): 1-D as one row of 2-D.
+ */
+export function planeWindows(
+  g: WindowGeometry,
+  planes: { batch: number; channels: number; multiplier: number },
+): DepthwiseShape {
+  const pair = (values: readonly number[], pad: number) =>
+    (values.length === 1 ? [pad, values[0]!] : [values[0]!, values[1]!]) as [number, number];
+  return {
+    ...planes,
+    image: pair(g.imageDims, 1),
+    output: pair(g.positions, 1),
+    kernel: pair(g.kernel, 1),
+    strides: pair(g.strides, 1),
+    dilations: pair(g.dilations, 1),
+    padsBegin: pair(g.padsBegin, 0),
+  };
 }

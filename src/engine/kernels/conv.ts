@@ -15,6 +15,7 @@ import {
   depthwisePlane,
   im2col,
   patchTable,
+  planeWindows,
   slidingWindow,
   spatialInts,
   type PatchTable,
@@ -158,19 +159,7 @@ function convolveByGemm(
 
 /** A 1-D or 2-D depthwise convolution's shape for the WebAssembly kernel (1-D as one row). */
 function depthwiseShape({ xDims, wDims }: ConvOperands, g: WindowGeometry): DepthwiseShape {
-  const pair = (values: readonly number[], pad: number) =>
-    (values.length === 1 ? [pad, values[0]!] : [values[0]!, values[1]!]) as [number, number];
-  return {
-    batch: xDims[0]!,
-    channels: xDims[1]!,
-    multiplier: wDims[0]! / xDims[1]!,
-    image: pair(g.imageDims, 1),
-    output: pair(g.positions, 1),
-    kernel: pair(g.kernel, 1),
-    strides: pair(g.strides, 1),
-    dilations: pair(g.dilations, 1),
-    padsBegin: pair(g.padsBegin, 0),
-  };
+  return planeWindows(g, { batch: xDims[0]!, channels: xDims[1]!, multiplier: wDims[0]! / xDims[1]! });
 }
 
 /**

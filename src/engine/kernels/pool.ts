@@ -6,7 +6,15 @@
 import type { Tensor } from '../../onnx';
 import { expectTensor, isBigIntDType } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext, type Value } from '../types';
-import { PADDING, patchTable, slidingWindow, type PatchTable, type WindowGeometry } from './conv-geometry';
+import {
+  PADDING,
+  patchTable,
+  planeWindows,
+  slidingWindow,
+  type PatchTable,
+  type WindowGeometry,
+} from './conv-geometry';
+import { wasmMaxPool2d } from '../wasm/kernels';
 import { tensorOf } from './scheme-arithmetic';
 
 type Reduction = 'max' | 'sum' | 'lp';
@@ -128,6 +136,11 @@ function poolPlanes(
 function maxPool(ctx: KernelContext, pool: Pooling, wantIndices: boolean): (Tensor | undefined)[] {
   const storageOrder = ctx.attributes.int('storage_order', 0);
   if (storageOrder !== 0 && storageOrder !== 1) throw new EngineError(`storage_order ${storageOrder} is not 0 or 1`);
+  const { geometry, x } = pool;
+  if (!wantIndices && x.data instanceof Float32Array && geometry.imageDims.length <= 2) {
+    const shape = planeWindows(geometry, { batch: pool.planes, channels: 1, multiplier: 1 });
+    return [tensor('float32', [...x.dims.slice(0, 2), ...geometry.positions], wasmMaxPool2d(x.data, shape))];
+  }
   const { positions, imageSize } = pool.table;
   const argmax = wantIndices ? new Int32Array(pool.planes * positions) : undefined;
   const y = poolPlanes(pool, 'max', 1, undefined, argmax);

@@ -96,6 +96,7 @@ interface KernelExports {
     unscale: number,
   ): void;
   depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
+  maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
   depthwiseFormula(
     xE: number,
     xRest: number,
@@ -565,14 +566,12 @@ export function wasmDepthwise2d(
   shape: DepthwiseShape,
   unscale: number,
 ): Float32Array {
-  const { image, output, kernel, strides, dilations, padsBegin } = shape;
+  const { image, output } = shape;
   const outLength = depthwiseOutputLength(shape);
   const wasm = kernels();
   if (allFinite(w)) {
     // Eight outputs per step over a zero-padded copy of each plane (a padding tap then adds ±0).
-    const groups = Math.ceil(output[1] / 8) * 8;
-    const reach = (groups - 1) * strides[1] + (kernel[1] - 1) * dilations[1] + (strides[1] === 2 ? 2 : 1);
-    const paddedWidth = Math.max(padsBegin[1] + image[1], reach);
+    const paddedWidth = paddedPlaneWidth(shape, 8);
     const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 4];
     const [xAt, wAt, outAt, paddedAt] = layout(sizes) as [number, number, number, number];
     f32View(xAt, x.length).set(x);
@@ -586,6 +585,32 @@ export function wasmDepthwise2d(
   f32View(wAt, w.length).set(w);
   wasm.depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
   return copyFloat32(f32View(outAt, outLength));
+}
+
+/**
+ * 2-D max pooling of float32 planes (`shape` as a depthwise convolution's: `batch` planes, one channel each,
+ * multiplier 1, kernel = window), bit for bit the JS `reduceWindows` maximum rounded to f32.
+ */
+export function wasmMaxPool2d(x: Float32Array, shape: DepthwiseShape): Float32Array {
+  const { image } = shape;
+  const outLength = depthwiseOutputLength(shape);
+  const paddedWidth = paddedPlaneWidth(shape, 4);
+  const sizes = [x.length * 4, outLength * 4, image[0] * paddedWidth * 4];
+  const [xAt, outAt, paddedAt] = layout(sizes) as [number, number, number];
+  f32View(xAt, x.length).set(x);
+  const [planes, , , ...geometry] = depthwiseGeometry(shape);
+  kernels().maxPool2d(xAt, outAt, paddedAt, paddedWidth, planes, ...geometry);
+  return copyFloat32(f32View(outAt, outLength));
+}
+
+/**
+ * Row width of a padded plane copy (the image row from column padsBegin[1]) from which every output group of
+ * `group` reads whole vectors: its last lane's last tap, one float more at stride 2 (loaded in pairs).
+ */
+function paddedPlaneWidth({ image, output, kernel, strides, dilations, padsBegin }: DepthwiseShape, group: number) {
+  const lastLane = Math.ceil(output[1] / group) * group - 1;
+  const reach = lastLane * strides[1] + (kernel[1] - 1) * dilations[1] + (strides[1] === 2 ? 2 : 1);
+  return Math.max(padsBegin[1] + image[1], reach);
 }
 
 /** No inf or NaN among the values. */

@@ -1,0 +1,73 @@
+// Pooling kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
+
+/** Four f32 lanes of a partial output group. */
+const lanes = memory.data(16, 16);
+
+/**
+ * 2-D max pooling of `planes` image planes [h, wd] into [oh, ow] (geometry as `depthwise2d`'s), four
+ * outputs per step. Each plane is copied into `padded` (h rows of `paddedWidth` floats, the row at column
+ * padLeft, −inf around it), so a tap on left or right padding reads −inf, which never replaces a window's
+ * running maximum; taps on rows outside the image are skipped. Each window keeps its first maximum in tap
+ * order (`v > max`, so NaN never wins and +0 does not replace an earlier −0), as the JS `reduceWindows`;
+ * a window of padding or NaN only is −inf. `paddedWidth` must cover column
+ * (⌈ow/4⌉·4 − 1)·strideW + (kw − 1)·dilationW (one more at stride 2).
+ */
+export function maxPool2d(
+  x: usize,
+  out: usize,
+  padded: usize,
+  paddedWidth: i32,
+  planes: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+): void {
+  const paddedRow = <usize>paddedWidth << 2;
+  const lowest = f32x4.splat(-Infinity);
+  for (let at: usize = 0; at < <usize>h * paddedRow; at += 4) store<f32>(padded + at, -Infinity);
+  for (let plane = 0; plane < planes; plane++) {
+    const image = x + ((<usize>plane * <usize>(h * wd)) << 2);
+    for (let iy = 0; iy < h; iy++)
+      memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), image + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+    let outRow = out + ((<usize>plane * <usize>(oh * ow)) << 2);
+    for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+      for (let ox = 0; ox < ow; ox += 4) {
+        let max = lowest;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * strideH - padTop + ky * dilationH;
+          if (iy < 0 || iy >= h) continue;
+          const row = padded + <usize>iy * paddedRow + ((<usize>(ox * strideW)) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const at = row + ((<usize>(kx * dilationW)) << 2);
+            let v: v128;
+            if (strideW == 1) v = v128.load(at);
+            else if (strideW == 2) v = v128.shuffle<u32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+            else {
+              const step = <usize>strideW << 2;
+              v = v128.load32_zero(at);
+              v = v128.load32_lane(at + step, v, 1);
+              v = v128.load32_lane(at + 2 * step, v, 2);
+              v = v128.load32_lane(at + 3 * step, v, 3);
+            }
+            max = v128.bitselect(v, max, f32x4.gt(v, max));
+          }
+        }
+        const at = outRow + ((<usize>ox) << 2);
+        if (ox + 4 <= ow) v128.store(at, max);
+        else {
+          v128.store(lanes, max);
+          memory.copy(at, lanes, <usize>(ow - ox) << 2);
+        }
+      }
+    }
+  }
+}
