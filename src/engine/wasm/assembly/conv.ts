@@ -92,7 +92,6 @@ export function depthwise2dPadded(
   const taps = kh * kw;
   const outChannels = channels * multiplier;
   const paddedRow = <usize>paddedWidth << 2;
-  const scale = f64x2.splat(unscale);
   memory.fill(padded, 0, <usize>h * paddedRow);
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
@@ -104,52 +103,20 @@ export function depthwise2dPadded(
       const weights = w + ((<usize>(m * taps)) << 2);
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
+        // The kernel rows whose input row lies inside the image: ky in [first, end).
+        const top = oy * strideH - padTop;
+        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
+        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        const rows = max(0, end - first);
+        const row = padded + <usize>(top + first * dilationH) * paddedRow;
+        const tapWeights = weights + ((<usize>(first * kw)) << 2);
+        const rowStep = <usize>dilationH * paddedRow;
         for (let ox = 0; ox < ow; ox += 8) {
-          let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
-          for (let ky = 0; ky < kh; ky++) {
-            const iy = oy * strideH - padTop + ky * dilationH;
-            if (iy < 0 || iy >= h) continue;
-            const row = padded + <usize>iy * paddedRow + ((<usize>(ox * strideW)) << 2);
-            for (let kx = 0; kx < kw; kx++) {
-              const weight = f64x2.splat(<f64>load<f32>(weights + ((<usize>(ky * kw + kx)) << 2)));
-              const at = row + ((<usize>(kx * dilationW)) << 2);
-              let low: v128, high: v128;
-              if (strideW == 1) {
-                low = v128.load(at);
-                high = v128.load(at, 16);
-              } else if (strideW == 2) {
-                low = v128.shuffle<u32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
-                high = v128.shuffle<u32>(v128.load(at, 32), v128.load(at, 48), 0, 2, 4, 6);
-              } else {
-                low = gatherStrided(at, strideW);
-                high = gatherStrided(at + ((<usize>(4 * strideW)) << 2), strideW);
-              }
-              s0 = f64x2.add(s0, f64x2.mul(weight, f64x2.promote_low_f32x4(low)));
-              s1 = f64x2.add(s1, f64x2.mul(weight, f64x2.promote_low_f32x4(v128.shuffle<u32>(low, low, 2, 3, 0, 1))));
-              s2 = f64x2.add(s2, f64x2.mul(weight, f64x2.promote_low_f32x4(high)));
-              s3 = f64x2.add(s3, f64x2.mul(weight, f64x2.promote_low_f32x4(v128.shuffle<u32>(high, high, 2, 3, 0, 1))));
-            }
-          }
-          const first = v128.shuffle<u32>(
-            f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)),
-            f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)),
-            0, 1, 4, 5,
-          );
-          const second = v128.shuffle<u32>(
-            f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)),
-            f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)),
-            0, 1, 4, 5,
-          );
-          const at = outRow + ((<usize>ox) << 2);
-          if (ox + 8 <= ow) {
-            v128.store(at, first);
-            v128.store(at, second, 16);
-          } else {
-            // The last, partial group of eight: lanes past ow read padding and are not stored.
-            v128.store(lanes, first);
-            v128.store(lanes, second, 16);
-            memory.copy(at, lanes, <usize>(ow - ox) << 2);
-          }
+          const at = row + ((<usize>(ox * strideW)) << 2);
+          const count = min(8, ow - ox);
+          const dst = outRow + ((<usize>ox) << 2);
+          if (strideW == 1) groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, 1, unscale, dst, count);
+          else groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, strideW, unscale, dst, count);
         }
       }
     }
@@ -159,11 +126,64 @@ export function depthwise2dPadded(
 /** Eight f32 lanes of a partial output group. */
 const lanes = memory.data(32, 16);
 
-/** Four f32 values `stride` elements apart from `at`. */
+/**
+ * Eight outputs of one output row: Σ over `rows` kernel rows (input rows `rowStep` bytes apart from `at`)
+ * and kw taps (`dilation` floats apart) of weight·x in f64, the eight inputs of a tap `stride` floats apart;
+ * then × unscale, rounded to f32, the first `count` stored at `dst`. Kept out of line: its loops then hold
+ * their pointers and the four sums in registers.
+ */
+function groupOfEight(
+  at: usize,
+  rowStep: usize,
+  weights: usize,
+  rows: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  unscale: f64,
+  dst: usize,
+  count: i32,
+): void {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  const tapStep = <usize>dilation << 2;
+  const step = <usize>stride << 2;
+  let weight = weights;
+  for (let r = 0; r < rows; r++, at += rowStep) {
+    let tap = at;
+    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 4) {
+      const wv = f64x2.splat(<f64>load<f32>(weight));
+      let low: v128, high: v128;
+      if (stride == 1) {
+        low = v128.load(tap);
+        high = v128.load(tap, 16);
+      } else {
+        low = gatherStrided(tap, step);
+        high = gatherStrided(tap + 4 * step, step);
+      }
+      s0 = f64x2.add(s0, f64x2.mul(wv, f64x2.promote_low_f32x4(low)));
+      s1 = f64x2.add(s1, f64x2.mul(wv, f64x2.promote_low_f32x4(v128.shuffle<u32>(low, low, 2, 3, 0, 1))));
+      s2 = f64x2.add(s2, f64x2.mul(wv, f64x2.promote_low_f32x4(high)));
+      s3 = f64x2.add(s3, f64x2.mul(wv, f64x2.promote_low_f32x4(v128.shuffle<u32>(high, high, 2, 3, 0, 1))));
+    }
+  }
+  const scale = f64x2.splat(unscale);
+  const first = v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)), 0, 1, 4, 5);
+  const second = v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)), 0, 1, 4, 5);
+  if (count == 8) {
+    v128.store(dst, first);
+    v128.store(dst, second, 16);
+  } else {
+    // The last, partial group: lanes past the row's end read padding and are not stored.
+    v128.store(lanes, first);
+    v128.store(lanes, second, 16);
+    memory.copy(dst, lanes, <usize>count << 2);
+  }
+}
+
+/** Four f32 values `step` bytes apart from `at`. */
 // @ts-ignore: decorator
 @inline
-function gatherStrided(at: usize, stride: i32): v128 {
-  const step = <usize>stride << 2;
+function gatherStrided(at: usize, step: usize): v128 {
   let v = v128.load32_zero(at);
   v = v128.load32_lane(at + step, v, 1);
   v = v128.load32_lane(at + 2 * step, v, 2);
