@@ -29,7 +29,7 @@ import {
   wasmDepthwiseAdder,
   wasmDepthwiseFormula,
   wasmDepthwiseTable,
-  addRowBias,
+  addBlocks,
   allFinite,
   wasmGemm,
   wasmGemmPatches,
@@ -230,9 +230,9 @@ export class MultiplyContext {
     const { m, n, k, rowBias } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
     if (this.accumulator === FP32 && hasProductTable(this.scheme))
-      return addRowBias(wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale), rowBias, n);
+      return addBlocks(wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale), rowBias, n);
     if (this.accumulator !== FP32 || productFormat)
-      return addRowBias(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
+      return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
     // The f32 GEMM adds the bias as it stores its sums, when there is no unscaling to come first.
     const fusedBias = rule === 'exact' && unscale === 1 && rowBias instanceof Float32Array ? rowBias : undefined;
@@ -245,7 +245,7 @@ export class MultiplyContext {
       else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     }
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return fusedBias ? out : addRowBias(out, rowBias, n);
+    return fusedBias ? out : addBlocks(out, rowBias, n);
   }
 
   /**
@@ -271,7 +271,7 @@ export class MultiplyContext {
         channels * table.taps,
         a.scale + x.scale,
       );
-      return addRowBias(out, rowBias, width);
+      return addBlocks(out, rowBias, width);
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));
@@ -294,17 +294,29 @@ export class MultiplyContext {
     }
     if (!out) return null;
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return fusedBias ? out : addRowBias(out, rowBias, width);
+    return fusedBias ? out : addBlocks(out, rowBias, width);
   }
 
   /**
    * A depthwise convolution of prepared operands (x [N, C, H, W], w [C·multiplier, 1, kh, kw]) by a direct
-   * WebAssembly kernel, bit for bit what one `gemm` per channel (weights × patch matrix) gives; null where
-   * no kernel covers the scheme or operands (narrow accumulators, bf16, inf/NaN for the lmul rules…).
+   * WebAssembly kernel, bit for bit what one `gemm` per channel (weights × patch matrix) gives, plus
+   * `channelBias` per output channel in f32 if given; null where no kernel covers the scheme or operands
+   * (narrow accumulators, bf16, inf/NaN for the lmul rules…).
    */
-  depthwise(x: PreparedOperand, w: PreparedOperand, shape: DepthwiseShape): Float32Array | null {
+  depthwise(
+    x: PreparedOperand,
+    w: PreparedOperand,
+    shape: DepthwiseShape,
+    channelBias?: Float32Array,
+  ): Float32Array | null {
+    if (this.plainProducts) return wasmDepthwise2d(x.values, w.values, shape, pow2(-(x.scale + w.scale)), channelBias);
+    const out = this.depthwiseProducts(x, w, shape);
+    return out && addBlocks(out, channelBias, shape.output[0] * shape.output[1]);
+  }
+
+  /** `depthwise` without a bias, for the rules whose kernels do not add one. */
+  private depthwiseProducts(x: PreparedOperand, w: PreparedOperand, shape: DepthwiseShape): Float32Array | null {
     const scales = x.scale + w.scale;
-    if (this.plainProducts) return wasmDepthwise2d(x.values, w.values, shape, pow2(-scales));
     if (this.accumulator !== FP32) return null;
     if (hasProductTable(this.scheme)) return wasmDepthwiseTable(this.scheme, x.values, w.values, shape, scales);
     const { rule, operandFormat } = this.scheme;

@@ -27,7 +27,7 @@ import {
   wasmBinaryRuns,
   wasmClip,
   wasmDepthwise2d,
-  addRowBias,
+  addBlocks,
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulFormula,
@@ -314,6 +314,10 @@ for (const { name, geometry, batch, channels, multiplier } of DEPTHWISE_CASES) {
           }
         }
         sameBits(out, expected, `${name} ×${unscale}`);
+        // A bias per output channel is added in f32 to each rounded sum, as the JS loop adds it.
+        const bias = mixedFinite(channels * multiplier, 34);
+        const withBias = wasmDepthwise2d(x, w, shape, unscale, bias);
+        sameBits(withBias, addBlocks(expected, bias, table.positions), `${name} ×${unscale} with bias`);
       }
   });
 }
@@ -637,7 +641,7 @@ test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, p
     sameBits(wasmGemm(A, B, m, n, k), expected, `${m}×${n}×${k}`);
     // A row bias is added in f32 to each rounded sum, as the JS loop adds it.
     const bias = spreadMatrix(m, seed++);
-    sameBits(wasmGemm(A, B, m, n, k, bias), addRowBias(expected, bias, n), `${m}×${n}×${k} with bias`);
+    sameBits(wasmGemm(A, B, m, n, k, bias), addBlocks(expected, bias, n), `${m}×${n}×${k} with bias`);
   }
 });
 

@@ -8,7 +8,7 @@
 import { FP32, pow2 } from '../../arith';
 import type { Tensor } from '../../onnx';
 import { expectTensor } from '../tensors';
-import type { DepthwiseShape } from '../wasm/kernels';
+import { addBlocks, type DepthwiseShape } from '../wasm/kernels';
 import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
 import {
   col2imAdd,
@@ -21,14 +21,7 @@ import {
   type PatchTable,
   type WindowGeometry,
 } from './conv-geometry';
-import {
-  addBlocks,
-  arithmeticFor,
-  withoutZeroPoint,
-  type Arithmetic,
-  type Numeric,
-  type Operand,
-} from './scheme-arithmetic';
+import { arithmeticFor, withoutZeroPoint, type Arithmetic, type Numeric, type Operand } from './scheme-arithmetic';
 
 interface ConvInputs {
   readonly x: Tensor;
@@ -84,17 +77,14 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands,
   // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
   // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
   const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
-  const direct =
-    depthwise && xDims.length <= 4 ? arith.depthwise(operands.x, operands.w, depthwiseShape(operands, geometry)) : null;
-  if (!direct && !(depthwise && arith.plainProducts))
+  const shape = depthwise && xDims.length <= 4 ? depthwiseShape(operands, geometry) : null;
+  const direct = shape && arith.depthwise(operands.x, operands.w, shape, bias);
+  if (direct) return { dims, values: direct };
+  if (!(depthwise && arith.plainProducts))
     return { dims, values: convolveByGemm(arith, table, operands, geometry, bias) };
-  let values = direct;
-  if (!values) {
-    values = arith.allocate(batch * outChannels * table.positions);
-    convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), values);
-  }
-  if (bias) addBlocks(values, bias, table.positions);
-  return { dims, values };
+  const values = arith.allocate(batch * outChannels * table.positions);
+  convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), values);
+  return { dims, values: addBlocks(values, bias, table.positions) };
 }
 
 /**

@@ -7,7 +7,8 @@
 import type { Tensor } from '../../onnx';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sizeOf } from '../tensors';
 import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
-import { addBlocks, arithmeticFor, tensorOf, type Arithmetic, type Numeric } from './scheme-arithmetic';
+import { addBlocks } from '../wasm/kernels';
+import { arithmeticFor, tensorOf, type Arithmetic, type Numeric } from './scheme-arithmetic';
 
 /** Which statistics group each element belongs to, for a set of reduced axes. */
 interface Grouping {

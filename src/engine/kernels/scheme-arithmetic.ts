@@ -6,7 +6,7 @@
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
 import type { GemmShape, MultiplyContext, PatchesShape } from '../multiply';
-import { addRowBias, type DepthwiseShape, type PatchGather } from '../wasm/kernels';
+import { addBlocks, type DepthwiseShape, type PatchGather } from '../wasm/kernels';
 import { zeroFloat32 } from '../buffers';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
 import { WASM_MIN_ELEMENTS, planBroadcast } from './elementwise-core';
@@ -45,10 +45,10 @@ export interface Arithmetic {
    */
   gemmPatches(a: Operand, x: Operand, table: PatchGather, shape: PatchesShape): Numeric | null;
   /**
-   * A 1-D/2-D depthwise convolution by a direct kernel, bit for bit one `gemm` per channel; null where
-   * there is none (the caller then runs the GEMMs).
+   * A 1-D/2-D depthwise convolution by a direct kernel, bit for bit one `gemm` per channel, plus
+   * `channelBias` per output channel if given; null where there is none (the caller then runs the GEMMs).
    */
-  depthwise(x: Operand, w: Operand, shape: DepthwiseShape): Numeric | null;
+  depthwise(x: Operand, w: Operand, shape: DepthwiseShape, channelBias?: Numeric): Numeric | null;
   /** out[i] = values[i]·factors[j], j = ⌊i / blockSize⌋ mod factors.length: per-channel or per-row scales. */
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric;
   /** The result tensor of the node's dtype (float16/bfloat16 rounded, integers cast). */
@@ -106,8 +106,9 @@ class SchemeArithmetic implements Arithmetic {
     return this.multiply.gemmPatches(a as PreparedFloat32, x as PreparedFloat32, table, shape);
   }
 
-  depthwise(x: Operand, w: Operand, shape: DepthwiseShape): Numeric | null {
-    return this.multiply.depthwise(x as PreparedFloat32, w as PreparedFloat32, shape);
+  depthwise(x: Operand, w: Operand, shape: DepthwiseShape, channelBias?: Numeric): Numeric | null {
+    const bias = channelBias as Float32Array | undefined;
+    return this.multiply.depthwise(x as PreparedFloat32, w as PreparedFloat32, shape, bias);
   }
 
   scaleBlocks(values: Numeric, factors: Numeric, blockSize: number): Numeric {
@@ -154,7 +155,7 @@ class ExactArithmetic implements Arithmetic {
   }
 
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric {
-    return addRowBias(gemmDouble(a.values, b.values, shape), shape.rowBias, shape.n);
+    return addBlocks(gemmDouble(a.values, b.values, shape), shape.rowBias, shape.n);
   }
 
   gemmPatches(): Numeric | null {
@@ -194,19 +195,6 @@ function multiplyBlocks(out: Numeric, a: Operand, f: Operand, blockSize: number,
     const end = Math.min(start + blockSize, out.length);
     if (multiply) for (let i = start; i < end; i++) out[i] = multiply.product(a.values[i]!, factor, a.scale, f.scale);
     else for (let i = start; i < end; i++) out[i] = a.values[i]! * factor;
-  }
-}
-
-/**
- * out[i] += addends[j] with j = ⌊i / blockSize⌋ mod addends.length: per-channel biases (added in the
- * working type, i.e. in fp32 for float32), per-row or per-column offsets.
- */
-export function addBlocks(out: Numeric, addends: ArrayLike<number>, blockSize: number): void {
-  const count = addends.length;
-  for (let start = 0, j = 0; start < out.length; start += blockSize, j = j + 1 === count ? 0 : j + 1) {
-    const addend = addends[j]!;
-    const end = Math.min(start + blockSize, out.length);
-    for (let i = start; i < end; i++) out[i]! += addend;
   }
 }
 

@@ -94,6 +94,7 @@ interface KernelExports {
     padTop: number,
     padLeft: number,
     unscale: number,
+    bias: number,
   ): void;
   depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
   maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
@@ -251,22 +252,24 @@ export function wasmGemm(
   rowBias?: Float32Array,
 ): Float32Array {
   const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
-  return pooled ? addRowBias(pooled, rowBias, n) : gemmBand(A, B, m, n, k, rowBias);
+  return pooled ? addBlocks(pooled, rowBias, n) : gemmBand(A, B, m, n, k, rowBias);
 }
 
 /**
- * out[i·n + j] += bias[i], rounded to out's type: a Conv's bias where the f32 GEMM cannot add it as it stores
- * its sums (pooled GEMMs, other multiply rules, unscaled results).
+ * out[i] += addends[j] with j = ⌊i / blockSize⌋ mod addends.length, rounded to out's type: per-channel biases
+ * (cycling over images) where a kernel does not add them as it stores its sums (pooled GEMMs, other multiply
+ * rules, unscaled results), per-row or per-column offsets.
  */
-export function addRowBias<T extends Float32Array | Float64Array>(
+export function addBlocks<T extends Float32Array | Float64Array>(
   out: T,
-  bias: ArrayLike<number> | undefined,
-  n: number,
+  addends: ArrayLike<number> | undefined,
+  blockSize: number,
 ): T {
-  if (!bias) return out;
-  for (let i = 0, at = 0; i < bias.length; i++) {
-    const b = bias[i]!;
-    for (const end = at + n; at < end; at++) out[at]! += b;
+  if (!addends) return out;
+  for (let start = 0, j = 0; start < out.length; start += blockSize, j = j + 1 === addends.length ? 0 : j + 1) {
+    const addend = addends[j]!;
+    const end = Math.min(start + blockSize, out.length);
+    for (let i = start; i < end; i++) out[i]! += addend;
   }
   return out;
 }
@@ -565,6 +568,7 @@ export function wasmDepthwise2d(
   w: Float32Array,
   shape: DepthwiseShape,
   unscale: number,
+  channelBias?: Float32Array,
 ): Float32Array {
   const { image, output } = shape;
   const outLength = depthwiseOutputLength(shape);
@@ -572,11 +576,21 @@ export function wasmDepthwise2d(
   if (allFinite(w)) {
     // Eight outputs per step over a zero-padded copy of each plane (a padding tap then adds ±0).
     const paddedWidth = paddedPlaneWidth(shape, 8);
-    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 4];
-    const [xAt, wAt, outAt, paddedAt] = layout(sizes) as [number, number, number, number];
+    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 4, w.length * 4];
+    const [xAt, wAt, outAt, paddedAt, biasAt] = layout(sizes) as [number, number, number, number, number];
     f32View(xAt, x.length).set(x);
     f32View(wAt, w.length).set(w);
-    wasm.depthwise2dPadded(xAt, wAt, outAt, paddedAt, paddedWidth, ...depthwiseGeometry(shape), unscale);
+    const geometry = depthwiseGeometry(shape);
+    wasm.depthwise2dPadded(
+      xAt,
+      wAt,
+      outAt,
+      paddedAt,
+      paddedWidth,
+      ...geometry,
+      unscale,
+      placeBias(channelBias, biasAt),
+    );
     return copyFloat32(f32View(outAt, outLength));
   }
   const sizes = [x.length * 4, w.length * 4, outLength * 4, output[1] * 8];
@@ -584,7 +598,7 @@ export function wasmDepthwise2d(
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
   wasm.depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
-  return copyFloat32(f32View(outAt, outLength));
+  return addBlocks(copyFloat32(f32View(outAt, outLength)), channelBias, output[0] * output[1]);
 }
 
 /**

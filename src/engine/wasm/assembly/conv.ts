@@ -64,7 +64,7 @@ export function depthwise2d(
  * left or right padding reads +0. Its product with a finite weight is ±0, which leaves the f64 sum (started
  * at +0, so never −0) as it is: the same sums as skipping those taps, in the same tap order. Taps on rows
  * above or below the image are skipped. `paddedWidth` must cover column (⌈ow/8⌉·8 − 1)·strideW +
- * (kw − 1)·dilationW.
+ * (kw − 1)·dilationW. Output channel m then adds bias[m] in f32 (`bias` 0: none).
  */
 export function depthwise2dPadded(
   x: usize,
@@ -88,6 +88,7 @@ export function depthwise2dPadded(
   padTop: i32,
   padLeft: i32,
   unscale: f64,
+  bias: usize,
 ): void {
   const taps = kh * kw;
   const outChannels = channels * multiplier;
@@ -101,6 +102,8 @@ export function depthwise2dPadded(
           memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
       }
       const weights = w + ((<usize>(m * taps)) << 2);
+      // A sum is never −0 (it starts at +0), so adding a +0 bias changes nothing.
+      const channelBias: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
         // The kernel rows whose input row lies inside the image: ky in [first, end).
@@ -115,8 +118,8 @@ export function depthwise2dPadded(
           const at = row + ((<usize>(ox * strideW)) << 2);
           const count = min(8, ow - ox);
           const dst = outRow + ((<usize>ox) << 2);
-          if (strideW == 1) groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, 1, unscale, dst, count);
-          else groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, strideW, unscale, dst, count);
+          if (strideW == 1) groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, 1, unscale, channelBias, dst, count);
+          else groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, strideW, unscale, channelBias, dst, count);
         }
       }
     }
@@ -129,8 +132,8 @@ const lanes = memory.data(32, 16);
 /**
  * Eight outputs of one output row: Σ over `rows` kernel rows (input rows `rowStep` bytes apart from `at`)
  * and kw taps (`dilation` floats apart) of weight·x in f64, the eight inputs of a tap `stride` floats apart;
- * then × unscale, rounded to f32, the first `count` stored at `dst`. Kept out of line: its loops then hold
- * their pointers and the four sums in registers.
+ * then × unscale, rounded to f32, plus `bias` in f32, the first `count` stored at `dst`. Kept out of line:
+ * its loops then hold their pointers and the four sums in registers.
  */
 function groupOfEight(
   at: usize,
@@ -141,6 +144,7 @@ function groupOfEight(
   dilation: i32,
   stride: i32,
   unscale: f64,
+  bias: f32,
   dst: usize,
   count: i32,
 ): void {
@@ -167,8 +171,15 @@ function groupOfEight(
     }
   }
   const scale = f64x2.splat(unscale);
-  const first = v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)), 0, 1, 4, 5);
-  const second = v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)), 0, 1, 4, 5);
+  const biases = f32x4.splat(bias);
+  const first = f32x4.add(
+    v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)), 0, 1, 4, 5),
+    biases,
+  );
+  const second = f32x4.add(
+    v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)), 0, 1, 4, 5),
+    biases,
+  );
   if (count == 8) {
     v128.store(dst, first);
     v128.store(dst, second, 16);
