@@ -32,6 +32,7 @@ import {
   wasmGemmPatches,
   wasmGemmLmulFormula,
   wasmLeakyRelu,
+  wasmRelu,
   wasmGemmProductTable,
   wasmProductTableOperands,
   wasmRoundOperands,
@@ -468,6 +469,15 @@ test('LeakyRelu kernel equals x < 0 ? fp32(x·alpha) : x bit for bit', () => {
     const expected = values.map((v) => (v < 0 ? Math.fround(v * factor) : v));
     sameBits(wasmLeakyRelu(values, factor), expected, `LeakyRelu ${alpha}`);
   }
+});
+
+test('Relu kernel equals x < 0 ? +0 : x bit for bit (−0 and NaN pass)', () => {
+  const values = mixedValues(1002, 45);
+  sameBits(
+    wasmRelu(values),
+    values.map((v) => (v < 0 ? 0 : v)),
+    'Relu',
+  );
 });
 
 /** The lmul-formula operand transforms as the engine first wrote them in JS (doubles, one f32 rounding). */

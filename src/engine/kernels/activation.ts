@@ -12,7 +12,7 @@ import type { Tensor } from '../../onnx';
 import { MultiplyContext } from '../multiply';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sameKindArray, sizeOf } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
-import { wasmLeakyRelu } from '../wasm/kernels';
+import { wasmLeakyRelu, wasmRelu } from '../wasm/kernels';
 import {
   WASM_MIN_ELEMENTS,
   axisLayout,
@@ -181,13 +181,18 @@ const shrink = pointwise((ctx) => {
 });
 
 /** Relu also takes integer tensors (opset 14). */
-const reluKernel: Kernel = (inputs) => [
-  unaryOp(expectTensor(inputs[0], 'input'), {
-    float: (v) => (v < 0 ? 0 : v),
-    integer: (v) => (v < 0 ? 0 : v),
-    bigint: (v) => (v < 0n ? 0n : v),
-  }),
-];
+const reluKernel: Kernel = (inputs) => {
+  const x = expectTensor(inputs[0], 'input');
+  if (x.data instanceof Float32Array && x.data.length >= WASM_MIN_ELEMENTS)
+    return [tensor(x.dtype, x.dims, wasmRelu(x.data))];
+  return [
+    unaryOp(x, {
+      float: (v) => (v < 0 ? 0 : v),
+      integer: (v) => (v < 0 ? 0 : v),
+      bigint: (v) => (v < 0n ? 0n : v),
+    }),
+  ];
+};
 
 // ---- Softmax family ----------------------------------------------------------------------------------
 

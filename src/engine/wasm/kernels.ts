@@ -156,6 +156,7 @@ interface KernelExports {
   ): void;
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   leakyRelu(src: number, dst: number, len: number, alpha: number): void;
+  relu(src: number, dst: number, len: number): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
@@ -825,16 +826,23 @@ export function wasmProductTableRuns(
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */
 export function wasmClip(values: Float32Array, lo: number, hi: number): Float32Array {
-  const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
-  f32View(src, values.length).set(values);
-  kernels().clip(src, dst, values.length, lo, hi);
-  return copyFloat32(f32View(dst, values.length));
+  return unaryKernel(values, (src, dst, length) => kernels().clip(src, dst, length, lo, hi));
 }
 
 /** LeakyRelu with exact products: x < 0 ? fp32(x·alpha) : x for an f32 `alpha`, bit for bit the JS path. */
 export function wasmLeakyRelu(values: Float32Array, alpha: number): Float32Array {
+  return unaryKernel(values, (src, dst, length) => kernels().leakyRelu(src, dst, length, alpha));
+}
+
+/** Relu of float32 values: v < 0 ? +0 : v (−0 and NaN pass), as the JS kernel. */
+export function wasmRelu(values: Float32Array): Float32Array {
+  return unaryKernel(values, (src, dst, length) => kernels().relu(src, dst, length));
+}
+
+/** Copies `values` into linear memory, runs an element-wise `kernel` into a second region, copies that out. */
+function unaryKernel(values: Float32Array, kernel: (src: number, dst: number, length: number) => void): Float32Array {
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
-  kernels().leakyRelu(src, dst, values.length, alpha);
+  kernel(src, dst, values.length);
   return copyFloat32(f32View(dst, values.length));
 }

@@ -128,3 +128,19 @@ export function leakyRelu(src: usize, dst: usize, len: i32, alpha: f32): void {
     store<f32>(dst + at, v < 0 ? v * alpha : v);
   }
 }
+
+/** dst[i] = src[i] < 0 ? +0 : src[i] (Relu: −0 and NaN pass). */
+export function relu(src: usize, dst: usize, len: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = (<usize>i) << 2;
+    const v = v128.load(src + at);
+    v128.store(dst + at, v128.bitselect(zero, v, f32x4.lt(v, zero)));
+  }
+  for (; i < len; i++) {
+    const at = (<usize>i) << 2;
+    const v = load<f32>(src + at);
+    store<f32>(dst + at, v < 0 ? 0 : v);
+  }
+}
