@@ -86,3 +86,14 @@ test('GlobalMaxPool float32 equals the float64 walk', () => {
   ]) as Tensor[];
   assert.deepEqual(Array.from(fast!.data as Float32Array), Array.from(Float32Array.from(walked!.data as Float64Array)));
 });
+
+test('GlobalAveragePool equals AveragePool over the whole image bit for bit', () => {
+  const dims = [2, 3, 5, 7];
+  // Finite values over several magnitudes, so that a different summation order would show.
+  const data = awkwardValues(2 * 3 * 5 * 7, 9).map((v, i) => (Number.isFinite(v) ? v * 10 ** (i % 7) : i));
+  const x: Tensor = { name: 'x', dtype: 'float32', dims, data };
+  const [global] = runKernel('GlobalAveragePool', [x]) as Tensor[];
+  const [windowed] = runKernel('AveragePool', [x], { attributes: [ints('kernel_shape', [5, 7])] }) as Tensor[];
+  assert.deepEqual(global!.dims, windowed!.dims);
+  assert.deepEqual(Array.from(global!.data as Float32Array), Array.from(windowed!.data as Float32Array));
+});

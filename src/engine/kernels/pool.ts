@@ -183,6 +183,18 @@ function windowCounts(table: PatchTable, includePadding: boolean): Float64Array 
   return counts;
 }
 
+/** Each plane's mean, its elements summed in doubles in order: `averagePool` of one whole-image window. */
+function globalAveragePool(pool: Pooling): Tensor {
+  const { imageSize } = pool.table;
+  const out = new Float64Array(pool.planes);
+  for (let plane = 0, at = 0; plane < pool.planes; plane++) {
+    let sum = 0;
+    for (const end = at + imageSize; at < end; at++) sum += pool.data[at]!;
+    out[plane] = sum / imageSize;
+  }
+  return tensorOf(pool.x.dtype, [...pool.x.dims.slice(0, 2), ...pool.geometry.positions], out);
+}
+
 function averagePool(pool: Pooling, includePadding: boolean): Tensor {
   const counts = windowCounts(pool.table, includePadding);
   return poolPlanes(pool, 'sum', 1, (acc) => {
@@ -214,6 +226,6 @@ export const kernels: Record<string, Kernel> = {
   },
   LpPool: (inputs, ctx) => [lpPool(ctx, pooling('LpPool', inputs[0], attributeWindows(ctx)))],
   GlobalMaxPool: (inputs, ctx) => maxPool(ctx, pooling('GlobalMaxPool', inputs[0], globalWindow), false),
-  GlobalAveragePool: (inputs) => [averagePool(pooling('GlobalAveragePool', inputs[0], globalWindow), false)],
+  GlobalAveragePool: (inputs) => [globalAveragePool(pooling('GlobalAveragePool', inputs[0], globalWindow))],
   GlobalLpPool: (inputs, ctx) => [lpPool(ctx, pooling('GlobalLpPool', inputs[0], globalWindow))],
 };
