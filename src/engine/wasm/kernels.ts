@@ -157,6 +157,7 @@ interface KernelExports {
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   leakyRelu(src: number, dst: number, len: number, alpha: number): void;
   relu(src: number, dst: number, len: number): void;
+  elementwiseChain(src: number, dst: number, len: number, program: number, steps: number): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
@@ -845,4 +846,49 @@ function unaryKernel(values: Float32Array, kernel: (src: number, dst: number, le
   f32View(src, values.length).set(values);
   kernel(src, dst, values.length);
   return copyFloat32(f32View(dst, values.length));
+}
+
+/** Opcodes of a fused element-wise chain's steps (wasm/assembly/chain.ts): v running value, x chain input. */
+export const CHAIN_STEPS = {
+  ADD: 0, // v + a
+  SUB: 1, // v − a
+  SUB_FROM: 2, // a − v
+  MUL: 3, // v · a
+  DIV: 4, // v / a
+  DIV_INTO: 5, // a / v
+  ADD_X: 6, // v + x
+  SUB_X: 7, // v − x
+  SUB_FROM_X: 8, // x − v
+  MUL_X: 9, // v · x
+  DIV_X: 10, // v / x
+  DIV_INTO_X: 11, // x / v
+  CLIP: 12, // v < a ? a : v, then > b ? b
+  RELU: 13, // v < 0 ? +0 : v
+  LEAKY_RELU: 14, // v < 0 ? v · a : v
+  MAX: 15, // Math.max(v, a)
+  MIN: 16, // Math.min(v, a)
+} as const;
+
+export interface ChainStep {
+  readonly op: number;
+  /** f32 constants of the step. */
+  readonly a?: number;
+  readonly b?: number;
+}
+
+/** The steps applied in order to every element of `x`, each one IEEE f32 operation or comparison. */
+export function wasmElementwiseChain(x: Float32Array, steps: readonly ChainStep[]): Float32Array {
+  const padded = (x.length + 3) & ~3;
+  const [src, dst, program] = layout([padded * 4, padded * 4, steps.length * 12]) as [number, number, number];
+  f32View(src, x.length).set(x);
+  const { buffer } = kernels().memory;
+  const ops = new Int32Array(buffer, program, steps.length * 3);
+  const constants = new Float32Array(buffer, program, steps.length * 3);
+  steps.forEach(({ op, a = 0, b = 0 }, i) => {
+    ops[3 * i] = op;
+    constants[3 * i + 1] = a;
+    constants[3 * i + 2] = b;
+  });
+  kernels().elementwiseChain(src, dst, x.length, program, steps.length);
+  return copyFloat32(f32View(dst, x.length));
 }

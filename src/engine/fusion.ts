@@ -1,0 +1,171 @@
+/**
+ * Element-wise chains: runs of element-wise nodes over one float32 tensor — x + c, x · c, Clip, Relu, …,
+ * and steps with the chain's own input, as in hard-swish x · clip(x + 3, 0, 6) / 6 — where every link's
+ * output is read only by the next link. An exact, unobserved run computes such a chain in one WebAssembly
+ * pass instead of one pass (and one copy in and out of linear memory) per node, and never stores the
+ * intermediate values. Every step is the IEEE f32 operation or comparison the node's own kernel does, so the
+ * result is bit for bit that of running the nodes; whatever a chain's values turn out to be at run time
+ * (not float32, a non-scalar constant, a small tensor) makes it decline, and the nodes run one by one.
+ */
+import { outerScopeReads, subgraphsOf, type Graph, type Node, type Tensor } from '../onnx';
+import { Attributes } from './attributes';
+import { WASM_MIN_ELEMENTS } from './kernels/elementwise-core';
+import { tensor, type Value } from './types';
+import { CHAIN_STEPS, wasmElementwiseChain, type ChainStep } from './wasm/kernels';
+
+export interface ElementwiseChain {
+  /** The chain's nodes in order: each reads the previous one's output (the first reads `input`). */
+  readonly links: readonly Node[];
+  /** The value the chain transforms; links may also combine the running value with it. */
+  readonly input: string;
+  /** The last link's output: the only value of the chain anything else reads. */
+  readonly output: string;
+}
+
+const UNARY = new Set(['Relu', 'LeakyRelu', 'Clip']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
+
+/**
+ * The chains of two or more links among a graph's nodes (in execution order), keyed by their first link.
+ * A link's other operand must be an initializer or a Constant node's output (its value is checked when the
+ * chain runs) or the chain's input; the value passed along must have no reader but the next link.
+ */
+export function elementwiseChains(graph: Graph, order: readonly Node[]): Map<Node, ElementwiseChain> {
+  const constants = new Set(graph.initializers.map((t) => t.name));
+  for (const node of order) if (node.opType === 'Constant' && node.domain === '') constants.add(node.outputs[0]!);
+  const readers = new Map<string, Node[]>();
+  for (const node of order)
+    for (const name of node.inputs) if (name !== '') readers.set(name, [...(readers.get(name) ?? []), node]);
+  // Graph outputs and values subgraphs read are kept: never passed along inside a chain.
+  const kept = new Set(graph.outputs.map((o) => o.name));
+  for (const node of order) for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) kept.add(name);
+
+  const chains = new Map<Node, ElementwiseChain>();
+  const claimed = new Set<Node>();
+  for (const first of order) {
+    if (claimed.has(first)) continue;
+    const input = chainInput(first, constants);
+    if (input === null) continue;
+    const links = [first];
+    for (;;) {
+      const value = links[links.length - 1]!.outputs[0]!;
+      const next = readers.get(value);
+      if (kept.has(value) || next?.length !== 1 || !continues(next[0]!, value, input, constants)) break;
+      links.push(next[0]!);
+    }
+    if (links.length < 2) continue;
+    for (const link of links) claimed.add(link);
+    chains.set(first, { links, input, output: links[links.length - 1]!.outputs[0]! });
+  }
+  return chains;
+}
+
+/** A link's own checks: an ai.onnx element-wise node with one output and one or two inputs. */
+function isLink(node: Node): boolean {
+  if (node.domain !== '' || node.outputs.length !== 1) return false;
+  if (UNARY.has(node.opType)) return node.opType === 'Clip' || node.inputs.length === 1;
+  return BINARY.has(node.opType) && node.inputs.length === 2;
+}
+
+/** The value a chain starting at `node` transforms, or null if it cannot start one. */
+function chainInput(node: Node, constants: ReadonlySet<string>): string | null {
+  if (!isLink(node)) return null;
+  if (UNARY.has(node.opType)) return node.inputs[0]!;
+  const [a, b] = node.inputs as [string, string];
+  if (constants.has(a) && !constants.has(b)) return b;
+  return constants.has(b) ? a : null;
+}
+
+/** Whether `node` can follow a link whose output `value` it reads. */
+function continues(node: Node, value: string, input: string, constants: ReadonlySet<string>): boolean {
+  if (!isLink(node)) return false;
+  if (UNARY.has(node.opType)) return node.inputs[0] === value && node.inputs.slice(1).every((n) => n !== value);
+  const [a, b] = node.inputs as [string, string];
+  const other = a === value ? b : b === value ? a : null;
+  if (other === null || other === value) return false;
+  return constants.has(other) || (other === input && node.opType !== 'Max' && node.opType !== 'Min');
+}
+
+/**
+ * The chain's output, computed in one pass, or null when its values do not allow it (the caller then runs
+ * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip took attributes
+ * before 11).
+ */
+export function runElementwiseChain(
+  chain: ElementwiseChain,
+  valueOf: (name: string) => Value | undefined,
+  opset: number,
+): Tensor | null {
+  const x = valueOf(chain.input);
+  if (!isFloat32(x) || x.data.length < WASM_MIN_ELEMENTS) return null;
+  const steps: ChainStep[] = [];
+  let value = chain.input;
+  for (const link of chain.links) {
+    const step = stepOf(link, value, chain.input, x, valueOf, opset);
+    if (!step) return null;
+    steps.push(step);
+    value = link.outputs[0]!;
+  }
+  return tensor('float32', x.dims, wasmElementwiseChain(x.data, steps));
+}
+
+function isFloat32(value: Value | undefined): value is Tensor & { data: Float32Array } {
+  return value !== undefined && !Array.isArray(value) && value.dtype === 'float32';
+}
+
+/** One link as a step on the running value `value`, or null if its operands do not fit one. */
+function stepOf(
+  link: Node,
+  value: string,
+  input: string,
+  x: Tensor,
+  valueOf: (name: string) => Value | undefined,
+  opset: number,
+): ChainStep | null {
+  // A constant operand must be one float32 element that broadcasts without adding axes.
+  const scalar = (name: string): number | null => {
+    const t = valueOf(name);
+    return isFloat32(t) && t.data.length === 1 && t.dims.length <= x.dims.length ? t.data[0]! : null;
+  };
+  switch (link.opType) {
+    case 'Relu':
+      return { op: CHAIN_STEPS.RELU };
+    case 'LeakyRelu': {
+      const alpha = new Attributes(link).float('alpha', 0.01);
+      return Math.fround(alpha) === alpha ? { op: CHAIN_STEPS.LEAKY_RELU, a: alpha } : null;
+    }
+    case 'Clip': {
+      if (opset < 11) return null;
+      const [, lo, hi] = link.inputs;
+      const low = lo ? scalar(lo) : -Infinity;
+      const high = hi ? scalar(hi) : Infinity;
+      return low === null || high === null ? null : { op: CHAIN_STEPS.CLIP, a: low, b: high };
+    }
+  }
+  const valueFirst = link.inputs[0] === value;
+  const other = link.inputs[valueFirst ? 1 : 0]!;
+  if (other === input) {
+    const ops = BINARY_WITH_INPUT[link.opType];
+    return ops ? { op: valueFirst ? ops[0] : ops[1] } : null;
+  }
+  const c = scalar(other);
+  const ops = BINARY_WITH_CONSTANT[link.opType];
+  return c === null || !ops ? null : { op: valueFirst ? ops[0] : ops[1], a: c };
+}
+
+/** Per binary op: the step with the running value first, and with it second. */
+const BINARY_WITH_CONSTANT: Record<string, readonly [number, number]> = {
+  Add: [CHAIN_STEPS.ADD, CHAIN_STEPS.ADD],
+  Sub: [CHAIN_STEPS.SUB, CHAIN_STEPS.SUB_FROM],
+  Mul: [CHAIN_STEPS.MUL, CHAIN_STEPS.MUL],
+  Div: [CHAIN_STEPS.DIV, CHAIN_STEPS.DIV_INTO],
+  Max: [CHAIN_STEPS.MAX, CHAIN_STEPS.MAX],
+  Min: [CHAIN_STEPS.MIN, CHAIN_STEPS.MIN],
+};
+
+const BINARY_WITH_INPUT: Record<string, readonly [number, number]> = {
+  Add: [CHAIN_STEPS.ADD_X, CHAIN_STEPS.ADD_X],
+  Sub: [CHAIN_STEPS.SUB_X, CHAIN_STEPS.SUB_FROM_X],
+  Mul: [CHAIN_STEPS.MUL_X, CHAIN_STEPS.MUL_X],
+  Div: [CHAIN_STEPS.DIV_X, CHAIN_STEPS.DIV_INTO_X],
+};

@@ -1,0 +1,226 @@
+/**
+ * Element-wise chains: which runs of nodes are found, and that one fused pass equals running the nodes'
+ * own kernels one after the other, bit for bit (NaN, ±inf, −0 and subnormals among the values).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { elementwiseChains, runElementwiseChain } from '../../src/engine/fusion';
+import type { Value } from '../../src/engine/types';
+import type { Attribute, Graph, Node, Tensor } from '../../src/onnx';
+import { runKernel } from './kernel-harness';
+
+function node(opType: string, inputs: string[], output: string, attributes: Attribute[] = []): Node {
+  return {
+    name: output,
+    nameGenerated: false,
+    opType,
+    domain: '',
+    inputs,
+    outputs: [output],
+    attributes,
+    docString: '',
+  };
+}
+
+const scalar = (name: string, value: number, dims: number[] = []): Tensor => ({
+  name,
+  dtype: 'float32',
+  dims,
+  data: Float32Array.of(value),
+});
+
+function graphOf(nodes: Node[], initializers: Tensor[], outputs: string[]): Graph {
+  return {
+    name: 'g',
+    nodes,
+    initializers,
+    sparseInitializers: [],
+    inputs: [{ name: 'x', isInitializer: false }],
+    outputs: outputs.map((name) => ({ name })),
+    valueInfo: [],
+    docString: '',
+  } as unknown as Graph;
+}
+
+/** hard-swish then a learnable affine, as PaddleOCR's exports write them (constants from Constant nodes). */
+function hardSwishAffine(): { nodes: Node[]; constants: Tensor[] } {
+  const constants = [
+    scalar('three', 3),
+    scalar('zero', 0),
+    scalar('six', 6),
+    scalar('scale', 0.75, [1]),
+    scalar('bias', -0.5, [1]),
+  ];
+  const nodes = [
+    node('Add', ['x', 'three'], 'a'),
+    node('Clip', ['a', 'zero', 'six'], 'c'),
+    node('Mul', ['x', 'c'], 'm'),
+    node('Div', ['m', 'six'], 'hs'),
+    node('Mul', ['hs', 'scale'], 's'),
+    node('Add', ['bias', 's'], 'y'),
+  ];
+  return { nodes, constants };
+}
+
+test('a hard-swish and affine run is one chain from x to its last output', () => {
+  const { nodes, constants } = hardSwishAffine();
+  const chains = elementwiseChains(graphOf(nodes, constants, ['y']), nodes);
+  assert.equal(chains.size, 1);
+  const chain = chains.get(nodes[0]!)!;
+  assert.deepEqual(
+    chain.links.map((n) => n.outputs[0]),
+    ['a', 'c', 'm', 'hs', 's', 'y'],
+  );
+  assert.equal(chain.input, 'x');
+  assert.equal(chain.output, 'y');
+});
+
+test('a chain stops before a value anything else reads, and at graph outputs', () => {
+  const { nodes, constants } = hardSwishAffine();
+  const reader = node('Relu', ['m'], 'other');
+  const twice = elementwiseChains(graphOf([...nodes, reader], constants, ['y', 'other']), [...nodes, reader]);
+  assert.deepEqual(
+    [...twice.values()].map((c) => c.links.map((n) => n.outputs[0])),
+    [
+      ['a', 'c', 'm'],
+      ['hs', 's', 'y'],
+    ],
+  );
+  const output = elementwiseChains(graphOf(nodes, constants, ['y', 'c']), nodes);
+  assert.deepEqual(
+    [...output.values()].map((c) => c.links.map((n) => n.outputs[0])),
+    // m reads two computed values (x and c): the rest starts a new chain at hs.
+    [
+      ['a', 'c'],
+      ['hs', 's', 'y'],
+    ],
+  );
+  // An operand computed at run time (not a constant, not the chain's input) ends the chain.
+  const computed = [node('Relu', ['x'], 'r'), node('Add', ['r', 'x2'], 'y')];
+  assert.equal(elementwiseChains(graphOf(computed, [], ['y']), computed).size, 0);
+});
+
+/** Values with NaN, ±inf, ±0, subnormals and ordinary numbers over many binades. */
+function awkward(length: number, seed: number): Float32Array {
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -3e-39, 3, -3, 6];
+  let s = seed;
+  return Float32Array.from({ length }, (_, i) => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const r = s / 2147483648;
+    return i % 11 === 0 ? special[(i / 11) % special.length]! : (r - 0.5) * 2 ** ((i % 41) - 20);
+  });
+}
+
+type LinkSpec = {
+  op: string;
+  constants?: number[];
+  withInput?: 'first' | 'second';
+  valueSecond?: boolean;
+  attributes?: Attribute[];
+};
+
+/** Every kind of step: constants on either side, the chain input on either side, unary ops. */
+const LINKS: LinkSpec[] = [
+  { op: 'Add', constants: [1.5] },
+  { op: 'Add', constants: [-2], valueSecond: true },
+  { op: 'Sub', constants: [0.25] },
+  { op: 'Sub', constants: [0.25], valueSecond: true },
+  { op: 'Mul', constants: [-1.75] },
+  { op: 'Mul', constants: [3], valueSecond: true },
+  { op: 'Div', constants: [6] },
+  { op: 'Div', constants: [0.5], valueSecond: true },
+  { op: 'Add', withInput: 'first' },
+  { op: 'Sub', withInput: 'first' },
+  { op: 'Sub', withInput: 'second' },
+  { op: 'Mul', withInput: 'second' },
+  { op: 'Div', withInput: 'first' },
+  { op: 'Div', withInput: 'second' },
+  { op: 'Clip', constants: [0, 6] },
+  { op: 'Clip', constants: [-1, -Infinity] },
+  { op: 'Clip', constants: [-Infinity, 0] },
+  { op: 'Clip', constants: [0, 0] },
+  { op: 'Relu' },
+  { op: 'LeakyRelu', attributes: [{ name: 'alpha', type: 'float', value: Math.fround(0.2) }] },
+  { op: 'Max', constants: [0] },
+  { op: 'Min', constants: [-0.5], valueSecond: true },
+];
+
+/** A chain of the given links over `x`, its constants, and the nodes' outputs run one kernel at a time. */
+function build(specs: LinkSpec[]) {
+  const nodes: Node[] = [];
+  const constants: Tensor[] = [];
+  let value = 'x';
+  specs.forEach((spec, i) => {
+    const output = `v${i}`;
+    const names = (spec.constants ?? []).map((c, j) => {
+      const name = `c${i}_${j}`;
+      constants.push(scalar(name, c, j % 2 ? [1] : []));
+      return name;
+    });
+    let inputs: string[];
+    if (spec.withInput) inputs = spec.withInput === 'first' ? [value, 'x'] : ['x', value];
+    else if (spec.op === 'Clip') inputs = [value, ...names];
+    else if (names.length === 0) inputs = [value];
+    else inputs = spec.valueSecond ? [names[0]!, value] : [value, names[0]!];
+    nodes.push(node(spec.op, inputs, output, spec.attributes));
+    value = output;
+  });
+  return { nodes, constants };
+}
+
+function runOneByOne(nodes: Node[], scope: Map<string, Value>): Tensor {
+  for (const n of nodes) {
+    const [out] = runKernel(
+      n.opType,
+      n.inputs.map((name) => scope.get(name)),
+      { attributes: n.attributes },
+    );
+    scope.set(n.outputs[0]!, out!);
+  }
+  return scope.get(nodes[nodes.length - 1]!.outputs[0]!) as Tensor;
+}
+
+const bits = (t: Tensor) => Array.from(new Uint32Array((t.data as Float32Array).slice().buffer));
+
+test('every kind of step, fused, equals its node kernel bit for bit', () => {
+  // Each link after a first step that keeps every value (· 1), on lengths around the kernel's blocks and vectors.
+  for (const [i, spec] of LINKS.entries()) {
+    for (const length of [512, 1027, 2501]) {
+      const { nodes, constants } = build([{ op: 'Mul', constants: [1] }, spec]);
+      const x: Tensor = { name: 'x', dtype: 'float32', dims: [1, length], data: awkward(length, i + length) };
+      const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
+      const chain = elementwiseChains(graphOf(nodes, constants, [nodes[1]!.outputs[0]!]), nodes).get(nodes[0]!);
+      assert.ok(chain, `${spec.op} forms a chain`);
+      const fused = runElementwiseChain(chain, (name) => scope.get(name), 17);
+      assert.ok(fused, `${spec.op} runs fused`);
+      assert.deepEqual(fused.dims, [1, length]);
+      assert.deepEqual(bits(fused), bits(runOneByOne(nodes, scope)), `${spec.op} #${i}, ${length} elements`);
+    }
+  }
+});
+
+test('a long chain of every step kind, fused, equals the nodes one by one', () => {
+  const { nodes, constants } = build(LINKS);
+  const x: Tensor = { name: 'x', dtype: 'float32', dims: [2, 3, 700], data: awkward(4200, 5) };
+  const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
+  const chain = elementwiseChains(graphOf(nodes, constants, [nodes.at(-1)!.outputs[0]!]), nodes).get(nodes[0]!)!;
+  assert.equal(chain.links.length, LINKS.length);
+  const fused = runElementwiseChain(chain, (name) => scope.get(name), 17)!;
+  assert.deepEqual(bits(fused), bits(runOneByOne(nodes, scope)));
+});
+
+test('a chain declines values it cannot fuse: small or non-float32 inputs, non-scalar constants, old Clip', () => {
+  const { nodes, constants } = hardSwishAffine();
+  const chain = elementwiseChains(graphOf(nodes, constants, ['y']), nodes).get(nodes[0]!)!;
+  const run = (x: Tensor, overrides: Tensor[] = [], opset = 17) => {
+    const scope = new Map<string, Value>([['x', x], ...[...constants, ...overrides].map((c) => [c.name, c] as const)]);
+    return runElementwiseChain(chain, (name) => scope.get(name), opset);
+  };
+  const large: Tensor = { name: 'x', dtype: 'float32', dims: [4, 256], data: awkward(1024, 1) };
+  assert.ok(run(large));
+  assert.equal(run({ name: 'x', dtype: 'float32', dims: [8], data: awkward(8, 2) }), null);
+  assert.equal(run({ name: 'x', dtype: 'float64', dims: [1024], data: Float64Array.from(awkward(1024, 3)) }), null);
+  assert.equal(run(large, [{ name: 'scale', dtype: 'float32', dims: [2], data: Float32Array.of(1, 2) }]), null);
+  assert.equal(run(large, [{ name: 'scale', dtype: 'float32', dims: [1, 1, 1], data: Float32Array.of(2) }]), null);
+  assert.equal(run(large, [], 10), null);
+});
