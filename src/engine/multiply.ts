@@ -275,7 +275,9 @@ export class MultiplyContext {
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));
-    const fusedBias = rule === 'exact' && unscale === 1 && rowBias instanceof Float32Array ? rowBias : undefined;
+    // The f32 GEMM (exact rule, and the lmul formula's GEMM of inner size 2k) adds the bias as it stores.
+    const fuses = (rule === 'exact' || rule === 'lmul-formula') && unscale === 1;
+    const fusedBias = fuses && rowBias instanceof Float32Array ? rowBias : undefined;
     let out: Float32Array | null = null;
     if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, { m, channels, from, width }, fusedBias);
     else if (rule === 'lmul-adder') {
@@ -290,7 +292,8 @@ export class MultiplyContext {
       if (!allFinite(a.values) || !allFinite(x.values)) return null;
       const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
       const k = channels * table.taps;
-      out = wasmGemmLmulFormula(a.values, { planes: x.values, table, channels, from }, { m, n: width, k }, c);
+      const patches = { planes: x.values, table, channels, from };
+      out = wasmGemmLmulFormula(a.values, patches, { m, n: width, k }, c, fusedBias);
     }
     if (!out) return null;
     if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
@@ -378,7 +381,6 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
   return out;
 }
 
-/** Whether every value is finite. */
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */
 function magnitudeRange(values: Float32Array): { low: number; high: number } | null {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);

@@ -718,14 +718,16 @@ test('lmul gemmPatches: planes plan, subnormals and wide ranges equal gemm on th
 
 test('MultiplyContext.gemmPatches equals gemm on the JS patch matrix bit for bit, per scheme', () => {
   let seed = 70;
-  for (const preset of ['exact', 'e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul']) {
+  for (const preset of ['exact', 'e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul', 'lmul4-formula', 'lmul3']) {
     const ctx = new MultiplyContext({ scheme: preset });
     for (const { name, geometry } of DEPTHWISE_CASES) {
       const table = patchTable(geometry);
       const channels = 2;
       const m = 5;
-      const x = ctx.prepare(mixedFinite(channels * table.imageSize, seed++));
-      const a = ctx.prepare(mixedFinite(m * channels * table.taps, seed++));
+      // Below f32's top binade, so that rounding into an lmul operand format stays finite.
+      const operand = (count: number) => mixedFinite(count, seed++).map((v) => (Math.abs(v) > 2 ** 100 ? 3 : v));
+      const x = ctx.prepare(operand(channels * table.imageSize));
+      const a = ctx.prepare(operand(m * channels * table.taps));
       const from = table.positions > 4 ? 1 : 0;
       const width = table.positions - from;
       const out = ctx.gemmPatches(a, x, table, { m, channels, from, width });
@@ -733,7 +735,12 @@ test('MultiplyContext.gemmPatches equals gemm on the JS patch matrix bit for bit
       const col = new Float32Array(channels * table.taps * width);
       im2col(table, x.values, 0, channels, col, from, from + width);
       const k = channels * table.taps;
-      sameBits(out, ctx.gemm(a, { values: col, scale: x.scale }, { m, n: width, k }), `${preset} ${name}`);
+      const expected = ctx.gemm(a, { values: col, scale: x.scale }, { m, n: width, k });
+      sameBits(out, expected, `${preset} ${name}`);
+      // A row bias (a Conv's), fused into the GEMM or added after it, is added in f32 to each result.
+      const rowBias = mixedFinite(m, seed++);
+      const biased = ctx.gemmPatches(a, x, table, { m, channels, from, width, rowBias });
+      sameBits(biased!, addBlocks(expected, rowBias, width), `${preset} ${name} with bias`);
     }
   }
 });

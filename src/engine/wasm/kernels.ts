@@ -362,27 +362,24 @@ function gemmBand(
  * The lmul-formula GEMM of finite operands as one exact-rule GEMM of inner size 2k (`c` = 2^−l): A becomes
  * [a + c·E(a) | E(a)] and B [E(b) ; b − E(b)] inside linear memory. Zero and non-finite operands contribute
  * nothing; the caller recomputes rows and columns holding non-finite ones. B may be a convolution's patch
- * matrix, gathered in WebAssembly (bit for bit the JS `im2col`).
+ * matrix, gathered in WebAssembly (bit for bit the JS `im2col`). `rowBias`, if given, is added to row i in f32
+ * as the sums are stored (for finite operands: nothing left to recompute).
  */
 export function wasmGemmLmulFormula(
   A: Float32Array,
   B: Float32Array | Patches,
   { m, n, k }: { m: number; n: number; k: number },
   c: number,
+  rowBias?: Float32Array,
 ): Float32Array {
-  const [a, b, left, right, out] = layout([m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const sizes = [m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4, m * 4];
+  const [a, b, left, right, out, bias] = layout(sizes) as [number, number, number, number, number, number];
   f32View(a, m * k).set(A);
-  placeRight(B, b, k, n, out + ((m * n * 4 + 15) & ~15));
+  placeRight(B, b, k, n, bias + ((m * 4 + 15) & ~15));
   const wasm = kernels();
   wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
-  wasm.gemm(left, right, out, m, n, 2 * k, 0);
+  wasm.gemm(left, right, out, m, n, 2 * k, placeBias(rowBias, bias));
   return copyFloat32(f32View(out, m * n));
 }
 
