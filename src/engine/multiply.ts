@@ -40,6 +40,8 @@ import {
   wasmProductTableOperands,
   wasmProductTableRuns,
   wasmRoundOperands,
+  wasmMagnitudeRange,
+  type MagnitudeRange,
   type BroadcastRuns,
   type DepthwiseShape,
   type PatchGather,
@@ -158,7 +160,8 @@ export class MultiplyContext {
     const { operandFormat, operandRounding, fp8 } = this.scheme;
     const scaleFor =
       fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => fp8ScaleExponent(amax, operandFormat) : null;
-    const operand = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor);
+    const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor);
+    preparedRanges.set(operand.values, range);
     this.prepared.set(values, operand);
     return operand;
   }
@@ -381,18 +384,13 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
   return out;
 }
 
+/** The magnitude ranges of prepared operands, computed as they are rounded. */
+const preparedRanges = new WeakMap<Float32Array, MagnitudeRange>();
+
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */
-function magnitudeRange(values: Float32Array): { low: number; high: number } | null {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let low = 0x7f800000;
-  let high = 0;
-  for (let i = 0; i < bits.length; i++) {
-    const magnitude = bits[i]! & 0x7fffffff;
-    if (magnitude >= 0x7f800000) return null;
-    if (magnitude !== 0 && magnitude < low) low = magnitude;
-    if (magnitude > high) high = magnitude;
-  }
-  return { low, high };
+function magnitudeRange(values: Float32Array): MagnitudeRange {
+  const known = preparedRanges.get(values);
+  return known !== undefined ? known : wasmMagnitudeRange(values);
 }
 
 /**

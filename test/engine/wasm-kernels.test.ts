@@ -32,6 +32,7 @@ import {
   wasmGemmPatches,
   wasmGemmLmulFormula,
   wasmLeakyRelu,
+  wasmMagnitudeRange,
   wasmRelu,
   wasmGemmProductTable,
   wasmProductTableOperands,
@@ -469,6 +470,30 @@ test('LeakyRelu kernel equals x < 0 ? fp32(x·alpha) : x bit for bit', () => {
     const expected = values.map((v) => (v < 0 ? Math.fround(v * factor) : v));
     sameBits(wasmLeakyRelu(values, factor), expected, `LeakyRelu ${alpha}`);
   }
+});
+
+test('magnitude range: lowest and highest nonzero magnitude patterns, null with inf or NaN', () => {
+  const reference = (values: Float32Array) => {
+    const bits = new Uint32Array(values.slice().buffer);
+    let [low, high] = [0x7f800000, 0];
+    for (const b of bits) {
+      const magnitude = b & 0x7fffffff;
+      if (magnitude >= 0x7f800000) return null;
+      if (magnitude !== 0 && magnitude < low) low = magnitude;
+      if (magnitude > high) high = magnitude;
+    }
+    return { low, high };
+  };
+  const finite = mixedFinite(1001, 46);
+  const cases: [string, Float32Array][] = [
+    ['finite values with subnormals and zeros', finite],
+    ['with NaN and inf', mixedValues(1001, 47)],
+    ['zeros only', Float32Array.of(0, -0, 0, -0, 0)],
+    ['one subnormal among zeros, in the tail', Float32Array.of(0, 0, 0, 0, -0, 0, -1e-45)],
+    ['inf in the tail', Float32Array.of(1, 2, 3, 4, -Infinity)],
+    ['empty', new Float32Array(0)],
+  ];
+  for (const [name, values] of cases) assert.deepEqual(wasmMagnitudeRange(values), reference(values), name);
 });
 
 test('Relu kernel equals x < 0 ? +0 : x bit for bit (−0 and NaN pass)', () => {

@@ -157,6 +157,7 @@ interface KernelExports {
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   leakyRelu(src: number, dst: number, len: number, alpha: number): void;
   relu(src: number, dst: number, len: number): void;
+  magnitudeRange(src: number, len: number, out: number): void;
   elementwiseChain(src: number, dst: number, len: number, program: number, steps: number): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
@@ -423,7 +424,7 @@ export function wasmRoundOperands(
   format: FloatFormat,
   mode: RoundingMode,
   scaleFor: ((amax: number) => number) | null,
-): { values: Float32Array; scale: number } {
+): { values: Float32Array; scale: number; range: MagnitudeRange } {
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
   const wasm = kernels();
@@ -431,7 +432,24 @@ export function wasmRoundOperands(
   const saturate = format.overflow === 'saturate';
   const { manBits, emin, maxFinite } = format;
   wasm.roundOperands(src, dst, values.length, 2 ** scale, manBits, emin, maxFinite, saturate, mode === 'trunc');
-  return { values: f32View(dst, values.length).slice(), scale };
+  return { values: f32View(dst, values.length).slice(), scale, range: rangeAt(dst, values.length, src) };
+}
+
+/** Bit-pattern range of the values' nonzero magnitudes, or null if they hold inf or NaN. */
+export type MagnitudeRange = { readonly low: number; readonly high: number } | null;
+
+export function wasmMagnitudeRange(values: Float32Array): MagnitudeRange {
+  const [src, out] = layout([values.length * 4, 8]) as [number, number];
+  f32View(src, values.length).set(values);
+  return rangeAt(src, values.length, out);
+}
+
+/** `magnitudeRange` of `length` values at byte offset `at` (8 bytes of scratch at `scratch`). */
+function rangeAt(at: number, length: number, scratch: number): MagnitudeRange {
+  const wasm = kernels();
+  wasm.magnitudeRange(at, length, scratch);
+  const [low, high] = new Uint32Array(wasm.memory.buffer, scratch, 2) as unknown as [number, number];
+  return high >= 0x7f800000 ? null : { low, high };
 }
 
 /** Base product tables of the `-mul` schemes, by format name: byte offsets in linear memory. */
