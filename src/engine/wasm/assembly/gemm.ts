@@ -25,13 +25,6 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   const packs = m >= 8 && (<usize>k << 5) <= PANEL_BYTES;
-  if (n < 8 && packs) {
-    // Too few columns for 8-wide vectors: the vectors run along 8 rows of A instead (C's transpose).
-    const rows = m & ~7;
-    for (let i = 0; i < rows; i += 8) narrowColumns(a + <usize>i * rowA, b, c + <usize>i * rowB, n, k, bias ? bias + (<usize>i << 2) : 0);
-    if (rows < m) gemm(a + <usize>rows * rowA, b, c + <usize>rows * rowB, m - rows, n, k, bias ? bias + (<usize>rows << 2) : 0);
-    return;
-  }
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     let strip = b + (<usize>j << 2);
@@ -51,22 +44,27 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
       storeRow8(c + <usize>i * rowB + (<usize>j << 2), totals, biasOf(bias, i));
     }
   }
-  if (j + 4 <= n) {
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      block4x4(a + <usize>i * rowA, rowA, b + (<usize>j << 2), rowB, k);
-      for (let r = 0; r < 4; r++) storeRow4(c + <usize>(i + r) * rowB + (<usize>j << 2), totals + <usize>r * 32, biasOf(bias, i + r));
+  if (j == n) return;
+  // Fewer than 8 columns left: the vectors run along 8 rows of A instead (C's transpose), then the rows left.
+  let i = 0;
+  if (packs)
+    for (; i + 8 <= m; i += 8)
+      narrowColumns(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), n - j, rowB, k, bias ? bias + (<usize>i << 2) : 0);
+  for (; j + 4 <= n; j += 4) {
+    let r = i;
+    for (; r + 4 <= m; r += 4) {
+      block4x4(a + <usize>r * rowA, rowA, b + (<usize>j << 2), rowB, k);
+      for (let q = 0; q < 4; q++) storeRow4(c + <usize>(r + q) * rowB + (<usize>j << 2), totals + <usize>q * 32, biasOf(bias, r + q));
     }
-    for (; i < m; i++) {
-      block4x4(a + <usize>i * rowA, 0, b + (<usize>j << 2), rowB, k);
-      storeRow4(c + <usize>i * rowB + (<usize>j << 2), totals, biasOf(bias, i));
+    for (; r < m; r++) {
+      block4x4(a + <usize>r * rowA, 0, b + (<usize>j << 2), rowB, k);
+      storeRow4(c + <usize>r * rowB + (<usize>j << 2), totals, biasOf(bias, r));
     }
-    j += 4;
   }
   // Remaining columns: the same sums as a SIMD lane computes.
   for (; j < n; j++) {
-    for (let i = 0; i < m; i++) {
-      const rowStart = a + <usize>i * rowA;
+    for (let r = i; r < m; r++) {
+      const rowStart = a + <usize>r * rowA;
       let total: f64 = 0;
       for (let start = 0; start < k; start += CHUNK) {
         const end = min(k, start + CHUNK);
@@ -74,28 +72,28 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
         for (let p = start; p < end; p++) sum += load<f32>(rowStart + (<usize>p << 2)) * load<f32>(b + <usize>p * rowB + (<usize>j << 2));
         total += <f64>sum;
       }
-      store<f32>(c + <usize>i * rowB + (<usize>j << 2), withBias(<f32>total, bias, i));
+      store<f32>(c + <usize>r * rowB + (<usize>j << 2), withBias(<f32>total, bias, r));
     }
   }
 }
 
 /**
- * C's rows [0, 8) for n < 8 columns: A's 8 rows packed as the panel, B's columns splat — the block kernels
- * with the operands' roles swapped (the products and their order per element are the same), stored transposed.
+ * C's rows [0, 8) in `columns` (< 8) columns of B and C (rows `rowB` bytes apart): A's 8 rows packed as the
+ * panel, B's columns splat — the block kernels with the operands' roles swapped (the products and their
+ * order per element are the same), stored transposed.
  */
 // @ts-ignore: decorator
 @inline
-function narrowColumns(a: usize, b: usize, c: usize, n: i32, k: i32, bias: usize): void {
+function narrowColumns(a: usize, b: usize, c: usize, columns: i32, rowB: usize, k: i32, bias: usize): void {
   const rowA = <usize>k << 2;
-  const rowB = <usize>n << 2;
   for (let p = 0; p < k; p++)
     for (let q = 0; q < 8; q++) store<f32>(panel + (<usize>p << 5) + (<usize>q << 2), load<f32>(a + <usize>q * rowA + (<usize>p << 2)));
   let j = 0;
-  for (; j + 4 <= n; j += 4) {
+  for (; j + 4 <= columns; j += 4) {
     block4x8(b + (<usize>j << 2), 4, rowB, panel, 32, k);
     for (let r = 0; r < 4; r++) storeColumn8(c + (<usize>(j + r) << 2), rowB, totals + <usize>r * 64, bias);
   }
-  for (; j < n; j++) {
+  for (; j < columns; j++) {
     block1x8(b + (<usize>j << 2), rowB, panel, 32, k);
     storeColumn8(c + (<usize>j << 2), rowB, totals, bias);
   }
