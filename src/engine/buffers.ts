@@ -6,8 +6,8 @@
  *
  * Only buffers this module allocated are ever recycled, and only when no value of the run still refers
  * to them (results are counted per ArrayBuffer: views and pass-through kernels such as Reshape share
- * one). Model inputs, initializers and Constant values are never this module's; outputs of the run are
- * never released. A recycled buffer is handed out as a new Float32Array object, so caches keyed by the
+ * one). Model inputs, initializers, Constant values and folded constants are never this module's; outputs
+ * of the run are never released. A recycled buffer is handed out as a new Float32Array object, so caches keyed by the
  * old array (operand preparation) can never return stale values for it.
  */
 import type { Value } from './types';
@@ -90,6 +90,11 @@ function giveBack(buffer: ArrayBuffer): void {
   if (!list) free.set(bytes, (list = []));
   list.push(buffer);
   heldBytes += bytes;
+}
+
+/** Takes a value's buffers out of the pool's ownership: a value kept beyond any run (a folded constant). */
+export function withdrawFromPool(value: Value | undefined): void {
+  forEachBuffer(value, (buffer) => owned.delete(buffer));
 }
 
 /**

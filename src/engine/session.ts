@@ -13,6 +13,7 @@ import {
 } from '../onnx';
 import { Attributes } from './attributes';
 import { BufferRecycler } from './buffers';
+import { foldConstants, initialConstants } from './constant-folding';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
@@ -40,6 +41,12 @@ interface GraphPlan {
   readonly order: readonly Node[];
   /** For each node of `order`, the local names read for the last time by it. */
   readonly releaseAfter: readonly (readonly string[])[];
+  /** For each node of `order`, its outputs when they were computed once for every run (constant-folding.ts). */
+  readonly folded: readonly ((Value | undefined)[] | undefined)[];
+  /** The graph's initializers, sparse ones densified. */
+  readonly initializers: ReadonlyMap<string, Tensor>;
+  /** Names of the graph's outputs: never released. */
+  readonly outputs: ReadonlySet<string>;
 }
 
 /** Sees, after each main-graph node, its inputs and outputs in every lockstep run (run 0 first). */
@@ -69,7 +76,10 @@ export class Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   private readonly plans = new WeakMap<Graph, GraphPlan>();
-  private readonly initializers: ReadonlyMap<string, Tensor>;
+  /** For each subgraph planned so far, the constants of its enclosing graph (recorded when that is planned). */
+  private readonly outerConstants = new WeakMap<Graph, ReadonlyMap<string, Value>>();
+  /** The multiply context of runs that name none. */
+  private readonly exact = MultiplyContext.exact();
 
   constructor(model: OnnxModel) {
     this.graph = inlineFunctions(model);
@@ -78,7 +88,6 @@ export class Session {
     if (unsupported.length > 0) throw new UnsupportedOperatorError(unsupported);
     this.inputNames = this.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
     this.outputNames = this.graph.outputs.map((o) => o.name);
-    this.initializers = graphConstants(this.graph);
   }
 
   run(feeds: ReadonlyMap<string, Tensor>, options: RunOptions = {}): Map<string, Value | undefined> {
@@ -98,8 +107,9 @@ export class Session {
     for (const name of this.inputNames) {
       if (!feeds.has(name)) throw new EngineError(`no value given for model input "${name}"`);
     }
+    const { initializers } = this.planFor(this.graph);
     const scopes = runs.map((): Scope => {
-      const values = new Map<string, Value | undefined>(this.initializers);
+      const values = new Map<string, Value | undefined>(initializers);
       for (const [name, value] of feeds) values.set(name, value);
       return { values, parent: null };
     });
@@ -133,7 +143,8 @@ export class Session {
         // The body releases its bindings after their last use: counted as stored, so that a buffer the
         // enclosing scope (or the kernel running the body) still holds is not recycled.
         if (recycler) for (const value of bindings.values()) recycler.stored(value);
-        for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
+        for (const [name, t] of this.planFor(subgraph).initializers)
+          if (!inner.values.has(name)) inner.values.set(name, t);
         return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
       },
     };
@@ -158,14 +169,18 @@ export class Session {
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
     const plan = this.planFor(graph);
-    const keep = new Set(graph.outputs.map((o) => o.name));
     plan.order.forEach((node, index) => {
       const inputs = scopes.map((scope) =>
         node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node))),
       );
+      const folded = plan.folded[index];
       const outputs = runs.map((options, r) => {
         if (options.signal?.aborted) throw new CancelledError();
-        const multiply = options.multiplyFor?.(node) ?? options.multiply ?? MultiplyContext.exact();
+        if (folded) {
+          options.observeNode?.(node, inputs[r]!, folded);
+          return folded;
+        }
+        const multiply = options.multiplyFor?.(node) ?? options.multiply ?? this.exact;
         return this.runNode(node, inputs[r]!, multiply, scopes[r], options, recycler);
       });
       scopes.forEach((scope, r) =>
@@ -178,7 +193,7 @@ export class Session {
       observe?.(node, inputs, outputs);
       for (const scope of scopes)
         for (const name of plan.releaseAfter[index]!) {
-          if (keep.has(name)) continue;
+          if (plan.outputs.has(name)) continue;
           if (recycler) recycler.released(scope.values.get(name));
           scope.values.delete(name);
         }
@@ -198,7 +213,15 @@ export class Session {
       });
       const releaseAfter: string[][] = order.map(() => []);
       for (const [name, index] of lastUse) releaseAfter[index]!.push(name);
-      plan = { order, releaseAfter };
+      const initializers = graphConstants(graph);
+      const outer = this.outerConstants.get(graph);
+      // The main graph's inputs may override their initializers; a body's formal inputs shadow its own.
+      const bound = new Set(graph.inputs.filter((i) => !outer || !i.isInitializer).map((i) => i.name));
+      const constants = initialConstants(graph, initializers, bound, outer ?? new Map());
+      const folding = foldConstants(order, constants, (node, inputs) => this.runNode(node, inputs, this.exact));
+      for (const node of order) for (const g of subgraphsOf(node)) this.outerConstants.set(g, folding.constants);
+      const outputs = new Set(graph.outputs.map((o) => o.name));
+      plan = { order, releaseAfter, folded: folding.outputs, initializers, outputs };
       this.plans.set(graph, plan);
     }
     return plan;

@@ -15,7 +15,6 @@ import {
   rowBlock,
   runRecurrence,
   sum,
-  transposedRows,
   type CellKind,
 } from './rnn-recurrence';
 
@@ -28,7 +27,7 @@ const LSTM: CellKind = {
     const { mul, hidden } = dir;
     const [f, g, h] = dir.activations as [Activation, Activation, Activation];
     const inputForget = ctx.attributes.int('input_forget', 0) !== 0;
-    const rT = transposedRows(dir.recurrent, 0, 4 * hidden, hidden);
+    const rT = dir.recurrentRows(0, 4 * hidden);
     const peepholes = dir.perDirection(inputs[7], 'P', 3 * hidden);
     const peephole = (k: number, c: PreparedOperand) =>
       peepholes && products(mul, rowBlock(peepholes, k * hidden, hidden), c);
@@ -62,8 +61,8 @@ const GRU: CellKind = {
     const { mul, hidden } = dir;
     const [f, g] = dir.activations as [Activation, Activation];
     const linearBeforeReset = ctx.attributes.int('linear_before_reset', 0) !== 0;
-    const rzT = transposedRows(dir.recurrent, 0, 2 * hidden, hidden);
-    const rhT = transposedRows(dir.recurrent, 2 * hidden, hidden, hidden);
+    const rzT = dir.recurrentRows(0, 2 * hidden);
+    const rhT = dir.recurrentRows(2 * hidden, hidden);
     const recurrentBiasH = dir.recurrentBias.subarray(2 * hidden);
     // With linear_before_reset, Rbh sits inside r ⊙ (H·Rhᵀ + Rbh) and is not folded into X·Wᵀ.
     const projectionBias = sum(dir.inputBias, dir.recurrentBias);
@@ -93,7 +92,7 @@ const RNN: CellKind = {
   activations: ['Tanh'],
   stateCount: 1,
   makeCell: (dir) => {
-    const rT = transposedRows(dir.recurrent, 0, dir.hidden, dir.hidden);
+    const rT = dir.recurrentRows(0, dir.hidden);
     const f = dir.activations[0]!;
     return {
       projectionBias: sum(dir.inputBias, dir.recurrentBias),
