@@ -133,21 +133,34 @@ export class Session {
     options: RunOptions = {},
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[] {
-    const ctx: KernelContext = {
-      node,
-      attributes: attributesOf(node),
-      opset: this.opset,
-      multiply,
-      runSubgraph: (subgraph, bindings) => {
-        const inner: Scope = { values: new Map(bindings), parent: scope };
-        // The body releases its bindings after their last use: counted as stored, so that a buffer the
-        // enclosing scope (or the kernel running the body) still holds is not recycled.
-        if (recycler) for (const value of bindings.values()) recycler.stored(value);
-        for (const [name, t] of this.planFor(subgraph).initializers)
-          if (!inner.values.has(name)) inner.values.set(name, t);
-        return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
-      },
+    return this.execute(node, inputs, multiply, this.subgraphRunner(scope, options, recycler), options);
+  }
+
+  /** How kernels run their bodies (If/Loop/Scan) in `scope`: made once per graph run, not per node. */
+  private subgraphRunner(
+    scope: Scope,
+    options: RunOptions,
+    recycler: BufferRecycler | null,
+  ): KernelContext['runSubgraph'] {
+    return (subgraph, bindings) => {
+      const inner: Scope = { values: new Map(bindings), parent: scope };
+      // The body releases its bindings after their last use: counted as stored, so that a buffer the
+      // enclosing scope (or the kernel running the body) still holds is not recycled.
+      if (recycler) for (const value of bindings.values()) recycler.stored(value);
+      for (const [name, t] of this.planFor(subgraph).initializers)
+        if (!inner.values.has(name)) inner.values.set(name, t);
+      return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
     };
+  }
+
+  private execute(
+    node: Node,
+    inputs: readonly (Value | undefined)[],
+    multiply: MultiplyContext,
+    runSubgraph: KernelContext['runSubgraph'],
+    options: RunOptions,
+  ): (Value | undefined)[] {
+    const ctx: KernelContext = { node, attributes: attributesOf(node), opset: this.opset, multiply, runSubgraph };
     let outputs: (Value | undefined)[];
     try {
       outputs = kernelFor(node.domain, node.opType)!(inputs, ctx);
@@ -168,36 +181,40 @@ export class Session {
     observe?: LockstepObserver,
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
-    const plan = this.planFor(graph);
-    plan.order.forEach((node, index) => {
-      const inputs = scopes.map((scope) =>
-        node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node))),
-      );
-      const folded = plan.folded[index];
-      const outputs = runs.map((options, r) => {
+    const { order, folded, releaseAfter, outputs: graphOutputs } = this.planFor(graph);
+    const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
+    const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
+    for (let index = 0; index < order.length; index++) {
+      const node = order[index]!;
+      const constant = folded[index];
+      // A folded node's inputs are looked up only to show them to observers.
+      const inputs = constant && !observed ? [] : scopes.map((scope) => inputsOf(scope, node));
+      const outputs: (Value | undefined)[][] = [];
+      for (let r = 0; r < runs.length; r++) {
+        const options = runs[r]!;
         if (options.signal?.aborted) throw new CancelledError();
-        if (folded) {
-          options.observeNode?.(node, inputs[r]!, folded);
-          return folded;
-        }
+        if (constant) options.observeNode?.(node, inputs[r]!, constant);
         const multiply = options.multiplyFor?.(node) ?? options.multiply ?? this.exact;
-        return this.runNode(node, inputs[r]!, multiply, scopes[r], options, recycler);
-      });
-      scopes.forEach((scope, r) =>
-        node.outputs.forEach((name, i) => {
-          if (name === '') return;
-          scope.values.set(name, outputs[r]![i]);
+        outputs.push(constant ?? this.execute(node, inputs[r]!, multiply, runners[r]!, options));
+      }
+      for (let r = 0; r < scopes.length; r++) {
+        const { values } = scopes[r]!;
+        for (let i = 0; i < node.outputs.length; i++) {
+          const name = node.outputs[i]!;
+          if (name === '') continue;
+          values.set(name, outputs[r]![i]);
           recycler?.stored(outputs[r]![i]);
-        }),
-      );
-      observe?.(node, inputs, outputs);
-      for (const scope of scopes)
-        for (const name of plan.releaseAfter[index]!) {
-          if (plan.outputs.has(name)) continue;
-          if (recycler) recycler.released(scope.values.get(name));
-          scope.values.delete(name);
         }
-    });
+      }
+      observe?.(node, inputs, outputs);
+      for (const name of releaseAfter[index]!) {
+        if (graphOutputs.has(name)) continue;
+        for (const { values } of scopes) {
+          recycler?.released(values.get(name));
+          values.delete(name);
+        }
+      }
+    }
     return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
   }
 
@@ -235,6 +252,16 @@ function attributesOf(node: Node): Attributes {
   let attributes = attributeViews.get(node);
   if (!attributes) attributeViews.set(node, (attributes = new Attributes(node)));
   return attributes;
+}
+
+/** A node's input values in `scope` ('' inputs are undefined). */
+function inputsOf(scope: Scope, node: Node): (Value | undefined)[] {
+  const inputs = new Array<Value | undefined>(node.inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const name = node.inputs[i]!;
+    inputs[i] = name === '' ? undefined : lookup(scope, name, node);
+  }
+  return inputs;
 }
 
 function lookup(scope: Scope, name: string, node: Node | null): Value | undefined {

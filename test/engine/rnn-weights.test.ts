@@ -70,7 +70,9 @@ const bits = (value: Value | undefined) =>
 
 /** The outputs of a new session on copies of the feeds, nothing recycled: no cache entry can apply. */
 async function expected(op: Op, given: Map<string, Tensor>, multiply: MultiplyContext): Promise<number[][]> {
-  const copies = new Map([...given].map(([name, t]) => [name, { ...t, data: (t.data as Float32Array).slice() }]));
+  const copies = new Map(
+    [...given].map(([name, t]) => [name, { ...t, data: (t.data as Float32Array).slice() } as Tensor]),
+  );
   const previous = setBufferRecycling(false);
   try {
     const outputs = (await recurrentSession(op, false)).run(copies, { multiply });
