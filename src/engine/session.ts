@@ -43,6 +43,11 @@ interface GraphPlan {
   readonly releaseAfter: readonly (readonly string[])[];
   /** For each node of `order`, its outputs when they were computed once for every run (constant-folding.ts). */
   readonly folded: readonly ((Value | undefined)[] | undefined)[];
+  /** Every folded output by name. */
+  readonly foldedValues: ReadonlyMap<string, Value | undefined>;
+  /** Indices into `order`: of every node, and of the nodes not folded. */
+  readonly everyStep: readonly number[];
+  readonly computedSteps: readonly number[];
   /** The graph's initializers, sparse ones densified. */
   readonly initializers: ReadonlyMap<string, Tensor>;
   /** Names of the graph's outputs: never released. */
@@ -181,14 +186,24 @@ export class Session {
     observe?: LockstepObserver,
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
-    const { order, folded, releaseAfter, outputs: graphOutputs } = this.planFor(graph);
+    const {
+      order,
+      folded,
+      foldedValues,
+      everyStep,
+      computedSteps,
+      releaseAfter,
+      outputs: graphOutputs,
+    } = this.planFor(graph);
     const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
+    // Observers are shown every node; an unobserved run starts with the folded values in its scope and
+    // visits only the other nodes (folded nodes read constants alone: they release nothing a run computed).
     const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
-    for (let index = 0; index < order.length; index++) {
+    if (!observed) for (const { values } of scopes) for (const [name, value] of foldedValues) values.set(name, value);
+    for (const index of observed ? everyStep : computedSteps) {
       const node = order[index]!;
       const constant = folded[index];
-      // A folded node's inputs are looked up only to show them to observers.
-      const inputs = constant && !observed ? [] : scopes.map((scope) => inputsOf(scope, node));
+      const inputs = scopes.map((scope) => inputsOf(scope, node));
       const outputs: (Value | undefined)[][] = [];
       for (let r = 0; r < runs.length; r++) {
         const options = runs[r]!;
@@ -238,7 +253,24 @@ export class Session {
       const folding = foldConstants(order, constants, (node, inputs) => this.runNode(node, inputs, this.exact));
       for (const node of order) for (const g of subgraphsOf(node)) this.outerConstants.set(g, folding.constants);
       const outputs = new Set(graph.outputs.map((o) => o.name));
-      plan = { order, releaseAfter, folded: folding.outputs, initializers, outputs };
+      const foldedValues = new Map<string, Value | undefined>();
+      order.forEach((node, index) =>
+        folding.outputs[index]?.forEach((value, i) => {
+          if (node.outputs[i]) foldedValues.set(node.outputs[i]!, value);
+        }),
+      );
+      const everyStep = order.map((_, index) => index);
+      const computedSteps = everyStep.filter((index) => !folding.outputs[index]);
+      plan = {
+        order,
+        releaseAfter,
+        folded: folding.outputs,
+        foldedValues,
+        everyStep,
+        computedSteps,
+        initializers,
+        outputs,
+      };
       this.plans.set(graph, plan);
     }
     return plan;

@@ -51,7 +51,7 @@ function foldableGraph(): onnx.IGraphProto {
   return {
     name: 'foldable',
     input: [tensorValue('x', FLOAT, [6, 2])],
-    output: [tensorValue('y', FLOAT, [6, 2])],
+    output: [tensorValue('y', FLOAT, [6, 2]), tensorValue('t', FLOAT, [6, 2])],
     node: [
       constant('c', floatTensor('c', [2, 3], [0, 1, 2, 3, 4, 5])),
       constant('starts', int64Tensor('starts', [2], [1, -1])),
@@ -100,6 +100,12 @@ test('folded nodes are observed in every run with the outputs their kernels give
     assert.equal(first.get(name)![0], second.get(name)![0], `${name} is folded: the same value in every run`);
   }
   assert.notEqual(first.get('add')![0], second.get('add')![0], 'the Add depends on x: computed in each run');
+  // Unobserved runs skip the folded nodes, their values in scope from the start; a folded output is returned.
+  for (let run = 0; run < 2; run++) {
+    const result = s.run(new Map([['x', x]]));
+    assert.deepEqual(data(result.get('y')), [6, 7, 7, 8, 8, 9, 9, 10, 12, 13, 16, 17]);
+    assert.deepEqual(data(result.get('t')), [5, 5, 4, 4, 3, 3, 2, 2, 3, 3, 5, 5]);
+  }
 });
 
 test('an input with an initializer default is not a constant: a feed overrides it in any run', async () => {
