@@ -98,8 +98,9 @@ export function withdrawFromPool(value: Value | undefined): void {
 }
 
 /**
- * One run's accounting: every value the run stores is counted per buffer; when the run releases a value
- * and its buffer's count falls to zero, a buffer of this module that is not pinned goes back to the pool.
+ * One run's accounting: every value the run stores is counted per buffer of this module (no other buffer
+ * can go back to the pool); when the run releases a value and its buffer's count falls to zero, a buffer
+ * that is not pinned goes back to the pool.
  */
 export class BufferRecycler {
   private readonly counts = new Map<ArrayBuffer, number>();
@@ -112,22 +113,29 @@ export class BufferRecycler {
 
   /** A value stored in the run's scope. */
   stored(value: Value | undefined): void {
-    forEachBuffer(value, (buffer) => this.counts.set(buffer, (this.counts.get(buffer) ?? 0) + 1));
+    forEachBuffer(value, this.count);
   }
 
   /** A value the run dropped from its scope. */
   released(value: Value | undefined): void {
-    forEachBuffer(value, (buffer) => {
-      const count = this.counts.get(buffer);
-      if (count === undefined) return; // not stored by this run (an input or initializer)
-      if (count > 1) {
-        this.counts.set(buffer, count - 1);
-        return;
-      }
-      this.counts.delete(buffer);
-      if (enabled && owned.has(buffer) && !this.pinned.has(buffer)) giveBack(buffer);
-    });
+    forEachBuffer(value, this.uncount);
   }
+
+  // Made once per run: the executor counts every value it stores and releases.
+  private readonly count = (buffer: ArrayBuffer): void => {
+    if (owned.has(buffer)) this.counts.set(buffer, (this.counts.get(buffer) ?? 0) + 1);
+  };
+
+  private readonly uncount = (buffer: ArrayBuffer): void => {
+    const count = this.counts.get(buffer);
+    if (count === undefined) return; // not stored by this run (an input, initializer or buffer not ours)
+    if (count > 1) {
+      this.counts.set(buffer, count - 1);
+      return;
+    }
+    this.counts.delete(buffer);
+    if (enabled && owned.has(buffer) && !this.pinned.has(buffer)) giveBack(buffer);
+  };
 }
 
 function forEachBuffer(value: Value | undefined, visit: (buffer: ArrayBuffer) => void): void {
