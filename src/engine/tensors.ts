@@ -1,6 +1,6 @@
 /** Shared tensor helpers for kernels: allocation by dtype, shapes, broadcasting, axis handling. */
 import type { DType, SparseTensor, Tensor, TensorDataByDType } from '../onnx';
-import { zeroFloat32 } from './buffers';
+import { takeFloat32, zeroFloat32 } from './buffers';
 import { EngineError, tensor, type Value } from './types';
 
 type NumericDType = Exclude<DType, 'string'>;
@@ -45,6 +45,14 @@ export function allocate(dtype: DType, dims: readonly number[]): Tensor {
 export function sameKindArray<T extends Tensor['data']>(data: T, length: number): T {
   if (Array.isArray(data)) return new Array<string>(length).fill('') as T;
   return new (data.constructor as new (n: number) => T)(length);
+}
+
+/**
+ * An array of the same kind as `data` whose every element the caller writes (copies, gathers): float32
+ * arrays are drawn from the buffer pool, other kinds are new.
+ */
+export function arrayToFill<T extends Tensor['data']>(data: T, length: number): T {
+  return (data instanceof Float32Array ? takeFloat32(length) : sameKindArray(data, length)) as T;
 }
 
 export function sizeOf(dims: readonly number[]): number {

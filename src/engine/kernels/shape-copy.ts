@@ -5,7 +5,7 @@
  * through an index map (Pad, nearest Resize). Plus small helpers the shape kernels share.
  */
 import type { Tensor } from '../../onnx';
-import { expectTensor, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
+import { arrayToFill, expectTensor, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
 import { takeFloat32 } from '../buffers';
 import { EngineError, tensor, type Value } from '../types';
 
@@ -121,7 +121,7 @@ export function copyBox(src: Data, from: Layout, dst: Data, to: Layout, dims: re
 export function transposeData(data: Data, dims: readonly number[], perm: readonly number[]): Data {
   const strides = stridesOf(dims);
   const outDims = perm.map((axis) => dims[axis]!);
-  const out = sameKindArray(data, data.length);
+  const out = arrayToFill(data, data.length);
   copyBox(data, { offset: 0, strides: perm.map((axis) => strides[axis]!) }, out, denseLayout(outDims), outDims);
   return out;
 }
