@@ -381,6 +381,17 @@ export function gate(
   return out;
 }
 
+// Plain loops rather than TypedArray map, whose per-element callback costs several times more.
+
 export function sum(a: Float32Array, b: Float32Array): Float32Array {
-  return a.map((v, i) => v + b[i]!);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
+  return out;
+}
+
+/** f of every element, in a new array. */
+export function mapped(values: Float32Array, f: (v: number) => number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(values[i]!);
+  return out;
 }

@@ -10,6 +10,7 @@ import {
   addColumns,
   addRowBias,
   gate,
+  mapped,
   products,
   recurrentProduct,
   rowBlock,
@@ -39,14 +40,14 @@ const LSTM: CellKind = {
         addColumns(pre, 4 * hidden, 0, recurrentProduct(dir, hp, rT));
         const input = gate(dir, pre, 0, f, peephole(0, cp));
         // input_forget couples the gates: f = 1 − i.
-        const forget = inputForget ? input.map((v) => 1 - v) : gate(dir, pre, 2, f, peephole(2, cp));
+        const forget = inputForget ? mapped(input, (v) => 1 - v) : gate(dir, pre, 2, f, peephole(2, cp));
         const candidate = gate(dir, pre, 3, g);
         const c = sum(
           products(mul, mul.prepare(forget), cp),
           products(mul, mul.prepare(input), mul.prepare(candidate)),
         );
         const output = gate(dir, pre, 1, f, peephole(1, mul.prepare(c)));
-        return [products(mul, mul.prepare(output), mul.prepare(c.map(h))), c];
+        return [products(mul, mul.prepare(output), mul.prepare(mapped(c, h))), c];
       },
     };
   },
@@ -79,7 +80,7 @@ const GRU: CellKind = {
           : recurrentProduct(dir, mul.prepare(products(mul, reset, hp)), rhT);
         addColumns(pre, 3 * hidden, 2 * hidden, gated);
         const candidate = gate(dir, pre, 2, g);
-        const keep = update.map((z) => 1 - z);
+        const keep = mapped(update, (z) => 1 - z);
         return [sum(products(mul, mul.prepare(keep), mul.prepare(candidate)), products(mul, mul.prepare(update), hp))];
       },
     };
