@@ -6,9 +6,10 @@
  *
  * Only buffers this module allocated are ever recycled, and only when no value of the run still refers
  * to them (results are counted per ArrayBuffer: views and pass-through kernels such as Reshape share
- * one). Model inputs, initializers, Constant values and folded constants are never this module's; outputs
- * of the run are never released. A recycled buffer is handed out as a new Float32Array object, so caches keyed by the
- * old array (operand preparation) can never return stale values for it.
+ * one; kernels never return a view shorter than the buffer, so arrays below the pool's minimum size are
+ * not looked at). Model inputs, initializers, Constant values and folded constants are never this
+ * module's; outputs of the run are never released. A recycled buffer is handed out as a new Float32Array
+ * object, so caches keyed by the old array (operand preparation) can never return stale values for it.
  */
 import type { Value } from './types';
 
@@ -145,5 +146,8 @@ function forEachBuffer(value: Value | undefined, visit: (buffer: ArrayBuffer) =>
     return;
   }
   const data = value.data;
-  if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer) visit(data.buffer);
+  // Arrays shorter than MIN_BYTES are never the pool's (it hands out whole buffers of at least that size,
+  // and kernels return no shorter views of them). Not reading their `buffer` also spares V8 moving small
+  // arrays off its heap, which costs more than the rest of a small node's bookkeeping.
+  if (!Array.isArray(data) && data.byteLength >= MIN_BYTES && data.buffer instanceof ArrayBuffer) visit(data.buffer);
 }
