@@ -39,19 +39,20 @@ export interface RunOptions {
 
 interface GraphPlan {
   readonly order: readonly Node[];
-  /** For each node of `order`, the local names read for the last time by it. */
+  /**
+   * For each node of `order`, the names read for the last time by it that a run computed or was given:
+   * graph outputs are never released, constants (held by the plan or the model) need not be.
+   */
   readonly releaseAfter: readonly (readonly string[])[];
   /** For each node of `order`, its outputs when they were computed once for every run (constant-folding.ts). */
   readonly folded: readonly ((Value | undefined)[] | undefined)[];
-  /** Every folded output by name. */
-  readonly foldedValues: ReadonlyMap<string, Value | undefined>;
   /** Indices into `order`: of every node, and of the nodes not folded. */
   readonly everyStep: readonly number[];
   readonly computedSteps: readonly number[];
-  /** The graph's initializers, sparse ones densified. */
+  /** The graph's initializers (sparse ones densified): what a run of the graph starts with. */
   readonly initializers: ReadonlyMap<string, Tensor>;
-  /** Names of the graph's outputs: never released. */
-  readonly outputs: ReadonlySet<string>;
+  /** The initializers and every folded output: what an unobserved run starts with. */
+  readonly startValues: ReadonlyMap<string, Value | undefined>;
 }
 
 /** Sees, after each main-graph node, its inputs and outputs in every lockstep run (run 0 first). */
@@ -112,12 +113,6 @@ export class Session {
     for (const name of this.inputNames) {
       if (!feeds.has(name)) throw new EngineError(`no value given for model input "${name}"`);
     }
-    const { initializers } = this.planFor(this.graph);
-    const scopes = runs.map((): Scope => {
-      const values = new Map<string, Value | undefined>(initializers);
-      for (const [name, value] of feeds) values.set(name, value);
-      return { values, parent: null };
-    });
     // An unobserved single run recycles the buffers of values it releases (nobody else can still read
     // them); observers may keep any node's inputs and outputs, so their runs allocate afresh.
     const recycler =
@@ -125,7 +120,8 @@ export class Session {
         ? new BufferRecycler()
         : null;
     for (const value of feeds.values()) recycler?.pin(value);
-    const results = this.runGraph(this.graph, scopes, runs, observe, recycler);
+    const parents = runs.map(() => null);
+    const results = this.runGraph(this.graph, feeds, parents, runs, observe, recycler);
     return results.map((outputs) => new Map(this.outputNames.map((name, i) => [name, outputs[i]])));
   }
 
@@ -148,13 +144,10 @@ export class Session {
     recycler: BufferRecycler | null,
   ): KernelContext['runSubgraph'] {
     return (subgraph, bindings) => {
-      const inner: Scope = { values: new Map(bindings), parent: scope };
       // The body releases its bindings after their last use: counted as stored, so that a buffer the
       // enclosing scope (or the kernel running the body) still holds is not recycled.
       if (recycler) for (const value of bindings.values()) recycler.stored(value);
-      for (const [name, t] of this.planFor(subgraph).initializers)
-        if (!inner.values.has(name)) inner.values.set(name, t);
-      return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
+      return this.runGraph(subgraph, bindings, [scope], [options], undefined, recycler)[0]!;
     };
   }
 
@@ -179,27 +172,28 @@ export class Session {
     return outputs;
   }
 
+  /**
+   * Runs `graph` once per entry of `runs`, each in a scope of its own below `parents[r]` that starts with
+   * the graph's initializers and `bindings` (the model's inputs, a body's formal inputs), which override them.
+   */
   private runGraph(
     graph: Graph,
-    scopes: readonly Scope[],
+    bindings: ReadonlyMap<string, Value | undefined>,
+    parents: readonly (Scope | null)[],
     runs: readonly RunOptions[],
     observe?: LockstepObserver,
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
-    const {
-      order,
-      folded,
-      foldedValues,
-      everyStep,
-      computedSteps,
-      releaseAfter,
-      outputs: graphOutputs,
-    } = this.planFor(graph);
-    const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
+    const { order, folded, everyStep, computedSteps, releaseAfter, initializers, startValues } = this.planFor(graph);
     // Observers are shown every node; an unobserved run starts with the folded values in its scope and
-    // visits only the other nodes (folded nodes read constants alone: they release nothing a run computed).
+    // visits only the other nodes.
     const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
-    if (!observed) for (const { values } of scopes) for (const [name, value] of foldedValues) values.set(name, value);
+    const scopes = parents.map((parent): Scope => {
+      const values = new Map<string, Value | undefined>(observed ? initializers : startValues);
+      for (const [name, value] of bindings) values.set(name, value);
+      return { values, parent };
+    });
+    const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
     for (const index of observed ? everyStep : computedSteps) {
       const node = order[index]!;
       const constant = folded[index];
@@ -223,7 +217,6 @@ export class Session {
       }
       observe?.(node, inputs, outputs);
       for (const name of releaseAfter[index]!) {
-        if (graphOutputs.has(name)) continue;
         for (const { values } of scopes) {
           recycler?.released(values.get(name));
           values.delete(name);
@@ -238,13 +231,6 @@ export class Session {
     if (!plan) {
       // Outer names are checked when the enclosing graph is planned; here only local order matters.
       const order = topologicalOrder(graph, outerScopeReads(graph));
-      const lastUse = new Map<string, number>();
-      order.forEach((node, index) => {
-        for (const name of node.inputs) if (name !== '') lastUse.set(name, index);
-        for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) lastUse.set(name, index);
-      });
-      const releaseAfter: string[][] = order.map(() => []);
-      for (const [name, index] of lastUse) releaseAfter[index]!.push(name);
       const initializers = graphConstants(graph);
       const outer = this.outerConstants.get(graph);
       // The main graph's inputs may override their initializers; a body's formal inputs shadow its own.
@@ -253,28 +239,32 @@ export class Session {
       const folding = foldConstants(order, constants, (node, inputs) => this.runNode(node, inputs, this.exact));
       for (const node of order) for (const g of subgraphsOf(node)) this.outerConstants.set(g, folding.constants);
       const outputs = new Set(graph.outputs.map((o) => o.name));
-      const foldedValues = new Map<string, Value | undefined>();
+      const releaseAfter = lastReads(order, (name) => !outputs.has(name) && !folding.constants.has(name));
+      const startValues = new Map<string, Value | undefined>(initializers);
       order.forEach((node, index) =>
         folding.outputs[index]?.forEach((value, i) => {
-          if (node.outputs[i]) foldedValues.set(node.outputs[i]!, value);
+          if (node.outputs[i]) startValues.set(node.outputs[i]!, value);
         }),
       );
       const everyStep = order.map((_, index) => index);
       const computedSteps = everyStep.filter((index) => !folding.outputs[index]);
-      plan = {
-        order,
-        releaseAfter,
-        folded: folding.outputs,
-        foldedValues,
-        everyStep,
-        computedSteps,
-        initializers,
-        outputs,
-      };
+      plan = { order, releaseAfter, folded: folding.outputs, everyStep, computedSteps, initializers, startValues };
       this.plans.set(graph, plan);
     }
     return plan;
   }
+}
+
+/** For each node of `order`, the names it reads for the last time (its bodies' outer reads too) that `releasable` accepts. */
+function lastReads(order: readonly Node[], releasable: (name: string) => boolean): string[][] {
+  const lastUse = new Map<string, number>();
+  order.forEach((node, index) => {
+    for (const name of node.inputs) if (name !== '') lastUse.set(name, index);
+    for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) lastUse.set(name, index);
+  });
+  const reads: string[][] = order.map(() => []);
+  for (const [name, index] of lastUse) if (releasable(name)) reads[index]!.push(name);
+  return reads;
 }
 
 /** A node's attributes are immutable: their typed view is made once per node. */
