@@ -3,6 +3,7 @@
  * the input projection X·Wᵀ for all time steps at once, the time loop and the Y / Y_h / Y_c layouts.
  * A cell (rnn.ts) supplies the per-step gate arithmetic.
  */
+import type { Node } from '../../onnx';
 import { transpose, type MultiplyContext, type PreparedOperand } from '../multiply';
 import { expectTensor, float32Data, toNumbers } from '../tensors';
 import { EngineError, tensor, type KernelContext, type Value } from '../types';
@@ -249,8 +250,17 @@ function sequenceLengths(value: Value | undefined, batch: number, seqLength: num
   return lengths;
 }
 
+/** Each node's activation functions per direction: they depend on its attributes alone. */
+const nodeActivations = new WeakMap<Node, Activation[][]>();
+
 /** Per direction, its activation functions; one direction's list serves both directions of a bidirectional node. */
 function directionActivations(ctx: KernelContext, defaults: readonly string[], directions: number): Activation[][] {
+  let activations = nodeActivations.get(ctx.node);
+  if (!activations) nodeActivations.set(ctx.node, (activations = parseActivations(ctx, defaults, directions)));
+  return activations;
+}
+
+function parseActivations(ctx: KernelContext, defaults: readonly string[], directions: number): Activation[][] {
   const count = defaults.length;
   const names = ctx.attributes.strings('activations', Array.from({ length: directions }, () => defaults).flat());
   const functions = activationFunctions(
