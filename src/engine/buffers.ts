@@ -6,9 +6,10 @@
  *
  * Only buffers this module allocated are ever recycled, and only when no value of the run still refers
  * to them (results are counted per ArrayBuffer: views and pass-through kernels such as Reshape share
- * one). Model inputs, initializers and Constant values are never this module's; outputs of the run are
- * never released. A recycled buffer is handed out as a new Float32Array object, so caches keyed by the
- * old array (operand preparation) can never return stale values for it.
+ * one; kernels never return a view shorter than the buffer, so arrays below the pool's minimum size are
+ * not looked at). Model inputs, initializers, Constant values and folded constants are never this
+ * module's; outputs of the run are never released. A recycled buffer is handed out as a new Float32Array
+ * object, so caches keyed by the old array (operand preparation) can never return stale values for it.
  */
 import type { Value } from './types';
 
@@ -92,9 +93,15 @@ function giveBack(buffer: ArrayBuffer): void {
   heldBytes += bytes;
 }
 
+/** Takes a value's buffers out of the pool's ownership: a value kept beyond any run (a folded constant). */
+export function withdrawFromPool(value: Value | undefined): void {
+  forEachBuffer(value, (buffer) => owned.delete(buffer));
+}
+
 /**
- * One run's accounting: every value the run stores is counted per buffer; when the run releases a value
- * and its buffer's count falls to zero, a buffer of this module that is not pinned goes back to the pool.
+ * One run's accounting: every value the run stores is counted per buffer of this module (no other buffer
+ * can go back to the pool); when the run releases a value and its buffer's count falls to zero, a buffer
+ * that is not pinned goes back to the pool.
  */
 export class BufferRecycler {
   private readonly counts = new Map<ArrayBuffer, number>();
@@ -107,22 +114,29 @@ export class BufferRecycler {
 
   /** A value stored in the run's scope. */
   stored(value: Value | undefined): void {
-    forEachBuffer(value, (buffer) => this.counts.set(buffer, (this.counts.get(buffer) ?? 0) + 1));
+    forEachBuffer(value, this.count);
   }
 
   /** A value the run dropped from its scope. */
   released(value: Value | undefined): void {
-    forEachBuffer(value, (buffer) => {
-      const count = this.counts.get(buffer);
-      if (count === undefined) return; // not stored by this run (an input or initializer)
-      if (count > 1) {
-        this.counts.set(buffer, count - 1);
-        return;
-      }
-      this.counts.delete(buffer);
-      if (enabled && owned.has(buffer) && !this.pinned.has(buffer)) giveBack(buffer);
-    });
+    forEachBuffer(value, this.uncount);
   }
+
+  // Made once per run: the executor counts every value it stores and releases.
+  private readonly count = (buffer: ArrayBuffer): void => {
+    if (owned.has(buffer)) this.counts.set(buffer, (this.counts.get(buffer) ?? 0) + 1);
+  };
+
+  private readonly uncount = (buffer: ArrayBuffer): void => {
+    const count = this.counts.get(buffer);
+    if (count === undefined) return; // not stored by this run (an input, initializer or buffer not ours)
+    if (count > 1) {
+      this.counts.set(buffer, count - 1);
+      return;
+    }
+    this.counts.delete(buffer);
+    if (enabled && owned.has(buffer) && !this.pinned.has(buffer)) giveBack(buffer);
+  };
 }
 
 function forEachBuffer(value: Value | undefined, visit: (buffer: ArrayBuffer) => void): void {
@@ -132,5 +146,8 @@ function forEachBuffer(value: Value | undefined, visit: (buffer: ArrayBuffer) =>
     return;
   }
   const data = value.data;
-  if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer) visit(data.buffer);
+  // Arrays shorter than MIN_BYTES are never the pool's (it hands out whole buffers of at least that size,
+  // and kernels return no shorter views of them). Not reading their `buffer` also spares V8 moving small
+  // arrays off its heap, which costs more than the rest of a small node's bookkeeping.
+  if (!Array.isArray(data) && data.byteLength >= MIN_BYTES && data.buffer instanceof ArrayBuffer) visit(data.buffer);
 }

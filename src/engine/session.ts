@@ -13,6 +13,7 @@ import {
 } from '../onnx';
 import { Attributes } from './attributes';
 import { BufferRecycler } from './buffers';
+import { foldConstants, initialConstants } from './constant-folding';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
@@ -38,8 +39,20 @@ export interface RunOptions {
 
 interface GraphPlan {
   readonly order: readonly Node[];
-  /** For each node of `order`, the local names read for the last time by it. */
+  /**
+   * For each node of `order`, the names read for the last time by it that a run computed or was given:
+   * graph outputs are never released, constants (held by the plan or the model) need not be.
+   */
   readonly releaseAfter: readonly (readonly string[])[];
+  /** For each node of `order`, its outputs when they were computed once for every run (constant-folding.ts). */
+  readonly folded: readonly ((Value | undefined)[] | undefined)[];
+  /** Indices into `order`: of every node, and of the nodes not folded. */
+  readonly everyStep: readonly number[];
+  readonly computedSteps: readonly number[];
+  /** The graph's initializers (sparse ones densified): what a run of the graph starts with. */
+  readonly initializers: ReadonlyMap<string, Tensor>;
+  /** The initializers and every folded output: what an unobserved run starts with. */
+  readonly startValues: ReadonlyMap<string, Value | undefined>;
 }
 
 /** Sees, after each main-graph node, its inputs and outputs in every lockstep run (run 0 first). */
@@ -69,7 +82,10 @@ export class Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   private readonly plans = new WeakMap<Graph, GraphPlan>();
-  private readonly initializers: ReadonlyMap<string, Tensor>;
+  /** For each subgraph planned so far, the constants of its enclosing graph (recorded when that is planned). */
+  private readonly outerConstants = new WeakMap<Graph, ReadonlyMap<string, Value>>();
+  /** The multiply context of runs that name none. */
+  private readonly exact = MultiplyContext.exact();
 
   constructor(model: OnnxModel) {
     this.graph = inlineFunctions(model);
@@ -78,7 +94,6 @@ export class Session {
     if (unsupported.length > 0) throw new UnsupportedOperatorError(unsupported);
     this.inputNames = this.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
     this.outputNames = this.graph.outputs.map((o) => o.name);
-    this.initializers = graphConstants(this.graph);
   }
 
   run(feeds: ReadonlyMap<string, Tensor>, options: RunOptions = {}): Map<string, Value | undefined> {
@@ -98,11 +113,6 @@ export class Session {
     for (const name of this.inputNames) {
       if (!feeds.has(name)) throw new EngineError(`no value given for model input "${name}"`);
     }
-    const scopes = runs.map((): Scope => {
-      const values = new Map<string, Value | undefined>(this.initializers);
-      for (const [name, value] of feeds) values.set(name, value);
-      return { values, parent: null };
-    });
     // An unobserved single run recycles the buffers of values it releases (nobody else can still read
     // them); observers may keep any node's inputs and outputs, so their runs allocate afresh.
     const recycler =
@@ -110,7 +120,8 @@ export class Session {
         ? new BufferRecycler()
         : null;
     for (const value of feeds.values()) recycler?.pin(value);
-    const results = this.runGraph(this.graph, scopes, runs, observe, recycler);
+    const parents = runs.map(() => null);
+    const results = this.runGraph(this.graph, feeds, parents, runs, observe, recycler);
     return results.map((outputs) => new Map(this.outputNames.map((name, i) => [name, outputs[i]])));
   }
 
@@ -123,20 +134,31 @@ export class Session {
     options: RunOptions = {},
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[] {
-    const ctx: KernelContext = {
-      node,
-      attributes: attributesOf(node),
-      opset: this.opset,
-      multiply,
-      runSubgraph: (subgraph, bindings) => {
-        const inner: Scope = { values: new Map(bindings), parent: scope };
-        // The body releases its bindings after their last use: counted as stored, so that a buffer the
-        // enclosing scope (or the kernel running the body) still holds is not recycled.
-        if (recycler) for (const value of bindings.values()) recycler.stored(value);
-        for (const [name, t] of graphConstants(subgraph)) if (!inner.values.has(name)) inner.values.set(name, t);
-        return this.runGraph(subgraph, [inner], [options], undefined, recycler)[0]!;
-      },
+    return this.execute(node, inputs, multiply, this.subgraphRunner(scope, options, recycler), options);
+  }
+
+  /** How kernels run their bodies (If/Loop/Scan) in `scope`: made once per graph run, not per node. */
+  private subgraphRunner(
+    scope: Scope,
+    options: RunOptions,
+    recycler: BufferRecycler | null,
+  ): KernelContext['runSubgraph'] {
+    return (subgraph, bindings) => {
+      // The body releases its bindings after their last use: counted as stored, so that a buffer the
+      // enclosing scope (or the kernel running the body) still holds is not recycled.
+      if (recycler) for (const value of bindings.values()) recycler.stored(value);
+      return this.runGraph(subgraph, bindings, [scope], [options], undefined, recycler)[0]!;
     };
+  }
+
+  private execute(
+    node: Node,
+    inputs: readonly (Value | undefined)[],
+    multiply: MultiplyContext,
+    runSubgraph: KernelContext['runSubgraph'],
+    options: RunOptions,
+  ): (Value | undefined)[] {
+    const ctx: KernelContext = { node, attributes: attributesOf(node), opset: this.opset, multiply, runSubgraph };
     let outputs: (Value | undefined)[];
     try {
       outputs = kernelFor(node.domain, node.opType)!(inputs, ctx);
@@ -150,39 +172,57 @@ export class Session {
     return outputs;
   }
 
+  /**
+   * Runs `graph` once per entry of `runs`, each in a scope of its own below `parents[r]` that starts with
+   * the graph's initializers and `bindings` (the model's inputs, a body's formal inputs), which override them.
+   */
   private runGraph(
     graph: Graph,
-    scopes: readonly Scope[],
+    bindings: ReadonlyMap<string, Value | undefined>,
+    parents: readonly (Scope | null)[],
     runs: readonly RunOptions[],
     observe?: LockstepObserver,
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
-    const plan = this.planFor(graph);
-    const keep = new Set(graph.outputs.map((o) => o.name));
-    plan.order.forEach((node, index) => {
-      const inputs = scopes.map((scope) =>
-        node.inputs.map((name) => (name === '' ? undefined : lookup(scope, name, node))),
-      );
-      const outputs = runs.map((options, r) => {
-        if (options.signal?.aborted) throw new CancelledError();
-        const multiply = options.multiplyFor?.(node) ?? options.multiply ?? MultiplyContext.exact();
-        return this.runNode(node, inputs[r]!, multiply, scopes[r], options, recycler);
-      });
-      scopes.forEach((scope, r) =>
-        node.outputs.forEach((name, i) => {
-          if (name === '') return;
-          scope.values.set(name, outputs[r]![i]);
-          recycler?.stored(outputs[r]![i]);
-        }),
-      );
-      observe?.(node, inputs, outputs);
-      for (const scope of scopes)
-        for (const name of plan.releaseAfter[index]!) {
-          if (keep.has(name)) continue;
-          if (recycler) recycler.released(scope.values.get(name));
-          scope.values.delete(name);
-        }
+    const { order, folded, everyStep, computedSteps, releaseAfter, initializers, startValues } = this.planFor(graph);
+    // Observers are shown every node; an unobserved run starts with the folded values in its scope and
+    // visits only the other nodes.
+    const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
+    const scopes = parents.map((parent): Scope => {
+      const values = new Map<string, Value | undefined>(observed ? initializers : startValues);
+      for (const [name, value] of bindings) values.set(name, value);
+      return { values, parent };
     });
+    const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
+    for (const index of observed ? everyStep : computedSteps) {
+      const node = order[index]!;
+      const constant = folded[index];
+      const inputs = scopes.map((scope) => inputsOf(scope, node));
+      const outputs: (Value | undefined)[][] = [];
+      for (let r = 0; r < runs.length; r++) {
+        const options = runs[r]!;
+        if (options.signal?.aborted) throw new CancelledError();
+        if (constant) options.observeNode?.(node, inputs[r]!, constant);
+        const multiply = options.multiplyFor?.(node) ?? options.multiply ?? this.exact;
+        outputs.push(constant ?? this.execute(node, inputs[r]!, multiply, runners[r]!, options));
+      }
+      for (let r = 0; r < scopes.length; r++) {
+        const { values } = scopes[r]!;
+        for (let i = 0; i < node.outputs.length; i++) {
+          const name = node.outputs[i]!;
+          if (name === '') continue;
+          values.set(name, outputs[r]![i]);
+          recycler?.stored(outputs[r]![i]);
+        }
+      }
+      observe?.(node, inputs, outputs);
+      for (const name of releaseAfter[index]!) {
+        for (const { values } of scopes) {
+          recycler?.released(values.get(name));
+          values.delete(name);
+        }
+      }
+    }
     return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
   }
 
@@ -191,18 +231,40 @@ export class Session {
     if (!plan) {
       // Outer names are checked when the enclosing graph is planned; here only local order matters.
       const order = topologicalOrder(graph, outerScopeReads(graph));
-      const lastUse = new Map<string, number>();
-      order.forEach((node, index) => {
-        for (const name of node.inputs) if (name !== '') lastUse.set(name, index);
-        for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) lastUse.set(name, index);
-      });
-      const releaseAfter: string[][] = order.map(() => []);
-      for (const [name, index] of lastUse) releaseAfter[index]!.push(name);
-      plan = { order, releaseAfter };
+      const initializers = graphConstants(graph);
+      const outer = this.outerConstants.get(graph);
+      // The main graph's inputs may override their initializers; a body's formal inputs shadow its own.
+      const bound = new Set(graph.inputs.filter((i) => !outer || !i.isInitializer).map((i) => i.name));
+      const constants = initialConstants(graph, initializers, bound, outer ?? new Map());
+      const folding = foldConstants(order, constants, (node, inputs) => this.runNode(node, inputs, this.exact));
+      for (const node of order) for (const g of subgraphsOf(node)) this.outerConstants.set(g, folding.constants);
+      const outputs = new Set(graph.outputs.map((o) => o.name));
+      const releaseAfter = lastReads(order, (name) => !outputs.has(name) && !folding.constants.has(name));
+      const startValues = new Map<string, Value | undefined>(initializers);
+      order.forEach((node, index) =>
+        folding.outputs[index]?.forEach((value, i) => {
+          if (node.outputs[i]) startValues.set(node.outputs[i]!, value);
+        }),
+      );
+      const everyStep = order.map((_, index) => index);
+      const computedSteps = everyStep.filter((index) => !folding.outputs[index]);
+      plan = { order, releaseAfter, folded: folding.outputs, everyStep, computedSteps, initializers, startValues };
       this.plans.set(graph, plan);
     }
     return plan;
   }
+}
+
+/** For each node of `order`, the names it reads for the last time (its bodies' outer reads too) that `releasable` accepts. */
+function lastReads(order: readonly Node[], releasable: (name: string) => boolean): string[][] {
+  const lastUse = new Map<string, number>();
+  order.forEach((node, index) => {
+    for (const name of node.inputs) if (name !== '') lastUse.set(name, index);
+    for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) lastUse.set(name, index);
+  });
+  const reads: string[][] = order.map(() => []);
+  for (const [name, index] of lastUse) if (releasable(name)) reads[index]!.push(name);
+  return reads;
 }
 
 /** A node's attributes are immutable: their typed view is made once per node. */
@@ -212,6 +274,16 @@ function attributesOf(node: Node): Attributes {
   let attributes = attributeViews.get(node);
   if (!attributes) attributeViews.set(node, (attributes = new Attributes(node)));
   return attributes;
+}
+
+/** A node's input values in `scope` ('' inputs are undefined). */
+function inputsOf(scope: Scope, node: Node): (Value | undefined)[] {
+  const inputs = new Array<Value | undefined>(node.inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const name = node.inputs[i]!;
+    inputs[i] = name === '' ? undefined : lookup(scope, name, node);
+  }
+  return inputs;
 }
 
 function lookup(scope: Scope, name: string, node: Node | null): Value | undefined {

@@ -1,6 +1,6 @@
 /** Shared tensor helpers for kernels: allocation by dtype, shapes, broadcasting, axis handling. */
 import type { DType, SparseTensor, Tensor, TensorDataByDType } from '../onnx';
-import { zeroFloat32 } from './buffers';
+import { takeFloat32, zeroFloat32 } from './buffers';
 import { EngineError, tensor, type Value } from './types';
 
 type NumericDType = Exclude<DType, 'string'>;
@@ -45,6 +45,14 @@ export function allocate(dtype: DType, dims: readonly number[]): Tensor {
 export function sameKindArray<T extends Tensor['data']>(data: T, length: number): T {
   if (Array.isArray(data)) return new Array<string>(length).fill('') as T;
   return new (data.constructor as new (n: number) => T)(length);
+}
+
+/**
+ * An array of the same kind as `data` whose every element the caller writes (copies, gathers): float32
+ * arrays are drawn from the buffer pool, other kinds are new.
+ */
+export function arrayToFill<T extends Tensor['data']>(data: T, length: number): T {
+  return (data instanceof Float32Array ? takeFloat32(length) : sameKindArray(data, length)) as T;
 }
 
 export function sizeOf(dims: readonly number[]): number {
@@ -134,7 +142,11 @@ export function normalizeAxis(axis: number, rank: number, what = 'axis'): number
 /** The values of an integer (or float) tensor as JS numbers, e.g. a shape or axes input. */
 export function toNumbers(t: Tensor): number[] {
   if (t.dtype === 'string') throw new EngineError('expected a numeric tensor, got strings');
-  return Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+  // A plain loop: Array.from with a mapping callback costs more than the conversion on small inputs.
+  const data = t.data as ArrayLike<number | bigint>;
+  const numbers = new Array<number>(data.length);
+  for (let i = 0; i < data.length; i++) numbers[i] = Number(data[i]);
+  return numbers;
 }
 
 /** A required tensor input; sequences and absent values are errors. */

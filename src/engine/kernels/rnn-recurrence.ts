@@ -3,6 +3,7 @@
  * the input projection X·Wᵀ for all time steps at once, the time loop and the Y / Y_h / Y_c layouts.
  * A cell (rnn.ts) supplies the per-step gate arithmetic.
  */
+import type { Node } from '../../onnx';
 import { transpose, type MultiplyContext, type PreparedOperand } from '../multiply';
 import { expectTensor, float32Data, toNumbers } from '../tensors';
 import { EngineError, tensor, type KernelContext, type Value } from '../types';
@@ -17,8 +18,8 @@ export interface Direction {
   readonly clip: number;
   /** This direction's activation functions (f, g, h for LSTM). */
   readonly activations: readonly Activation[];
-  /** This direction's R (gates·hidden × hidden), prepared. */
-  readonly recurrent: PreparedOperand;
+  /** Rows [first, first + count) of this direction's R (gates·hidden × hidden), prepared and transposed. */
+  recurrentRows(first: number, count: number): PreparedOperand;
   /** This direction's Wb and Rb (gates·hidden each); zeros when B is absent. */
   readonly inputBias: Float32Array;
   readonly recurrentBias: Float32Array;
@@ -171,7 +172,7 @@ function directionView(node: RecurrentNode, d: number, gates: number): Direction
     batch,
     clip: node.clip,
     activations: node.activations[d]!,
-    recurrent: rowBlock(node.r, d * width * hidden, width * hidden),
+    recurrentRows: (first, count) => transposedRows(node.r, d * width + first, count, hidden),
     inputBias: node.bias.subarray(2 * d * width, (2 * d + 1) * width),
     recurrentBias: node.bias.subarray((2 * d + 1) * width, (2 * d + 2) * width),
     perDirection: (value, what, length) => {
@@ -198,11 +199,10 @@ function runDirection(
   const reverse = node.direction === 'reverse' || d === 1;
   const width = cell.projectionBias.length;
   // X·Wᵀ for every time step at once, biases folded in.
-  const projection = node.mul.gemm(node.x, rowBlock(node.w, d * width * g.inputSize, width * g.inputSize), {
+  const projection = node.mul.gemm(node.x, transposedRows(node.w, d * width, width, g.inputSize), {
     m: g.seqLength * g.batch,
     n: width,
     k: g.inputSize,
-    transB: true,
   });
   addRowBias(projection, cell.projectionBias);
   let state = initial;
@@ -250,8 +250,17 @@ function sequenceLengths(value: Value | undefined, batch: number, seqLength: num
   return lengths;
 }
 
+/** Each node's activation functions per direction: they depend on its attributes alone. */
+const nodeActivations = new WeakMap<Node, Activation[][]>();
+
 /** Per direction, its activation functions; one direction's list serves both directions of a bidirectional node. */
 function directionActivations(ctx: KernelContext, defaults: readonly string[], directions: number): Activation[][] {
+  let activations = nodeActivations.get(ctx.node);
+  if (!activations) nodeActivations.set(ctx.node, (activations = parseActivations(ctx, defaults, directions)));
+  return activations;
+}
+
+function parseActivations(ctx: KernelContext, defaults: readonly string[], directions: number): Activation[][] {
   const count = defaults.length;
   const names = ctx.attributes.strings('activations', Array.from({ length: directions }, () => defaults).flat());
   const functions = activationFunctions(
@@ -271,10 +280,28 @@ export function rowBlock(operand: PreparedOperand, start: number, length: number
   return { values: operand.values.subarray(start, start + length), scale: operand.scale };
 }
 
-/** Rows [first, first + count) of a prepared rows × cols matrix, transposed to cols × count (a GEMM's B). */
-export function transposedRows(operand: PreparedOperand, first: number, count: number, cols: number): PreparedOperand {
-  const block = operand.values.subarray(first * cols, (first + count) * cols);
-  return { values: transpose(block, count, cols), scale: operand.scale };
+/**
+ * Transposed row blocks of prepared weights, by the whole prepared array and then by block. Weights are
+ * the same array in every run (initializers, Constant and folded values; `prepare` caches per array), so
+ * they are transposed once; an array computed by the run is a new object each run (a recycled buffer
+ * too), so an entry can never be stale.
+ */
+const transposedBlocks = new WeakMap<Float32Array, Map<string, Float32Array>>();
+
+/**
+ * Rows [first, first + count) of a whole prepared rows × cols matrix, transposed to cols × count (a GEMM's
+ * B), computed once per matrix and block.
+ */
+function transposedRows(operand: PreparedOperand, first: number, count: number, cols: number): PreparedOperand {
+  let blocks = transposedBlocks.get(operand.values);
+  if (!blocks) transposedBlocks.set(operand.values, (blocks = new Map()));
+  const key = `${first}:${count}`;
+  let values = blocks.get(key);
+  if (!values) {
+    values = transpose(operand.values.subarray(first * cols, (first + count) * cols), count, cols);
+    blocks.set(key, values);
+  }
+  return { values, scale: operand.scale };
 }
 
 /** Adds `bias` to every row of `matrix` (in place; returns it). */
@@ -364,6 +391,17 @@ export function gate(
   return out;
 }
 
+// Plain loops rather than TypedArray map, whose per-element callback costs several times more.
+
 export function sum(a: Float32Array, b: Float32Array): Float32Array {
-  return a.map((v, i) => v + b[i]!);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
+  return out;
+}
+
+/** f of every element, in a new array. */
+export function mapped(values: Float32Array, f: (v: number) => number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(values[i]!);
+  return out;
 }

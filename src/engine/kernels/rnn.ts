@@ -10,12 +10,12 @@ import {
   addColumns,
   addRowBias,
   gate,
+  mapped,
   products,
   recurrentProduct,
   rowBlock,
   runRecurrence,
   sum,
-  transposedRows,
   type CellKind,
 } from './rnn-recurrence';
 
@@ -28,7 +28,7 @@ const LSTM: CellKind = {
     const { mul, hidden } = dir;
     const [f, g, h] = dir.activations as [Activation, Activation, Activation];
     const inputForget = ctx.attributes.int('input_forget', 0) !== 0;
-    const rT = transposedRows(dir.recurrent, 0, 4 * hidden, hidden);
+    const rT = dir.recurrentRows(0, 4 * hidden);
     const peepholes = dir.perDirection(inputs[7], 'P', 3 * hidden);
     const peephole = (k: number, c: PreparedOperand) =>
       peepholes && products(mul, rowBlock(peepholes, k * hidden, hidden), c);
@@ -40,14 +40,14 @@ const LSTM: CellKind = {
         addColumns(pre, 4 * hidden, 0, recurrentProduct(dir, hp, rT));
         const input = gate(dir, pre, 0, f, peephole(0, cp));
         // input_forget couples the gates: f = 1 − i.
-        const forget = inputForget ? input.map((v) => 1 - v) : gate(dir, pre, 2, f, peephole(2, cp));
+        const forget = inputForget ? mapped(input, (v) => 1 - v) : gate(dir, pre, 2, f, peephole(2, cp));
         const candidate = gate(dir, pre, 3, g);
         const c = sum(
           products(mul, mul.prepare(forget), cp),
           products(mul, mul.prepare(input), mul.prepare(candidate)),
         );
         const output = gate(dir, pre, 1, f, peephole(1, mul.prepare(c)));
-        return [products(mul, mul.prepare(output), mul.prepare(c.map(h))), c];
+        return [products(mul, mul.prepare(output), mul.prepare(mapped(c, h))), c];
       },
     };
   },
@@ -62,8 +62,8 @@ const GRU: CellKind = {
     const { mul, hidden } = dir;
     const [f, g] = dir.activations as [Activation, Activation];
     const linearBeforeReset = ctx.attributes.int('linear_before_reset', 0) !== 0;
-    const rzT = transposedRows(dir.recurrent, 0, 2 * hidden, hidden);
-    const rhT = transposedRows(dir.recurrent, 2 * hidden, hidden, hidden);
+    const rzT = dir.recurrentRows(0, 2 * hidden);
+    const rhT = dir.recurrentRows(2 * hidden, hidden);
     const recurrentBiasH = dir.recurrentBias.subarray(2 * hidden);
     // With linear_before_reset, Rbh sits inside r ⊙ (H·Rhᵀ + Rbh) and is not folded into X·Wᵀ.
     const projectionBias = sum(dir.inputBias, dir.recurrentBias);
@@ -80,7 +80,7 @@ const GRU: CellKind = {
           : recurrentProduct(dir, mul.prepare(products(mul, reset, hp)), rhT);
         addColumns(pre, 3 * hidden, 2 * hidden, gated);
         const candidate = gate(dir, pre, 2, g);
-        const keep = update.map((z) => 1 - z);
+        const keep = mapped(update, (z) => 1 - z);
         return [sum(products(mul, mul.prepare(keep), mul.prepare(candidate)), products(mul, mul.prepare(update), hp))];
       },
     };
@@ -93,7 +93,7 @@ const RNN: CellKind = {
   activations: ['Tanh'],
   stateCount: 1,
   makeCell: (dir) => {
-    const rT = transposedRows(dir.recurrent, 0, dir.hidden, dir.hidden);
+    const rT = dir.recurrentRows(0, dir.hidden);
     const f = dir.activations[0]!;
     return {
       projectionBias: sum(dir.inputBias, dir.recurrentBias),

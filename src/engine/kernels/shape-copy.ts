@@ -5,7 +5,7 @@
  * through an index map (Pad, nearest Resize). Plus small helpers the shape kernels share.
  */
 import type { Tensor } from '../../onnx';
-import { expectTensor, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
+import { arrayToFill, expectTensor, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
 import { takeFloat32 } from '../buffers';
 import { EngineError, tensor, type Value } from '../types';
 
@@ -121,7 +121,7 @@ export function copyBox(src: Data, from: Layout, dst: Data, to: Layout, dims: re
 export function transposeData(data: Data, dims: readonly number[], perm: readonly number[]): Data {
   const strides = stridesOf(dims);
   const outDims = perm.map((axis) => dims[axis]!);
-  const out = sameKindArray(data, data.length);
+  const out = arrayToFill(data, data.length);
   copyBox(data, { offset: 0, strides: perm.map((axis) => strides[axis]!) }, out, denseLayout(outDims), outDims);
   return out;
 }
@@ -182,15 +182,22 @@ export function gatherAxes(
   return out;
 }
 
-/** `gatherAxes` of float32 data (rank ≥ 1, a nonempty result): the same loop, monomorphic for V8. */
+/**
+ * `gatherAxes` of float32 data (rank ≥ 1, a nonempty result): the same loop, monomorphic for V8, with two
+ * shortcuts. An output row whose outer axes read the same source row as the row before (upsampling,
+ * edge padding) is a copy of that row; a row with no fill entries is a plain gather.
+ */
 function gatherFloat32(source: Float32Array, dims: readonly number[], maps: readonly Int32Array[], fill: number) {
   const outDims = maps.map((m) => m.length);
   const target = takeFloat32(sizeOf(outDims));
   const strides = stridesOf(dims);
   const rank = dims.length;
   const inner = maps[rank - 1]!;
+  const n = inner.length;
+  const innerFills = hasNegative(inner);
   const counter = new Array<number>(rank - 1).fill(0);
-  for (let o = 0; o < target.length;) {
+  let previous = -1; // the source row the row before read (-1: fill)
+  for (let o = 0; o < target.length; o += n) {
     let base = 0;
     let outside = false;
     for (let axis = 0; axis < rank - 1; axis++) {
@@ -198,13 +205,25 @@ function gatherFloat32(source: Float32Array, dims: readonly number[], maps: read
       outside ||= at < 0;
       base += at * strides[axis]!;
     }
-    for (let j = 0; j < inner.length; j++) {
-      const at = inner[j]!;
-      target[o++] = outside || at < 0 ? fill : source[base + at]!;
-    }
+    const row = outside ? -1 : base;
+    if (o > 0 && row === previous) target.copyWithin(o, o - n, o);
+    else if (outside) target.fill(fill, o, o + n);
+    else if (innerFills) {
+      for (let j = 0; j < n; j++) {
+        const at = inner[j]!;
+        target[o + j] = at < 0 ? fill : source[base + at]!;
+      }
+    } else for (let j = 0; j < n; j++) target[o + j] = source[base + inner[j]!]!;
+    previous = row;
     advance(counter, outDims);
   }
   return target;
+}
+
+/** Whether an index map has a fill entry (a plain loop: TypedArray `some` costs more than the gather). */
+function hasNegative(map: Int32Array): boolean {
+  for (let i = 0; i < map.length; i++) if (map[i]! < 0) return true;
+  return false;
 }
 
 /** A tensor sharing `t`'s data under new dims (Reshape, Squeeze, …: no copy). */

@@ -3,7 +3,7 @@
  * family, OneHot, NonZero and Trilu.
  */
 import type { DType, Tensor } from '../../onnx';
-import { expectTensor, normalizeAxis, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
+import { arrayToFill, expectTensor, normalizeAxis, sameKindArray, sizeOf, stridesOf, toNumbers } from '../tensors';
 import { EngineError, tensor, type Kernel } from '../types';
 import { narrowRounding } from './shape-cast';
 import { copyRun, spanSize, zeroOf, type Elements } from './shape-copy';
@@ -25,7 +25,7 @@ const Gather: Kernel = (inputs, ctx) => {
   // Every pick copies one contiguous block of `inner` elements per outer index.
   const outer = spanSize(data.dims, 0, axis);
   const inner = spanSize(data.dims, axis + 1);
-  const out = sameKindArray(data.data, sizeOf(dims));
+  const out = arrayToFill(data.data, sizeOf(dims));
   let to = 0;
   for (let o = 0; o < outer; o++) {
     for (const pick of picks) {

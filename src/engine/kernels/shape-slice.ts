@@ -3,7 +3,7 @@
  * Expand, each a few `copyBox` calls, and Pad, a `gatherAxes` with one index map per axis.
  */
 import type { Tensor } from '../../onnx';
-import { broadcastShapes, expectTensor, normalizeAxis, sameKindArray, sizeOf, stridesOf } from '../tensors';
+import { arrayToFill, broadcastShapes, expectTensor, normalizeAxis, sizeOf, stridesOf } from '../tensors';
 import { EngineError, tensor, type Kernel } from '../types';
 import {
   copyBox,
@@ -57,7 +57,7 @@ function sliceTensor(
     offset: ranges.reduce((offset, r, axis) => offset + r.start * strides[axis]!, 0),
     strides: ranges.map((r, axis) => r.step * strides[axis]!),
   };
-  const out = sameKindArray(data.data, sizeOf(dims));
+  const out = arrayToFill(data.data, sizeOf(dims));
   copyBox(data.data, from, out, denseLayout(dims), dims);
   return tensor(data.dtype, dims, out as never);
 }
@@ -88,7 +88,7 @@ export function concatTensors(parts: readonly Tensor[], axisAttribute: number): 
   }
   const dims = [...first.dims];
   dims[axis] = parts.reduce((sum, part) => sum + part.dims[axis]!, 0);
-  const out = sameKindArray(first.data, sizeOf(dims));
+  const out = arrayToFill(first.data, sizeOf(dims));
   // Each part is `outer` rows of one contiguous block, placed side by side in the output's rows.
   const outer = spanSize(dims, 0, axis);
   const row = spanSize(dims, axis);
@@ -113,7 +113,7 @@ export function splitTensor(input: Tensor, axis: number, sizes: readonly number[
   return sizes.map((size) => {
     const dims = [...input.dims];
     dims[axis] = size;
-    const out = sameKindArray(input.data, outer * size * inner);
+    const out = arrayToFill(input.data, outer * size * inner);
     const from: Layout = { offset: start * inner, strides: [dim * inner, 1] };
     copyBox(input.data, from, out, denseLayout([outer, size * inner]), [outer, size * inner]);
     start += size;
@@ -161,7 +161,7 @@ const Expand: Kernel = (inputs) => {
   const input = expectTensor(inputs[0], 'input');
   const dims = broadcastShapes(input.dims, intsOf(inputs[1], 'shape'));
   if (dims.length === input.dims.length && dims.every((d, a) => d === input.dims[a])) return [input];
-  const out = sameKindArray(input.data, sizeOf(dims));
+  const out = arrayToFill(input.data, sizeOf(dims));
   copyBox(input.data, broadcastLayout(input.dims, dims), out, denseLayout(dims), dims);
   return [tensor(input.dtype, dims, out as never)];
 };
@@ -180,7 +180,7 @@ const Tile: Kernel = (inputs) => {
   const box = input.dims.flatMap((d, a) => [repeats[a]!, d]);
   const from = input.dims.flatMap((_, a) => [0, strides[a]!]);
   const to = input.dims.flatMap((d, a) => [d * outStrides[a]!, outStrides[a]!]);
-  const out = sameKindArray(input.data, sizeOf(dims));
+  const out = arrayToFill(input.data, sizeOf(dims));
   copyBox(input.data, { offset: 0, strides: from }, out, { offset: 0, strides: to }, box);
   return [tensor(input.dtype, dims, out as never)];
 };
