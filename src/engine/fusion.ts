@@ -9,6 +9,7 @@
  */
 import { outerScopeReads, subgraphsOf, type Graph, type Node, type Tensor } from '../onnx';
 import { Attributes } from './attributes';
+import { legacyClipBounds } from './kernels/elementwise';
 import { WASM_MIN_ELEMENTS } from './kernels/elementwise-core';
 import { tensor, type Value } from './types';
 import { CHAIN_STEPS, wasmElementwiseChain, type ChainStep } from './wasm/kernels';
@@ -26,13 +27,16 @@ const UNARY = new Set(['Relu', 'LeakyRelu', 'Clip']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min']);
 
 /**
- * The chains of two or more links among a graph's nodes (in execution order), keyed by their first link.
- * A link's other operand must be an initializer or a Constant node's output (its value is checked when the
- * chain runs) or the chain's input; the value passed along must have no reader but the next link.
+ * The chains of two or more links among a graph's computed nodes (in execution order), keyed by their first
+ * link. A link's other operand must be a constant (`isConstant`: an initializer or a folded value; whether
+ * it is a float32 scalar is checked when the chain runs) or the chain's input; the value passed along must
+ * have no reader but the next link.
  */
-export function elementwiseChains(graph: Graph, order: readonly Node[]): Map<Node, ElementwiseChain> {
-  const constants = new Set(graph.initializers.map((t) => t.name));
-  for (const node of order) if (node.opType === 'Constant' && node.domain === '') constants.add(node.outputs[0]!);
+export function elementwiseChains(
+  graph: Graph,
+  order: readonly Node[],
+  isConstant: (name: string) => boolean,
+): Map<Node, ElementwiseChain> {
   const readers = new Map<string, Node[]>();
   for (const node of order)
     for (const name of node.inputs) if (name !== '') readers.set(name, [...(readers.get(name) ?? []), node]);
@@ -44,13 +48,13 @@ export function elementwiseChains(graph: Graph, order: readonly Node[]): Map<Nod
   const claimed = new Set<Node>();
   for (const first of order) {
     if (claimed.has(first)) continue;
-    const input = chainInput(first, constants);
+    const input = chainInput(first, isConstant);
     if (input === null) continue;
     const links = [first];
     for (;;) {
       const value = links[links.length - 1]!.outputs[0]!;
       const next = readers.get(value);
-      if (kept.has(value) || next?.length !== 1 || !continues(next[0]!, value, input, constants)) break;
+      if (kept.has(value) || next?.length !== 1 || !continues(next[0]!, value, input, isConstant)) break;
       links.push(next[0]!);
     }
     if (links.length < 2) continue;
@@ -68,27 +72,27 @@ function isLink(node: Node): boolean {
 }
 
 /** The value a chain starting at `node` transforms, or null if it cannot start one. */
-function chainInput(node: Node, constants: ReadonlySet<string>): string | null {
+function chainInput(node: Node, isConstant: (name: string) => boolean): string | null {
   if (!isLink(node)) return null;
   if (UNARY.has(node.opType)) return node.inputs[0]!;
   const [a, b] = node.inputs as [string, string];
-  if (constants.has(a) && !constants.has(b)) return b;
-  return constants.has(b) ? a : null;
+  if (isConstant(a) && !isConstant(b)) return b;
+  return isConstant(b) ? a : null;
 }
 
 /** Whether `node` can follow a link whose output `value` it reads. */
-function continues(node: Node, value: string, input: string, constants: ReadonlySet<string>): boolean {
+function continues(node: Node, value: string, input: string, isConstant: (name: string) => boolean): boolean {
   if (!isLink(node)) return false;
   if (UNARY.has(node.opType)) return node.inputs[0] === value && node.inputs.slice(1).every((n) => n !== value);
   const [a, b] = node.inputs as [string, string];
   const other = a === value ? b : b === value ? a : null;
   if (other === null || other === value) return false;
-  return constants.has(other) || (other === input && node.opType !== 'Max' && node.opType !== 'Min');
+  return isConstant(other) || (other === input && node.opType !== 'Max' && node.opType !== 'Min');
 }
 
 /**
  * The chain's output, computed in one pass, or null when its values do not allow it (the caller then runs
- * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip took attributes
+ * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip takes attributes
  * before 11).
  */
 export function runElementwiseChain(
@@ -106,7 +110,15 @@ export function runElementwiseChain(
     steps.push(step);
     value = link.outputs[0]!;
   }
+  fused++;
   return tensor('float32', x.dims, wasmElementwiseChain(x.data, steps));
+}
+
+let fused = 0;
+
+/** How many chains have run fused so far in this thread (tests check that fusion happens). */
+export function chainsFused(): number {
+  return fused;
 }
 
 function isFloat32(value: Value | undefined): value is Tensor & { data: Float32Array } {
@@ -135,10 +147,9 @@ function stepOf(
       return Math.fround(alpha) === alpha ? { op: CHAIN_STEPS.LEAKY_RELU, a: alpha } : null;
     }
     case 'Clip': {
-      if (opset < 11) return null;
       const [, lo, hi] = link.inputs;
-      const low = lo ? scalar(lo) : -Infinity;
-      const high = hi ? scalar(hi) : Infinity;
+      const [low, high] =
+        opset < 11 ? legacyClipBounds(new Attributes(link)) : [lo ? scalar(lo) : -Infinity, hi ? scalar(hi) : Infinity];
       return low === null || high === null ? null : { op: CHAIN_STEPS.CLIP, a: low, b: high };
     }
   }

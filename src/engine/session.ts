@@ -14,6 +14,7 @@ import {
 import { Attributes } from './attributes';
 import { BufferRecycler } from './buffers';
 import { foldConstants, initialConstants } from './constant-folding';
+import { elementwiseChains, runElementwiseChain, type ElementwiseChain } from './fusion';
 import { inlineFunctions } from './inline';
 import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
@@ -53,6 +54,8 @@ interface GraphPlan {
   readonly initializers: ReadonlyMap<string, Tensor>;
   /** The initializers and every folded output: what an unobserved run starts with. */
   readonly startValues: ReadonlyMap<string, Value | undefined>;
+  /** Element-wise chains (fusion.ts) by first link: an unobserved exact run computes each in one pass. */
+  readonly chains: ReadonlyMap<Node, ElementwiseChain>;
 }
 
 /** Sees, after each main-graph node, its inputs and outputs in every lockstep run (run 0 first). */
@@ -184,7 +187,8 @@ export class Session {
     observe?: LockstepObserver,
     recycler: BufferRecycler | null = null,
   ): (Value | undefined)[][] {
-    const { order, folded, everyStep, computedSteps, releaseAfter, initializers, startValues } = this.planFor(graph);
+    const plan = this.planFor(graph);
+    const { order, folded, everyStep, computedSteps, releaseAfter, initializers, startValues, chains } = plan;
     // Observers are shown every node; an unobserved run starts with the folded values in its scope and
     // visits only the other nodes.
     const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
@@ -194,8 +198,35 @@ export class Session {
       return { values, parent };
     });
     const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
+    const release = (index: number) => {
+      for (const name of releaseAfter[index]!) {
+        for (const { values } of scopes) {
+          recycler?.released(values.get(name));
+          values.delete(name);
+        }
+      }
+    };
+    // Element-wise chains run fused only where nobody sees their links and every product is plain fp32.
+    const single = runs.length === 1 ? runs[0]! : null;
+    const fusing = !observed && single !== null && !single.multiplyFor && (single.multiply ?? this.exact).isExact;
+    const fusedLinks = new Set<Node>();
     for (const index of observed ? everyStep : computedSteps) {
       const node = order[index]!;
+      if (fusedLinks.has(node)) {
+        release(index);
+        continue;
+      }
+      const chain = fusing ? chains.get(node) : undefined;
+      const fused = chain && runElementwiseChain(chain, (name) => valueIn(scopes[0]!, name), this.opset);
+      if (fused) {
+        if (single!.signal?.aborted) throw new CancelledError();
+        // Its value is the last link's output; the other links' outputs are never made.
+        scopes[0]!.values.set(chain!.output, fused);
+        recycler?.stored(fused);
+        for (const link of chain!.links) if (link !== node) fusedLinks.add(link);
+        release(index);
+        continue;
+      }
       const constant = folded[index];
       const inputs = scopes.map((scope) => inputsOf(scope, node));
       const outputs: (Value | undefined)[][] = [];
@@ -216,12 +247,7 @@ export class Session {
         }
       }
       observe?.(node, inputs, outputs);
-      for (const name of releaseAfter[index]!) {
-        for (const { values } of scopes) {
-          recycler?.released(values.get(name));
-          values.delete(name);
-        }
-      }
+      release(index);
     }
     return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
   }
@@ -248,7 +274,18 @@ export class Session {
       );
       const everyStep = order.map((_, index) => index);
       const computedSteps = everyStep.filter((index) => !folding.outputs[index]);
-      plan = { order, releaseAfter, folded: folding.outputs, everyStep, computedSteps, initializers, startValues };
+      const computed = order.filter((_, index) => !folding.outputs[index]);
+      const chains = elementwiseChains(graph, computed, (name) => folding.constants.has(name));
+      plan = {
+        order,
+        releaseAfter,
+        folded: folding.outputs,
+        everyStep,
+        computedSteps,
+        initializers,
+        startValues,
+        chains,
+      };
       this.plans.set(graph, plan);
     }
     return plan;
@@ -284,6 +321,12 @@ function inputsOf(scope: Scope, node: Node): (Value | undefined)[] {
     inputs[i] = name === '' ? undefined : lookup(scope, name, node);
   }
   return inputs;
+}
+
+/** The value of `name` in scope, or undefined if there is none (yet). */
+function valueIn(scope: Scope, name: string): Value | undefined {
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.values.has(name)) return s.values.get(name);
+  return undefined;
 }
 
 function lookup(scope: Scope, name: string, node: Node | null): Value | undefined {

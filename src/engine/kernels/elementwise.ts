@@ -25,6 +25,7 @@ import {
   type BinaryFns,
   type UnaryFns,
 } from './elementwise-core';
+import type { Attributes } from '../attributes';
 import { wasmClip } from '../wasm/kernels';
 import {
   bigintPow,
@@ -226,6 +227,11 @@ const isInfTest = (ctx: KernelContext) => {
 
 const FLT_MAX = 3.4028234663852886e38;
 
+/** Clip's bounds before opset 11: its min and max attributes, ∓FLT_MAX by default. */
+export function legacyClipBounds(attributes: Attributes): [number, number] {
+  return [attributes.float('min', -FLT_MAX), attributes.float('max', FLT_MAX)];
+}
+
 /** Clip: min/max attributes before opset 11, optional scalar inputs since. min > max clips everything to max. */
 /** Clip's own float32 loop (a hot op in mobile CNNs: ReLU6 and hard-swish are written with it). */
 function clipFloat32(data: Float32Array, dims: number[], lo: number, hi: number): Tensor {
@@ -254,8 +260,10 @@ const clipKernel: Kernel = (inputs, ctx) => {
       }),
     ];
   }
-  const lo = ctx.opset < 11 ? ctx.attributes.float('min', -FLT_MAX) : numberBound(inputs[1], 'min', -Infinity);
-  const hi = ctx.opset < 11 ? ctx.attributes.float('max', FLT_MAX) : numberBound(inputs[2], 'max', Infinity);
+  const [lo, hi] =
+    ctx.opset < 11
+      ? legacyClipBounds(ctx.attributes)
+      : [numberBound(inputs[1], 'min', -Infinity), numberBound(inputs[2], 'max', Infinity)];
   if (x.dtype === 'float32') return [clipFloat32(x.data, x.dims, lo, hi)];
   // Plain comparisons keep NaN and −0 as they are.
   const clip = (v: number) => {
