@@ -11,6 +11,7 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, bias: number): void;
+  im2colRuns(x: number, runs: number, count: number, col: number, ...geometry: number[]): void;
   im2col(
     x: number,
     offsets: number,
@@ -330,11 +331,40 @@ export interface Patches {
  */
 function gatherPatches({ planes, table, channels, from }: Patches, at: number, width: number, scratch: number): void {
   const { taps, positions, imageSize, offsets } = table;
-  const [xAt, offsetsAt] = layout([planes.length * 4, offsets.length * 4], scratch) as [number, number];
+  const runs = patchRuns(table);
+  const indices = runs ?? offsets;
+  const [xAt, indicesAt] = layout([planes.length * 4, indices.length * 4], scratch) as [number, number];
   f32View(xAt, planes.length).set(planes);
   const wasm = kernels();
-  new Int32Array(wasm.memory.buffer, offsetsAt, offsets.length).set(offsets);
-  wasm.im2col(xAt, offsetsAt, at, channels, taps, positions, imageSize, from, width);
+  new Int32Array(wasm.memory.buffer, indicesAt, indices.length).set(indices);
+  if (runs) wasm.im2colRuns(xAt, indicesAt, runs.length / 4, at, channels, taps, imageSize, from, width);
+  else wasm.im2col(xAt, indicesAt, at, channels, taps, positions, imageSize, from, width);
+}
+
+/** A patch table's runs (`im2colRuns`), or null where they would be short (strided windows): cached. */
+const patchRunsCache = new WeakMap<Int32Array, Int32Array | null>();
+
+function patchRuns({ taps, positions, offsets }: PatchGather): Int32Array | null {
+  let runs = patchRunsCache.get(offsets);
+  if (runs === undefined) {
+    const entries: number[] = [];
+    for (let t = 0; t < taps; t++) {
+      const row = t * positions;
+      for (let o = 0; o < positions;) {
+        const source = offsets[row + o]!;
+        let length = 1;
+        // Padding runs while the offsets stay negative; image runs while they climb by one.
+        if (source < 0) while (o + length < positions && offsets[row + o + length]! < 0) length++;
+        else while (o + length < positions && offsets[row + o + length] === source + length) length++;
+        entries.push(t, o, length, source < 0 ? -1 : source);
+        o += length;
+      }
+    }
+    // One copy per run pays where runs are long; a strided window's runs are single elements.
+    runs = entries.length / 4 <= (taps * positions) / 4 ? Int32Array.from(entries) : null;
+    patchRunsCache.set(offsets, runs);
+  }
+  return runs;
 }
 
 /** Puts a GEMM's right operand (k × n) at byte offset `at`: a matrix copied in, or patches gathered there. */

@@ -332,3 +332,40 @@ export function im2col(
     }
   }
 }
+
+/**
+ * `im2col` from runs instead of one offset per element: `runs` holds `count` entries (tap, first position,
+ * length, plane offset of the first position or −1 for padding) in which consecutive positions read
+ * consecutive plane elements, so each run is one copy (or zero fill) per channel. Same patch matrix.
+ */
+export function im2colRuns(
+  x: usize,
+  runs: usize,
+  count: i32,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  const end = from + width;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + ((<usize>(c * imageSize)) << 2);
+    const rows = col + ((<usize>(c * taps * width)) << 2);
+    for (let r = 0; r < count; r++) {
+      const entry = runs + ((<usize>r) << 4);
+      const tap = load<i32>(entry);
+      const start = load<i32>(entry, 4);
+      const stop = start + load<i32>(entry, 8);
+      const first = max(start, from);
+      const last = min(stop, end);
+      if (first >= last) continue;
+      const dst = rows + ((<usize>(tap * width + first - from)) << 2);
+      const bytes = (<usize>(last - first)) << 2;
+      const source = load<i32>(entry, 12);
+      if (source < 0) memory.fill(dst, 0, bytes);
+      else memory.copy(dst, plane + ((<usize>(source + first - start)) << 2), bytes);
+    }
+  }
+}
