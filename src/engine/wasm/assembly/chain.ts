@@ -41,35 +41,121 @@ export function elementwiseChain(src: usize, dst: usize, len: i32, program: usiz
   }
 }
 
-function step(op: i32, a: v128, b: v128, x: usize, v: usize, bytes: usize): void {
+/** One step over a block: a loop per opcode, so that the dispatch happens once per block, not per vector. */
+function step(op: i32, a: v128, b: v128, x: usize, values: usize, bytes: usize): void {
   const zero = f32x4.splat(0);
-  for (let at: usize = 0; at < bytes; at += 16) {
-    const value = v128.load(v + at);
-    let r = value;
-    switch (op) {
-      case ADD: r = f32x4.add(value, a); break;
-      case SUB: r = f32x4.sub(value, a); break;
-      case SUB_FROM: r = f32x4.sub(a, value); break;
-      case MUL: r = f32x4.mul(value, a); break;
-      case DIV: r = f32x4.div(value, a); break;
-      case DIV_INTO: r = f32x4.div(a, value); break;
-      case ADD_X: r = f32x4.add(value, v128.load(x + at)); break;
-      case SUB_X: r = f32x4.sub(value, v128.load(x + at)); break;
-      case SUB_FROM_X: r = f32x4.sub(v128.load(x + at), value); break;
-      case MUL_X: r = f32x4.mul(value, v128.load(x + at)); break;
-      case DIV_X: r = f32x4.div(value, v128.load(x + at)); break;
-      case DIV_INTO_X: r = f32x4.div(v128.load(x + at), value); break;
-      case CLIP: {
-        const low = v128.bitselect(a, value, f32x4.lt(value, a));
-        r = v128.bitselect(b, low, f32x4.gt(low, b));
-        break;
+  switch (op) {
+    case ADD:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.add(v, a));
       }
-      case RELU: r = v128.bitselect(zero, value, f32x4.lt(value, zero)); break;
-      case LEAKY_RELU: r = v128.bitselect(f32x4.mul(value, a), value, f32x4.lt(value, zero)); break;
-      case MAX: r = f32x4.max(value, a); break;
-      case MIN: r = f32x4.min(value, a); break;
-      default: unreachable();
-    }
-    v128.store(v + at, r);
+      break;
+    case SUB:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.sub(v, a));
+      }
+      break;
+    case SUB_FROM:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.sub(a, v));
+      }
+      break;
+    case MUL:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.mul(v, a));
+      }
+      break;
+    case DIV:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.div(v, a));
+      }
+      break;
+    case DIV_INTO:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.div(a, v));
+      }
+      break;
+    case ADD_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.add(v, v128.load(x + at)));
+      }
+      break;
+    case SUB_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.sub(v, v128.load(x + at)));
+      }
+      break;
+    case SUB_FROM_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.sub(v128.load(x + at), v));
+      }
+      break;
+    case MUL_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.mul(v, v128.load(x + at)));
+      }
+      break;
+    case DIV_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.div(v, v128.load(x + at)));
+      }
+      break;
+    case DIV_INTO_X:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.div(v128.load(x + at), v));
+      }
+      break;
+    case CLIP:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, clip(v, a, b));
+      }
+      break;
+    case RELU:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, v128.bitselect(zero, v, f32x4.lt(v, zero)));
+      }
+      break;
+    case LEAKY_RELU:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, v128.bitselect(f32x4.mul(v, a), v, f32x4.lt(v, zero)));
+      }
+      break;
+    case MAX:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.max(v, a));
+      }
+      break;
+    case MIN:
+      for (let at: usize = 0; at < bytes; at += 16) {
+        const v = v128.load(values + at);
+        v128.store(values + at, f32x4.min(v, a));
+      }
+      break;
+    default:
+      unreachable();
   }
+}
+
+/** Clip's comparisons: v < lo ? lo : v, then > hi ? hi (NaN and −0 pass). */
+// @ts-ignore: decorator
+@inline
+function clip(v: v128, lo: v128, hi: v128): v128 {
+  const low = v128.bitselect(lo, v, f32x4.lt(v, lo));
+  return v128.bitselect(hi, low, f32x4.gt(low, hi));
 }
