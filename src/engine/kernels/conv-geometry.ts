@@ -82,18 +82,27 @@ export function spatialInts(ctx: KernelContext, name: string, length: number, fa
   return values;
 }
 
-/** Patch tables by geometry: a model's layers share few geometries and run every inference. */
+/**
+ * Patch tables by geometry: a model's layers share geometries and run every inference. A detector has a
+ * hundred of them, so the cache is bounded by the offsets it holds (oldest tables out first), not by count.
+ */
 const patchTables = new Map<string, PatchTable>();
-const MAX_CACHED_TABLES = 64;
+const MAX_CACHED_OFFSETS = 1 << 23; // 32 MiB
+let cachedOffsets = 0;
 
 /** The patch table of a geometry (cached; callers only read it). */
 export function patchTable(g: WindowGeometry): PatchTable {
   const key = [g.imageDims, g.positions, g.kernel, g.strides, g.dilations, g.padsBegin, g.padsEnd].join(';');
   let table = patchTables.get(key);
   if (!table) {
-    if (patchTables.size >= MAX_CACHED_TABLES) patchTables.delete(patchTables.keys().next().value!);
     table = buildPatchTable(g);
+    for (const [oldest, old] of patchTables) {
+      if (cachedOffsets + table.offsets.length <= MAX_CACHED_OFFSETS) break;
+      patchTables.delete(oldest);
+      cachedOffsets -= old.offsets.length;
+    }
     patchTables.set(key, table);
+    cachedOffsets += table.offsets.length;
   }
   return table;
 }
