@@ -576,8 +576,8 @@ function mostlyNormalValues(count: number, seed: number): Float32Array {
   return out;
 }
 
-for (const preset of ['lmul4', 'lmul3', 'lmul1', 'lmul23']) {
-  test(`${preset} element-wise products: the four-lane adder path equals productsOf bit for bit`, () => {
+for (const preset of ['lmul4', 'lmul3', 'lmul1', 'lmul23', 'lmul4-formula', 'lmul1-formula']) {
+  test(`${preset} element-wise products: the four-lane path equals productsOf bit for bit`, () => {
     const ctx = new MultiplyContext({ scheme: preset });
     const shapes: [number[], number[]][] = [
       [

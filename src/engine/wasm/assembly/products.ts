@@ -127,7 +127,56 @@ export function lmulRuns(
       for (; i < run; i++, pa += byteStepA, pb += byteStepB)
         store<f32>(rowOut + ((<usize>i) << 2), lmulProduct(load<f32>(pa), load<f32>(pb), ADDER, c));
     } else {
-      for (let i = 0; i < run; i++, pa += byteStepA, pb += byteStepB)
+      let i = 0;
+      // Four at a time where in every lane both operands are normal, or one is zero and both are finite
+      // (IEEE's ±0): (1 + fa + fb + c)·2^(ea+eb), the fractions summed as integers, is exact in f64 two
+      // lanes at a time and rounded to f32 once, as lmulProduct does. Other groups take it lane by lane.
+      const magMask = i32x4.splat(0x7fffffff);
+      const signMask = i32x4.splat(0x80000000);
+      const fractionMask = i32x4.splat(0x007fffff);
+      const normalLow = i32x4.splat(0x00800000);
+      const normalSpan = i32x4.splat(0x7f000000);
+      const infinity = i32x4.splat(0x7f800000);
+      const onePlusC = f64x2.splat(1 + c);
+      const ulp = f64x2.splat(1.1920928955078125e-7); // 2^-23
+      for (; i + 4 <= run; i += 4, pa += byteStepA << 2, pb += byteStepB << 2) {
+        const va = stepA != 0 ? v128.load(pa) : v128.load32_splat(pa);
+        const vb = stepB != 0 ? v128.load(pb) : v128.load32_splat(pb);
+        const magA = v128.and(va, magMask);
+        const magB = v128.and(vb, magMask);
+        const normal = v128.and(
+          i32x4.lt_u(i32x4.sub(magA, normalLow), normalSpan),
+          i32x4.lt_u(i32x4.sub(magB, normalLow), normalSpan),
+        );
+        const zero = v128.and(
+          v128.or(i32x4.eq(magA, i32x4.splat(0)), i32x4.eq(magB, i32x4.splat(0))),
+          v128.and(i32x4.lt_u(magA, infinity), i32x4.lt_u(magB, infinity)),
+        );
+        const at = rowOut + ((<usize>i) << 2);
+        if (!i32x4.all_true(v128.or(normal, zero))) {
+          for (let j = 0; j < 4; j++) {
+            const x = load<f32>(pa + byteStepA * <usize>j);
+            const y = load<f32>(pb + byteStepB * <usize>j);
+            store<f32>(at + ((<usize>j) << 2), lmulProduct(x, y, 1, c));
+          }
+          continue;
+        }
+        // 2^(ea+eb) as an f64 exponent field: (biased ea + biased eb − 254 + 1023) << 52.
+        const exponents = i32x4.add(i32x4.add(i32x4.shr_u(magA, 23), i32x4.shr_u(magB, 23)), i32x4.splat(1023 - 254));
+        const fractions = i32x4.add(v128.and(magA, fractionMask), v128.and(magB, fractionMask));
+        const low = f64x2.mul(
+          f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(fractions), ulp)),
+          i64x2.shl(i64x2.extend_low_i32x4_s(exponents), 52),
+        );
+        const high = f64x2.mul(
+          f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(fractions, fractions, 2, 3, 0, 1)), ulp)),
+          i64x2.shl(i64x2.extend_high_i32x4_s(exponents), 52),
+        );
+        const magnitude = v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+        const sign = v128.and(v128.xor(va, vb), signMask);
+        v128.store(at, v128.or(v128.andnot(magnitude, zero), sign));
+      }
+      for (; i < run; i++, pa += byteStepA, pb += byteStepB)
         store<f32>(rowOut + ((<usize>i) << 2), lmulProduct(load<f32>(pa), load<f32>(pb), 1, c));
     }
   }
