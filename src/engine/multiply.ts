@@ -491,6 +491,8 @@ function fixSpecialProducts(
   k: number,
   rule: (a: number, b: number) => number,
 ): void {
+  // Finite operands (their magnitude ranges exist, known for prepared ones) leave nothing to recompute.
+  if (magnitudeRange(A) && magnitudeRange(B)) return;
   const specialRows = new Set<number>();
   const specialCols = new Set<number>();
   for (let i = 0; i < m * k; i++) if (!Number.isFinite(A[i]!)) specialRows.add(Math.floor(i / k));
