@@ -98,3 +98,16 @@ test('copy kernels write every element of a float32 result drawn from the pool',
     setBufferRecycling(previous);
   }
 });
+
+test('empty float32 results: slices, concatenations and gathers with nothing to copy', () => {
+  const x = tensor('float32', [2, 3], Float32Array.of(1, 2, 3, 4, 5, 6));
+  const [sliced] = runKernel('Slice', [x, int64s(1), int64s(1), int64s(1)]) as Tensor[];
+  assert.deepEqual([sliced!.dims, sliced!.data.length], [[2, 0], 0]);
+  const [joined] = runKernel('Concat', [sliced!, sliced!], {
+    attributes: [{ name: 'axis', type: 'int', value: 0 }],
+  }) as Tensor[];
+  assert.deepEqual([joined!.dims, joined!.data.length], [[4, 0], 0]);
+  const gathered = gatherAxes(x.data, x.dims, [Int32Array.of(0, 1), new Int32Array(0)]);
+  assert.ok(gathered instanceof Float32Array);
+  assert.equal(gathered.length, 0);
+});
