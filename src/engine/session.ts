@@ -177,8 +177,8 @@ export class Session {
 
   /**
    * Runs `graph` once per entry of `runs`, each in a scope of its own that starts with `bindings` (the
-   * model's inputs, a body's formal inputs) above a layer of the graph's constants (which the bindings
-   * override) above `parents[r]`.
+   * model's inputs, a body's formal inputs) above a layer of the graph's constants if it has any (which
+   * the bindings override) above `parents[r]`.
    */
   private runGraph(
     graph: Graph,
@@ -195,7 +195,8 @@ export class Session {
     const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
     const constants = observed ? initializers : startValues;
     const locals = parents.map(() => new Map(bindings));
-    const scopes = locals.map((values, r): Scope => ({ values, parent: { values: constants, parent: parents[r]! } }));
+    const below = (parent: Scope | null): Scope | null => (constants.size > 0 ? { values: constants, parent } : parent);
+    const scopes = locals.map((values, r): Scope => ({ values, parent: below(parents[r]!) }));
     const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
     const release = (index: number) => {
       for (const name of releaseAfter[index]!) {
