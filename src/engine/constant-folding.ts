@@ -14,7 +14,10 @@ import { withdrawFromPool } from './buffers';
 import { sizeOf } from './tensors';
 import type { Value } from './types';
 
-/** ai.onnx operators whose results depend on their inputs and attributes alone, none of them a multiplication. */
+/**
+ * ai.onnx operators whose results depend on their inputs and attributes alone, none of them a
+ * multiplication: their kernels (kernels/shape-*.ts) never read the node's multiply context.
+ */
 const FOLDABLE: ReadonlySet<string> = new Set([
   'Cast',
   'Concat',

@@ -50,9 +50,9 @@ interface GraphPlan {
   /** Indices into `order`: of every node, and of the nodes not folded. */
   readonly everyStep: readonly number[];
   readonly computedSteps: readonly number[];
-  /** The graph's initializers (sparse ones densified): what a run of the graph starts with. */
+  /** The graph's initializers (sparse ones densified): the constants an observed run starts with. */
   readonly initializers: ReadonlyMap<string, Tensor>;
-  /** The initializers and every folded output: what an unobserved run starts with. */
+  /** The initializers and every folded output: the constants an unobserved run starts with. */
   readonly startValues: ReadonlyMap<string, Value | undefined>;
   /** Element-wise chains (fusion.ts) by first link: an unobserved exact run computes each in one pass. */
   readonly chains: ReadonlyMap<Node, ElementwiseChain>;
@@ -65,7 +65,7 @@ export type LockstepObserver = (
   outputs: readonly (readonly (Value | undefined)[])[],
 ) => void;
 
-export type Scope = { readonly values: Map<string, Value | undefined>; readonly parent: Scope | null };
+export type Scope = { readonly values: ReadonlyMap<string, Value | undefined>; readonly parent: Scope | null };
 
 export class UnsupportedOperatorError extends EngineError {
   constructor(readonly nodes: readonly { name: string; opType: string; domain: string }[]) {
@@ -176,8 +176,9 @@ export class Session {
   }
 
   /**
-   * Runs `graph` once per entry of `runs`, each in a scope of its own below `parents[r]` that starts with
-   * the graph's initializers and `bindings` (the model's inputs, a body's formal inputs), which override them.
+   * Runs `graph` once per entry of `runs`, each in a scope of its own that starts with `bindings` (the
+   * model's inputs, a body's formal inputs) above a layer of the graph's constants if it has any (which
+   * the bindings override) above `parents[r]`.
    */
   private runGraph(
     graph: Graph,
@@ -189,18 +190,17 @@ export class Session {
   ): (Value | undefined)[][] {
     const plan = this.planFor(graph);
     const { order, folded, everyStep, computedSteps, releaseAfter, initializers, startValues, chains } = plan;
-    // Observers are shown every node; an unobserved run starts with the folded values in its scope and
-    // visits only the other nodes.
+    // Observers are shown every node; an unobserved run sees the folded values from the start and visits
+    // only the other nodes. The constants are a layer shared by every run, not copied into each scope.
     const observed = observe !== undefined || runs.some((options) => options.observeNode !== undefined);
-    const scopes = parents.map((parent): Scope => {
-      const values = new Map<string, Value | undefined>(observed ? initializers : startValues);
-      for (const [name, value] of bindings) values.set(name, value);
-      return { values, parent };
-    });
+    const constants = observed ? initializers : startValues;
+    const locals = parents.map(() => new Map(bindings));
+    const below = (parent: Scope | null): Scope | null => (constants.size > 0 ? { values: constants, parent } : parent);
+    const scopes = locals.map((values, r): Scope => ({ values, parent: below(parents[r]!) }));
     const runners = scopes.map((scope, r) => this.subgraphRunner(scope, runs[r]!, recycler));
     const release = (index: number) => {
       for (const name of releaseAfter[index]!) {
-        for (const { values } of scopes) {
+        for (const values of locals) {
           recycler?.released(values.get(name));
           values.delete(name);
         }
@@ -221,7 +221,7 @@ export class Session {
       if (fused) {
         if (single!.signal?.aborted) throw new CancelledError();
         // Its value is the last link's output; the other links' outputs are never made.
-        scopes[0]!.values.set(chain!.output, fused);
+        locals[0]!.set(chain!.output, fused);
         recycler?.stored(fused);
         for (const link of chain!.links) if (link !== node) fusedLinks.add(link);
         release(index);
@@ -237,8 +237,8 @@ export class Session {
         const multiply = options.multiplyFor?.(node) ?? options.multiply ?? this.exact;
         outputs.push(constant ?? this.execute(node, inputs[r]!, multiply, runners[r]!, options));
       }
-      for (let r = 0; r < scopes.length; r++) {
-        const { values } = scopes[r]!;
+      for (let r = 0; r < locals.length; r++) {
+        const values = locals[r]!;
         for (let i = 0; i < node.outputs.length; i++) {
           const name = node.outputs[i]!;
           if (name === '') continue;

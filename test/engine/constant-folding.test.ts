@@ -247,3 +247,43 @@ test('a multiplication of constants is not folded: each run computes it under it
   assert.deepEqual(exact, [f(f(1.7) * f(1.3)), f(f(-2.9) * f(0.55))]);
   assert.notDeepEqual(lmul, exact);
 });
+
+test('a loop body folds its constants and outer ones once, and every iteration reads them, observed or not', async () => {
+  // Body: v + Concat(c, k), c the outer Constant 10, k the body's Constant 2; three trips.
+  const body: onnx.IGraphProto = {
+    name: 'body',
+    input: [tensorValue('i', INT64, []), tensorValue('cond_in', BOOL, []), tensorValue('v', FLOAT, [2])],
+    output: [tensorValue('cond_out', BOOL, []), tensorValue('v_out', FLOAT, [2])],
+    node: [
+      node('Identity', ['cond_in'], ['cond_out'], 'keep_going'),
+      constant('k', floatTensor('k', [1], [2])),
+      node('Concat', ['c', 'k'], ['ck'], 'join', [{ name: 'axis', type: A.INT, i: 0 }]),
+      node('Add', ['v', 'ck'], ['v_out'], 'step'),
+    ],
+  };
+  const s = await session({
+    name: 'loop',
+    input: [tensorValue('x', FLOAT, [2])],
+    output: [tensorValue('y', FLOAT, [2])],
+    node: [
+      constant('c', floatTensor('c', [1], [10])),
+      constant('trips', int64Tensor('trips', [], [3])),
+      node('Loop', ['trips', '', 'x'], ['y'], 'loop', [graphAttribute('body', body)]),
+    ],
+  });
+  const feeds = new Map([['x', floats('x', [2], [1, 1])]]);
+  for (let run = 0; run < 2; run++) {
+    assert.deepEqual(data(s.run(feeds).get('y')), [31, 7], `unobserved run ${run}`);
+    const joins: (Value | undefined)[] = [];
+    const observeNode = (node: Node, _inputs: unknown, outputs: readonly (Value | undefined)[]) => {
+      if (node.name === 'join') joins.push(outputs[0]);
+    };
+    assert.deepEqual(data(s.run(feeds, { observeNode }).get('y')), [31, 7], `observed run ${run}`);
+    assert.equal(joins.length, 3, 'the folded node is observed in every iteration');
+    assert.deepEqual(data(joins[0]), [10, 2]);
+    assert.ok(
+      joins.every((value) => value === joins[0]),
+      'folded with the outer c: one value for every iteration',
+    );
+  }
+});

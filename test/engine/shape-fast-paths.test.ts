@@ -1,14 +1,14 @@
 /**
  * The fast paths of the data-movement helpers against their generic forms: the float32 gather (copied
  * repeated rows, fill rows, rows without fill) against the element-by-element gather of other dtypes,
- * `toNumbers` on every numeric kind, and copy kernels whose float32 results come from the buffer pool
- * (uninitialised) writing every element.
+ * `toNumbers` and `int64Data` on every kind of value, and copy kernels whose float32 results come from the
+ * buffer pool (uninitialised) writing every element.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BufferRecycler, setBufferRecycling, takeFloat32 } from '../../src/engine/buffers';
 import { gatherAxes } from '../../src/engine/kernels/shape-copy';
-import { toNumbers } from '../../src/engine/tensors';
+import { int64Data, toNumbers } from '../../src/engine/tensors';
 import { tensor } from '../../src/engine/types';
 import type { Attribute, Tensor } from '../../src/onnx';
 import { seededRandom } from '../onnx/helpers';
@@ -97,4 +97,22 @@ test('copy kernels write every element of a float32 result drawn from the pool',
   } finally {
     setBufferRecycling(previous);
   }
+});
+
+test('empty float32 results: slices, concatenations and gathers with nothing to copy', () => {
+  const x = tensor('float32', [2, 3], Float32Array.of(1, 2, 3, 4, 5, 6));
+  const [sliced] = runKernel('Slice', [x, int64s(1), int64s(1), int64s(1)]) as Tensor[];
+  assert.deepEqual([sliced!.dims, sliced!.data.length], [[2, 0], 0]);
+  const [joined] = runKernel('Concat', [sliced!, sliced!], {
+    attributes: [{ name: 'axis', type: 'int', value: 0 }],
+  }) as Tensor[];
+  assert.deepEqual([joined!.dims, joined!.data.length], [[4, 0], 0]);
+  const gathered = gatherAxes(x.data, x.dims, [Int32Array.of(0, 1), new Int32Array(0)]);
+  assert.ok(gathered instanceof Float32Array);
+  assert.equal(gathered.length, 0);
+});
+
+test('int64Data converts integers, negatives and values past 2^32 included', () => {
+  assert.deepEqual(Array.from(int64Data([0, -7, 2 ** 40, 3])), [0n, -7n, 2n ** 40n, 3n]);
+  assert.equal(int64Data([]).length, 0);
 });

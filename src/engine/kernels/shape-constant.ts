@@ -1,7 +1,7 @@
 /** Kernels that make tensors from attributes and shapes: Constant, ConstantOfShape, Range, EyeLike. */
 import type { Tensor } from '../../onnx';
 import { dtypeFromCode } from '../../onnx/dtype';
-import { allocate, densify, expectTensor, isBigIntDType } from '../tensors';
+import { allocate, densify, expectTensor, int64Data, isBigIntDType } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
 import { narrowRounding } from './shape-cast';
 import { intsOf } from './shape-copy';
@@ -29,7 +29,7 @@ function constantValue(ctx: KernelContext): Tensor {
       return tensor('int64', [], BigInt64Array.of(BigInt(attributes.int('value_int'))));
     case 'value_ints': {
       const values = attributes.ints('value_ints');
-      return tensor('int64', [values.length], BigInt64Array.from(values, BigInt));
+      return tensor('int64', [values.length], int64Data(values));
     }
     case 'value_string':
       return tensor('string', [], [attributes.string('value_string')]);

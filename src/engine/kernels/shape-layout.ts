@@ -3,7 +3,7 @@
  * share the data (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout at inference) and
  * permutations (Transpose, DepthToSpace, SpaceToDepth), plus the shape queries Shape and Size.
  */
-import { allocate, expectTensor, sizeOf, toNumbers } from '../tensors';
+import { allocate, expectTensor, int64Data, sizeOf, toNumbers } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext, type Value } from '../types';
 import { intsOf, normalizeAxes, optionalInts, spanSize, transposeData, withDims } from './shape-copy';
 
@@ -128,7 +128,7 @@ const Shape: Kernel = (inputs, ctx) => {
   const start = clamp(ctx.attributes.int('start', 0));
   const end = clamp(ctx.attributes.int('end', dims.length));
   const kept = dims.slice(start, Math.max(start, end));
-  return [tensor('int64', [kept.length], BigInt64Array.from(kept, BigInt))];
+  return [tensor('int64', [kept.length], int64Data(kept))];
 };
 
 const Size: Kernel = (inputs) => [
