@@ -31,6 +31,8 @@ import {
   wasmDepthwiseTable,
   addBlocks,
   allFinite,
+  isNormalF32PowerOfTwo,
+  type GemmEpilogue,
   wasmGemm,
   wasmGemmPatches,
   wasmGemmLmulAdder,
@@ -237,18 +239,16 @@ export class MultiplyContext {
     if (this.accumulator !== FP32 || productFormat)
       return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
-    // The f32 GEMM adds the bias as it stores its sums, when there is no unscaling to come first.
-    const fusedBias = rule === 'exact' && unscale === 1 && rowBias instanceof Float32Array ? rowBias : undefined;
+    const stored = rule === 'exact' ? storedEpilogue(unscale, rowBias) : null;
     let out: Float32Array;
-    if (rule === 'exact') out = wasmGemm(A, B, m, n, k, fusedBias);
+    if (rule === 'exact') out = wasmGemm(A, B, m, n, k, stored ?? {});
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
     else {
       const plan = adderPlan(A, B, lmulOffsetBits(operandFormat.manBits));
       if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan);
       else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     }
-    if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return fusedBias ? out : addBlocks(out, rowBias, n);
+    return finished(out, unscale, rowBias, n, stored);
   }
 
   /**
@@ -278,11 +278,11 @@ export class MultiplyContext {
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));
-    // The f32 GEMM (exact rule, and the lmul formula's GEMM of inner size 2k) adds the bias as it stores.
-    const fuses = (rule === 'exact' || rule === 'lmul-formula') && unscale === 1;
-    const fusedBias = fuses && rowBias instanceof Float32Array ? rowBias : undefined;
+    // The lmul formula's GEMM of inner size 2k is an f32 GEMM too (its operands are never scaled).
+    const f32Gemm = rule === 'exact' || (rule === 'lmul-formula' && unscale === 1);
+    const stored = f32Gemm ? storedEpilogue(unscale, rowBias) : null;
     let out: Float32Array | null = null;
-    if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, { m, channels, from, width }, fusedBias);
+    if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, { m, channels, from, width }, stored ?? {});
     else if (rule === 'lmul-adder') {
       // The planes' magnitude range bounds every patch entry's, so a plan for the planes holds for the patch
       // matrix (and where it exists, so does the patch matrix's own: every product is the same either way).
@@ -296,11 +296,9 @@ export class MultiplyContext {
       const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
       const k = channels * table.taps;
       const patches = { planes: x.values, table, channels, from };
-      out = wasmGemmLmulFormula(a.values, patches, { m, n: width, k }, c, fusedBias);
+      out = wasmGemmLmulFormula(a.values, patches, { m, n: width, k }, c, stored?.rowBias);
     }
-    if (!out) return null;
-    if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-    return fusedBias ? out : addBlocks(out, rowBias, width);
+    return out && finished(out, unscale, rowBias, width, stored);
   }
 
   /**
@@ -386,6 +384,28 @@ function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number,
 
 /** The magnitude ranges of prepared operands, computed as they are rounded. */
 const preparedRanges = new WeakMap<Float32Array, MagnitudeRange>();
+
+/**
+ * What an f32 GEMM can apply as it stores its sums — the unscaling by 2^−(sa+sb) (a normal f32) and a
+ * float32 bias — or null when the caller applies them after it.
+ */
+function storedEpilogue(unscale: number, rowBias: Float32Array | Float64Array | undefined): GemmEpilogue | null {
+  if (!isNormalF32PowerOfTwo(unscale) || (rowBias && !(rowBias instanceof Float32Array))) return null;
+  return { scale: unscale, rowBias };
+}
+
+/** A GEMM result unscaled and biased, as far as the GEMM did not do it as it stored (`stored`). */
+function finished(
+  out: Float32Array,
+  unscale: number,
+  rowBias: Float32Array | Float64Array | undefined,
+  n: number,
+  stored: GemmEpilogue | null,
+): Float32Array {
+  if (stored) return out;
+  if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
+  return addBlocks(out, rowBias, n);
+}
 
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */
 function magnitudeRange(values: Float32Array): MagnitudeRange {

@@ -674,9 +674,15 @@ test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, p
     const B = spreadMatrix(k * n, seed++);
     const expected = chunkedGemm(A, B, m, n, k);
     sameBits(wasmGemm(A, B, m, n, k), expected, `${m}×${n}×${k}`);
-    // A row bias is added in f32 to each rounded sum, as the JS loop adds it.
-    const bias = spreadMatrix(m, seed++);
-    sameBits(wasmGemm(A, B, m, n, k, bias), addBlocks(expected, bias, n), `${m}×${n}×${k} with bias`);
+    // A row bias is added in f32 to each rounded sum, as the JS loop adds it; a scale multiplies it first.
+    const rowBias = spreadMatrix(m, seed++);
+    sameBits(wasmGemm(A, B, m, n, k, { rowBias }), addBlocks(expected.slice(), rowBias, n), `${m}×${n}×${k} with bias`);
+    for (const scale of [2 ** -9, 2 ** 100, 2 ** -126]) {
+      const scaled = expected.map((v) => v * scale);
+      sameBits(wasmGemm(A, B, m, n, k, { scale }), scaled, `${m}×${n}×${k} × ${scale}`);
+      const both = addBlocks(scaled, rowBias, n);
+      sameBits(wasmGemm(A, B, m, n, k, { scale, rowBias }), both, `${m}×${n}×${k} × ${scale} with bias`);
+    }
   }
 });
 

@@ -43,7 +43,7 @@ parentPort.on('message', (message) => {
     const shared = new Float32Array(buffer);
     new Float32Array(wasm.memory.buffer, a, rows * k).set(shared.subarray(from * k, to * k));
     new Float32Array(wasm.memory.buffer, b, k * n).set(shared.subarray(m * k, m * k + k * n));
-    wasm.gemm(a, b, c, rows, n, k, 0);
+    wasm.gemm(a, b, c, rows, n, k, 1, 0);
     shared.set(new Float32Array(wasm.memory.buffer, c, rows * n), m * k + k * n + from * n);
     Atomics.store(status, index, ${DONE});
   } catch (error) {

@@ -10,7 +10,7 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  gemm(a: number, b: number, c: number, m: number, n: number, k: number, bias: number): void;
+  gemm(a: number, b: number, c: number, m: number, n: number, k: number, scale: number, bias: number): void;
   im2colRuns(x: number, runs: number, count: number, col: number, ...geometry: number[]): void;
   im2col(
     x: number,
@@ -244,8 +244,23 @@ export function setGemmPool(pool: GemmPool | null): void {
 }
 
 /**
- * C = A·B for row-major A (m×k) and B (k×n), f32 accumulation; rows split over the injected pool if any
- * (every row's sums are the same wherever it is computed, so results do not depend on the split).
+ * What the f32 GEMM does to each sum once it is rounded to f32, as it stores it: × `scale` (a power of two
+ * that is a normal f32: the unscaling of fp8 operands, one f32 multiplication), then + rowBias[i] on row i
+ * (a Conv's bias, in f32) — the same values as those passes over the result afterwards.
+ */
+export interface GemmEpilogue {
+  readonly scale?: number;
+  readonly rowBias?: Float32Array;
+}
+
+/** Whether a power of two is a normal f32, so that the GEMM can scale by it in f32. */
+export function isNormalF32PowerOfTwo(scale: number): boolean {
+  return scale >= 2 ** -126 && scale <= 2 ** 127;
+}
+
+/**
+ * C = A·B for row-major A (m×k) and B (k×n), f32 accumulation, then `epilogue`; rows split over the injected
+ * pool if any (every row's sums are the same wherever it is computed, so results do not depend on the split).
  */
 export function wasmGemm(
   A: Float32Array,
@@ -253,10 +268,13 @@ export function wasmGemm(
   m: number,
   n: number,
   k: number,
-  rowBias?: Float32Array,
+  epilogue: GemmEpilogue = {},
 ): Float32Array {
   const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
-  return pooled ? addBlocks(pooled, rowBias, n) : gemmBand(A, B, m, n, k, rowBias);
+  if (!pooled) return gemmBand(A, B, m, n, k, epilogue);
+  const { scale = 1, rowBias } = epilogue;
+  if (scale !== 1) for (let i = 0; i < pooled.length; i++) pooled[i]! *= scale;
+  return addBlocks(pooled, rowBias, n);
 }
 
 /**
@@ -298,7 +316,7 @@ export function wasmGemmPatches(
   x: Float32Array,
   table: PatchGather,
   shape: { m: number; channels: number; from: number; width: number },
-  rowBias?: Float32Array,
+  { scale = 1, rowBias }: GemmEpilogue = {},
 ): Float32Array | null {
   if (gemmPool) return null;
   const { m, channels, from, width } = shape;
@@ -306,7 +324,7 @@ export function wasmGemmPatches(
   const [a, b, c, bias] = layout([m * k * 4, k * width * 4, m * width * 4, m * 4]) as [number, number, number, number];
   f32View(a, m * k).set(A);
   gatherPatches({ planes: x, table, channels, from }, b, width, bias + m * 4);
-  kernels().gemm(a, b, c, m, width, k, placeBias(rowBias, bias));
+  kernels().gemm(a, b, c, m, width, k, scale, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * width));
 }
 
@@ -380,12 +398,12 @@ function gemmBand(
   m: number,
   n: number,
   k: number,
-  rowBias?: Float32Array,
+  { scale = 1, rowBias }: GemmEpilogue = {},
 ): Float32Array {
   const [a, b, c, bias] = layout([m * k * 4, k * n * 4, m * n * 4, m * 4]) as [number, number, number, number];
   f32View(a, m * k).set(A);
   f32View(b, k * n).set(B);
-  kernels().gemm(a, b, c, m, n, k, placeBias(rowBias, bias));
+  kernels().gemm(a, b, c, m, n, k, scale, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * n));
 }
 
@@ -410,7 +428,7 @@ export function wasmGemmLmulFormula(
   const wasm = kernels();
   wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
-  wasm.gemm(left, right, out, m, n, 2 * k, placeBias(rowBias, bias));
+  wasm.gemm(left, right, out, m, n, 2 * k, 1, placeBias(rowBias, bias));
   return copyFloat32(f32View(out, m * n));
 }
 

@@ -102,8 +102,8 @@ export function depthwise2dPadded(
           memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
       }
       const weights = w + ((<usize>(m * taps)) << 2);
-      // A sum is never −0 (it starts at +0), so adding a +0 bias changes nothing.
-      const channelBias: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
+      // No bias adds −0, the identity of IEEE addition (a sum that underflows when unscaled may be −0).
+      const channelBias: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : -0.0;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
         // The kernel rows whose input row lies inside the image: ky in [first, end).

@@ -15,13 +15,14 @@ const PANEL_BYTES: usize = 256 * 1024;
 const panel = memory.data(PANEL_BYTES, 16);
 
 /**
- * C[m×n] = A[m×k] · B[k×n] (+ bias[i] on row i when `bias` is not 0, added in f32 after the sums): f32 SIMD
+ * C[m×n] = A[m×k] · B[k×n], each sum rounded to f32 then times `scale` (a power of two, normal in f32: one
+ * f32 multiplication, skipped at 1) and plus bias[i] on row i when `bias` is not 0 (in f32): f32 SIMD
  * products summed in f32 over chunks of 64 terms, and the chunk sums added in f64. Error grows with the
  * chunk length, not with k, so even the 4,000-term dot products of a 3×3×480 convolution stay near one fp32
  * rounding, like an FMA-based runtime's. Every element's sum is the same whatever block computes it, so the
  * blocking below never shows in the bits.
  */
-export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias: usize): void {
+export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, scale: f32, bias: usize): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   const packs = m >= 8 && (<usize>k << 5) <= PANEL_BYTES;
@@ -37,11 +38,11 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
     let i = 0;
     for (; i + 4 <= m; i += 4) {
       block4x8(a + <usize>i * rowA, rowA, 4, strip, stripRow, k);
-      for (let r = 0; r < 4; r++) storeRow8(c + <usize>(i + r) * rowB + (<usize>j << 2), totals + <usize>r * 64, biasOf(bias, i + r));
+      for (let r = 0; r < 4; r++) storeRow8(c + <usize>(i + r) * rowB + (<usize>j << 2), totals + <usize>r * 64, scale, biasOf(bias, i + r));
     }
     for (; i < m; i++) {
       block1x8(a + <usize>i * rowA, 4, strip, stripRow, k);
-      storeRow8(c + <usize>i * rowB + (<usize>j << 2), totals, biasOf(bias, i));
+      storeRow8(c + <usize>i * rowB + (<usize>j << 2), totals, scale, biasOf(bias, i));
     }
   }
   if (j == n) return;
@@ -49,16 +50,16 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
   let i = 0;
   if (packs)
     for (; i + 8 <= m; i += 8)
-      narrowColumns(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), n - j, rowB, k, bias ? bias + (<usize>i << 2) : 0);
+      narrowColumns(a + <usize>i * rowA, b + (<usize>j << 2), c + <usize>i * rowB + (<usize>j << 2), n - j, rowB, k, scale, bias ? bias + (<usize>i << 2) : 0);
   for (; j + 4 <= n; j += 4) {
     let r = i;
     for (; r + 4 <= m; r += 4) {
       block4x4(a + <usize>r * rowA, rowA, b + (<usize>j << 2), rowB, k);
-      for (let q = 0; q < 4; q++) storeRow4(c + <usize>(r + q) * rowB + (<usize>j << 2), totals + <usize>q * 32, biasOf(bias, r + q));
+      for (let q = 0; q < 4; q++) storeRow4(c + <usize>(r + q) * rowB + (<usize>j << 2), totals + <usize>q * 32, scale, biasOf(bias, r + q));
     }
     for (; r < m; r++) {
       block4x4(a + <usize>r * rowA, 0, b + (<usize>j << 2), rowB, k);
-      storeRow4(c + <usize>r * rowB + (<usize>j << 2), totals, biasOf(bias, r));
+      storeRow4(c + <usize>r * rowB + (<usize>j << 2), totals, scale, biasOf(bias, r));
     }
   }
   // Remaining columns: the same sums as a SIMD lane computes.
@@ -72,7 +73,7 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
         for (let p = start; p < end; p++) sum += load<f32>(rowStart + (<usize>p << 2)) * load<f32>(b + <usize>p * rowB + (<usize>j << 2));
         total += <f64>sum;
       }
-      store<f32>(c + <usize>r * rowB + (<usize>j << 2), withBias(<f32>total, bias, r));
+      store<f32>(c + <usize>r * rowB + (<usize>j << 2), withBias(scaled(<f32>total, scale), bias, r));
     }
   }
 }
@@ -84,18 +85,18 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias:
  */
 // @ts-ignore: decorator
 @inline
-function narrowColumns(a: usize, b: usize, c: usize, columns: i32, rowB: usize, k: i32, bias: usize): void {
+function narrowColumns(a: usize, b: usize, c: usize, columns: i32, rowB: usize, k: i32, scale: f32, bias: usize): void {
   const rowA = <usize>k << 2;
   for (let p = 0; p < k; p++)
     for (let q = 0; q < 8; q++) store<f32>(panel + (<usize>p << 5) + (<usize>q << 2), load<f32>(a + <usize>q * rowA + (<usize>p << 2)));
   let j = 0;
   for (; j + 4 <= columns; j += 4) {
     block4x8(b + (<usize>j << 2), 4, rowB, panel, 32, k);
-    for (let r = 0; r < 4; r++) storeColumn8(c + (<usize>(j + r) << 2), rowB, totals + <usize>r * 64, bias);
+    for (let r = 0; r < 4; r++) storeColumn8(c + (<usize>(j + r) << 2), rowB, totals + <usize>r * 64, scale, bias);
   }
   for (; j < columns; j++) {
     block1x8(b + (<usize>j << 2), rowB, panel, 32, k);
-    storeColumn8(c + (<usize>j << 2), rowB, totals, bias);
+    storeColumn8(c + (<usize>j << 2), rowB, totals, scale, bias);
   }
 }
 
@@ -114,7 +115,15 @@ function packColumns(strip: usize, rowBytes: usize, k: i32): void {
 // @ts-ignore: decorator
 @inline
 function biasOf(bias: usize, row: i32): f32 {
-  return bias ? load<f32>(bias + (<usize>row << 2)) : 0;
+  // −0 is the identity of IEEE addition (+0 would turn a −0, such as an underflowed scaled sum, into +0).
+  return bias ? load<f32>(bias + (<usize>row << 2)) : -0.0;
+}
+
+/** A rounded sum times the GEMM's scale (the unscaling of fp8 operands; 1: none). */
+// @ts-ignore: decorator
+@inline
+function scaled(value: f32, scale: f32): f32 {
+  return scale == 1 ? value : value * scale;
 }
 
 /** A rounded sum plus its row's bias (none when `bias` is 0: adding +0 would turn a −0 into +0). */
@@ -139,26 +148,28 @@ function narrow(at: usize): v128 {
   return v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5);
 }
 
-/** Eight totals rounded to f32 (plus `bias`, which is +0 only when there is none) stored at `c`. */
+/** Eight totals rounded to f32, times `scale`, plus `bias` (−0 when there is none), stored at `c`. */
 // @ts-ignore: decorator
 @inline
-function storeRow8(c: usize, at: usize, bias: f32): void {
-  storeRow4(c, at, bias);
-  storeRow4(c + 16, at + 32, bias);
+function storeRow8(c: usize, at: usize, scale: f32, bias: f32): void {
+  storeRow4(c, at, scale, bias);
+  storeRow4(c + 16, at + 32, scale, bias);
 }
 
 // @ts-ignore: decorator
 @inline
-function storeRow4(c: usize, at: usize, bias: f32): void {
-  // A total is never −0 (sums start at +0), so adding a +0 bias leaves every value as it is.
-  v128.store(c, f32x4.add(narrow(at), f32x4.splat(bias)));
+function storeRow4(c: usize, at: usize, scale: f32, bias: f32): void {
+  let values = narrow(at);
+  if (scale != 1) values = f32x4.mul(values, f32x4.splat(scale));
+  v128.store(c, f32x4.add(values, f32x4.splat(bias)));
 }
 
-/** Eight totals (rows q = 0…7 of one column of C) rounded to f32, plus row q's bias, stored `rowBytes` apart. */
+/** Eight totals (rows q = 0…7 of one column of C) as `storeRow4` stores them (row q's bias), `rowBytes` apart. */
 // @ts-ignore: decorator
 @inline
-function storeColumn8(c: usize, rowBytes: usize, at: usize, bias: usize): void {
-  for (let q = 0; q < 8; q++) store<f32>(c + <usize>q * rowBytes, withBias(<f32>load<f64>(at + (<usize>q << 3)), bias, q));
+function storeColumn8(c: usize, rowBytes: usize, at: usize, scale: f32, bias: usize): void {
+  for (let q = 0; q < 8; q++)
+    store<f32>(c + <usize>q * rowBytes, withBias(scaled(<f32>load<f64>(at + (<usize>q << 3)), scale), bias, q));
 }
 
 /**
