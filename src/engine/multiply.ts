@@ -454,6 +454,7 @@ function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
     bias: bias | 0,
     overflowAt: clamp(bias + 0x7f800000),
     normalAt: clamp(bias + 0x00800000),
+    rangeA: ranges[0]!,
     rangeB: ranges[1]!,
   };
 }

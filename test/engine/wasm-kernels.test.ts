@@ -711,6 +711,38 @@ test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2c
   }
 });
 
+for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
+  test(`${preset} adder GEMM with fewer than eight columns (run as Cᵀ = Bᵀ·Aᵀ) equals it row by row`, () => {
+    const ctx = new MultiplyContext({ scheme: preset });
+    let seed = 90;
+    for (const [m, n, k] of [
+      [8, 1, 37],
+      [9, 3, 70],
+      [17, 5, 8],
+      [12, 7, 129],
+    ] as const) {
+      // Normal operands over 2^±70 with zeros: products under- and overflow, so every path of the kernel
+      // runs, and the range stays narrow enough for the integer-add plan (no scalar fallback, which sums
+      // in f64).
+      const operand = (count: number) => {
+        const normal = seededNormal(seed++);
+        return ctx.prepare(
+          Float32Array.from({ length: count }, (_, i) =>
+            i % 13 === 0 ? 0 : i % 17 === 0 ? 2 ** 70 : Math.fround(normal() * 2 ** ((i * 7) % 121) * 2 ** -60),
+          ),
+        );
+      };
+      const a = operand(m * k);
+      const b = operand(k * n);
+      const whole = ctx.gemm(a, b, { m, n, k });
+      for (let i = 0; i < m; i++) {
+        const row = ctx.gemm({ values: a.values.subarray(i * k, (i + 1) * k), scale: a.scale }, b, { m: 1, n, k });
+        sameBits(whole.subarray(i * n, (i + 1) * n), row, `${preset} ${m}×${n}×${k} row ${i}`);
+      }
+    }
+  });
+}
+
 test('lmul gemmPatches: planes plan, subnormals and wide ranges equal gemm on the JS patch matrix', () => {
   let seed = 90;
   for (const preset of ['lmul4', 'lmul3', 'lmul4-formula', 'lmul7-formula']) {

@@ -12,6 +12,7 @@ interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, scale: number, bias: number): void;
   im2colRuns(x: number, runs: number, count: number, col: number, ...geometry: number[]): void;
+  transposeMatrix(src: number, dst: number, rows: number, cols: number): void;
   im2col(
     x: number,
     offsets: number,
@@ -438,7 +439,8 @@ export interface AdderPlan {
   readonly bias: number;
   readonly overflowAt: number;
   readonly normalAt: number;
-  /** The right operand's range of nonzero magnitude patterns. */
+  /** Each operand's range of nonzero magnitude patterns. */
+  readonly rangeA: { readonly low: number; readonly high: number };
   readonly rangeB: { readonly low: number; readonly high: number };
 }
 
@@ -454,12 +456,23 @@ export function wasmGemmLmulAdder(
   { m, n, k }: { m: number; n: number; k: number },
   plan: AdderPlan,
 ): Float32Array {
-  const [a, b, c] = layout([m * k * 4, k * n * 4, m * n * 4]) as [number, number, number];
-  f32View(a, m * k).set(A);
-  placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
-  const { offset, bias, overflowAt, normalAt, rangeB } = plan;
-  kernels().gemmLmulAdder(a, b, c, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
-  return copyFloat32(f32View(c, m * n));
+  // Rows of fewer than eight columns leave the kernel's vectors idle: Cᵀ = Bᵀ·Aᵀ instead, rows of m. An
+  // adder product is symmetric in its operands and each element still sums its products in order p.
+  const swap = n < 8 && m >= 8;
+  const sizes = [m * k * 4, k * n * 4, m * n * 4, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
+  const [a, b, c, aT = 0, bT = 0, cT = 0] = layout(sizes);
+  f32View(a!, m * k).set(A);
+  placeRight(B, b!, k, n, (swap ? cT : c!) + ((m * n * 4 + 15) & ~15));
+  const { offset, bias, overflowAt, normalAt, rangeA, rangeB } = plan;
+  const wasm = kernels();
+  if (!swap) wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
+  else {
+    wasm.transposeMatrix(a!, aT, m, k);
+    wasm.transposeMatrix(b!, bT, k, n);
+    wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high);
+    wasm.transposeMatrix(cT, c!, n, m);
+  }
+  return copyFloat32(f32View(c!, m * n));
 }
 
 /**

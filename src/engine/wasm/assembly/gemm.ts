@@ -380,3 +380,11 @@ export function im2colRuns(
     }
   }
 }
+
+/** dst = srcᵀ: src is rows × cols (row-major f32), dst cols × rows. */
+export function transposeMatrix(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = src + ((<usize>(r * cols)) << 2);
+    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>(c * rows + r)) << 2), load<f32>(row + ((<usize>c) << 2)));
+  }
+}
