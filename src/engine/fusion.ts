@@ -39,7 +39,12 @@ export function elementwiseChains(
 ): Map<Node, ElementwiseChain> {
   const readers = new Map<string, Node[]>();
   for (const node of order)
-    for (const name of node.inputs) if (name !== '') readers.set(name, [...(readers.get(name) ?? []), node]);
+    for (const name of node.inputs) {
+      if (name === '') continue;
+      const list = readers.get(name);
+      if (list) list.push(node);
+      else readers.set(name, [node]);
+    }
   // Graph outputs and values subgraphs read are kept: never passed along inside a chain.
   const kept = new Set(graph.outputs.map((o) => o.name));
   for (const node of order) for (const g of subgraphsOf(node)) for (const name of outerScopeReads(g)) kept.add(name);

@@ -217,13 +217,8 @@ export class Session {
         continue;
       }
       const chain = fusing ? chains.get(node) : undefined;
-      const fused = chain && runElementwiseChain(chain, (name) => valueIn(scopes[0]!, name), this.opset);
-      if (fused) {
-        if (single!.signal?.aborted) throw new CancelledError();
-        // Its value is the last link's output; the other links' outputs are never made.
-        locals[0]!.set(chain!.output, fused);
-        recycler?.stored(fused);
-        for (const link of chain!.links) if (link !== node) fusedLinks.add(link);
+      if (chain && this.runChain(chain, scopes[0]!, locals[0]!, recycler, single!.signal)) {
+        for (const link of chain.links) if (link !== node) fusedLinks.add(link);
         release(index);
         continue;
       }
@@ -250,6 +245,23 @@ export class Session {
       release(index);
     }
     return scopes.map((scope) => graph.outputs.map((o) => lookup(scope, o.name, null)));
+  }
+
+  /** Runs a chain in one pass (fusion.ts) and stores its output: false if its values make it decline. */
+  private runChain(
+    chain: ElementwiseChain,
+    scope: Scope,
+    values: Map<string, Value | undefined>,
+    recycler: BufferRecycler | null,
+    signal: AbortSignal | undefined,
+  ): boolean {
+    if (signal?.aborted) throw new CancelledError();
+    const fused = runElementwiseChain(chain, (name) => valueIn(scope, name), this.opset);
+    if (!fused) return false;
+    // The chain's value is its last link's output; the other links' outputs are never made.
+    values.set(chain.output, fused);
+    recycler?.stored(fused);
+    return true;
   }
 
   private planFor(graph: Graph): GraphPlan {
