@@ -954,7 +954,7 @@ export interface ChainStep {
 
 /** The steps applied in order to every element of `x`, each one IEEE f32 operation or comparison. */
 export function wasmElementwiseChain(x: Float32Array, steps: readonly ChainStep[]): Float32Array {
-  const padded = (x.length + 3) & ~3;
+  const padded = (x.length + 31) & ~31;
   const [src, dst, program] = layout([padded * 4, padded * 4, steps.length * 12]) as [number, number, number];
   f32View(src, x.length).set(x);
   const { buffer } = kernels().memory;

@@ -1,8 +1,5 @@
 // Fused element-wise chains (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 
-/** Elements per block: a block's current values stay in L1 while every step of the chain passes over it. */
-const BLOCK = 1024;
-
 // Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a and b the
 // step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it.
 const ADD = 0; // v + a
@@ -25,130 +22,102 @@ const MIN = 16; // min(v, a) as Math.min
 
 /**
  * dst[i] = the chain's steps applied in order to src[i]; `program` holds `steps` entries of (opcode i32,
- * a f32, b f32). Both regions are padded to a multiple of four elements (the last vector's extra lanes are
- * computed and ignored).
+ * a f32, b f32). Thirty-two values at a time stay in eight registers while every step is applied to them
+ * (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are padded to a
+ * multiple of 32 elements (the last group's extra lanes are computed and ignored).
  */
 export function elementwiseChain(src: usize, dst: usize, len: i32, program: usize, steps: i32): void {
-  for (let start = 0; start < len; start += BLOCK) {
-    const bytes = <usize>((min(BLOCK, len - start) + 3) & ~3) << 2;
-    const x = src + ((<usize>start) << 2);
-    const v = dst + ((<usize>start) << 2);
-    memory.copy(v, x, bytes);
+  const bytes = (<usize>((len + 31) & ~31)) << 2;
+  for (let at: usize = 0; at < bytes; at += 128) {
+    const x = src + at;
+    let v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
+    let v4 = v128.load(x, 64), v5 = v128.load(x, 80), v6 = v128.load(x, 96), v7 = v128.load(x, 112);
     for (let s = 0; s < steps; s++) {
       const entry = program + <usize>s * 12;
-      step(load<i32>(entry), f32x4.splat(load<f32>(entry, 4)), f32x4.splat(load<f32>(entry, 8)), x, v, bytes);
+      const a = f32x4.splat(load<f32>(entry, 4));
+      const b = f32x4.splat(load<f32>(entry, 8));
+      switch (load<i32>(entry)) {
+        case ADD:
+          v0 = f32x4.add(v0, a); v1 = f32x4.add(v1, a); v2 = f32x4.add(v2, a); v3 = f32x4.add(v3, a);
+          v4 = f32x4.add(v4, a); v5 = f32x4.add(v5, a); v6 = f32x4.add(v6, a); v7 = f32x4.add(v7, a);
+          break;
+        case SUB:
+          v0 = f32x4.sub(v0, a); v1 = f32x4.sub(v1, a); v2 = f32x4.sub(v2, a); v3 = f32x4.sub(v3, a);
+          v4 = f32x4.sub(v4, a); v5 = f32x4.sub(v5, a); v6 = f32x4.sub(v6, a); v7 = f32x4.sub(v7, a);
+          break;
+        case SUB_FROM:
+          v0 = f32x4.sub(a, v0); v1 = f32x4.sub(a, v1); v2 = f32x4.sub(a, v2); v3 = f32x4.sub(a, v3);
+          v4 = f32x4.sub(a, v4); v5 = f32x4.sub(a, v5); v6 = f32x4.sub(a, v6); v7 = f32x4.sub(a, v7);
+          break;
+        case MUL:
+          v0 = f32x4.mul(v0, a); v1 = f32x4.mul(v1, a); v2 = f32x4.mul(v2, a); v3 = f32x4.mul(v3, a);
+          v4 = f32x4.mul(v4, a); v5 = f32x4.mul(v5, a); v6 = f32x4.mul(v6, a); v7 = f32x4.mul(v7, a);
+          break;
+        case DIV:
+          v0 = f32x4.div(v0, a); v1 = f32x4.div(v1, a); v2 = f32x4.div(v2, a); v3 = f32x4.div(v3, a);
+          v4 = f32x4.div(v4, a); v5 = f32x4.div(v5, a); v6 = f32x4.div(v6, a); v7 = f32x4.div(v7, a);
+          break;
+        case DIV_INTO:
+          v0 = f32x4.div(a, v0); v1 = f32x4.div(a, v1); v2 = f32x4.div(a, v2); v3 = f32x4.div(a, v3);
+          v4 = f32x4.div(a, v4); v5 = f32x4.div(a, v5); v6 = f32x4.div(a, v6); v7 = f32x4.div(a, v7);
+          break;
+        case ADD_X:
+          v0 = f32x4.add(v0, v128.load(x)); v1 = f32x4.add(v1, v128.load(x, 16)); v2 = f32x4.add(v2, v128.load(x, 32)); v3 = f32x4.add(v3, v128.load(x, 48));
+          v4 = f32x4.add(v4, v128.load(x, 64)); v5 = f32x4.add(v5, v128.load(x, 80)); v6 = f32x4.add(v6, v128.load(x, 96)); v7 = f32x4.add(v7, v128.load(x, 112));
+          break;
+        case SUB_X:
+          v0 = f32x4.sub(v0, v128.load(x)); v1 = f32x4.sub(v1, v128.load(x, 16)); v2 = f32x4.sub(v2, v128.load(x, 32)); v3 = f32x4.sub(v3, v128.load(x, 48));
+          v4 = f32x4.sub(v4, v128.load(x, 64)); v5 = f32x4.sub(v5, v128.load(x, 80)); v6 = f32x4.sub(v6, v128.load(x, 96)); v7 = f32x4.sub(v7, v128.load(x, 112));
+          break;
+        case SUB_FROM_X:
+          v0 = f32x4.sub(v128.load(x), v0); v1 = f32x4.sub(v128.load(x, 16), v1); v2 = f32x4.sub(v128.load(x, 32), v2); v3 = f32x4.sub(v128.load(x, 48), v3);
+          v4 = f32x4.sub(v128.load(x, 64), v4); v5 = f32x4.sub(v128.load(x, 80), v5); v6 = f32x4.sub(v128.load(x, 96), v6); v7 = f32x4.sub(v128.load(x, 112), v7);
+          break;
+        case MUL_X:
+          v0 = f32x4.mul(v0, v128.load(x)); v1 = f32x4.mul(v1, v128.load(x, 16)); v2 = f32x4.mul(v2, v128.load(x, 32)); v3 = f32x4.mul(v3, v128.load(x, 48));
+          v4 = f32x4.mul(v4, v128.load(x, 64)); v5 = f32x4.mul(v5, v128.load(x, 80)); v6 = f32x4.mul(v6, v128.load(x, 96)); v7 = f32x4.mul(v7, v128.load(x, 112));
+          break;
+        case DIV_X:
+          v0 = f32x4.div(v0, v128.load(x)); v1 = f32x4.div(v1, v128.load(x, 16)); v2 = f32x4.div(v2, v128.load(x, 32)); v3 = f32x4.div(v3, v128.load(x, 48));
+          v4 = f32x4.div(v4, v128.load(x, 64)); v5 = f32x4.div(v5, v128.load(x, 80)); v6 = f32x4.div(v6, v128.load(x, 96)); v7 = f32x4.div(v7, v128.load(x, 112));
+          break;
+        case DIV_INTO_X:
+          v0 = f32x4.div(v128.load(x), v0); v1 = f32x4.div(v128.load(x, 16), v1); v2 = f32x4.div(v128.load(x, 32), v2); v3 = f32x4.div(v128.load(x, 48), v3);
+          v4 = f32x4.div(v128.load(x, 64), v4); v5 = f32x4.div(v128.load(x, 80), v5); v6 = f32x4.div(v128.load(x, 96), v6); v7 = f32x4.div(v128.load(x, 112), v7);
+          break;
+        case CLIP:
+          v0 = clip(v0, a, b); v1 = clip(v1, a, b); v2 = clip(v2, a, b); v3 = clip(v3, a, b);
+          v4 = clip(v4, a, b); v5 = clip(v5, a, b); v6 = clip(v6, a, b); v7 = clip(v7, a, b);
+          break;
+        case RELU:
+          v0 = relu(v0); v1 = relu(v1); v2 = relu(v2); v3 = relu(v3);
+          v4 = relu(v4); v5 = relu(v5); v6 = relu(v6); v7 = relu(v7);
+          break;
+        case LEAKY_RELU:
+          v0 = leakyRelu(v0, a); v1 = leakyRelu(v1, a); v2 = leakyRelu(v2, a); v3 = leakyRelu(v3, a);
+          v4 = leakyRelu(v4, a); v5 = leakyRelu(v5, a); v6 = leakyRelu(v6, a); v7 = leakyRelu(v7, a);
+          break;
+        case MAX:
+          v0 = f32x4.max(v0, a); v1 = f32x4.max(v1, a); v2 = f32x4.max(v2, a); v3 = f32x4.max(v3, a);
+          v4 = f32x4.max(v4, a); v5 = f32x4.max(v5, a); v6 = f32x4.max(v6, a); v7 = f32x4.max(v7, a);
+          break;
+        case MIN:
+          v0 = f32x4.min(v0, a); v1 = f32x4.min(v1, a); v2 = f32x4.min(v2, a); v3 = f32x4.min(v3, a);
+          v4 = f32x4.min(v4, a); v5 = f32x4.min(v5, a); v6 = f32x4.min(v6, a); v7 = f32x4.min(v7, a);
+          break;
+        default:
+          unreachable();
+      }
     }
-  }
-}
-
-/** One step over a block: a loop per opcode, so that the dispatch happens once per block, not per vector. */
-function step(op: i32, a: v128, b: v128, x: usize, values: usize, bytes: usize): void {
-  const zero = f32x4.splat(0);
-  switch (op) {
-    case ADD:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.add(v, a));
-      }
-      break;
-    case SUB:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.sub(v, a));
-      }
-      break;
-    case SUB_FROM:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.sub(a, v));
-      }
-      break;
-    case MUL:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.mul(v, a));
-      }
-      break;
-    case DIV:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.div(v, a));
-      }
-      break;
-    case DIV_INTO:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.div(a, v));
-      }
-      break;
-    case ADD_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.add(v, v128.load(x + at)));
-      }
-      break;
-    case SUB_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.sub(v, v128.load(x + at)));
-      }
-      break;
-    case SUB_FROM_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.sub(v128.load(x + at), v));
-      }
-      break;
-    case MUL_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.mul(v, v128.load(x + at)));
-      }
-      break;
-    case DIV_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.div(v, v128.load(x + at)));
-      }
-      break;
-    case DIV_INTO_X:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.div(v128.load(x + at), v));
-      }
-      break;
-    case CLIP:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, clip(v, a, b));
-      }
-      break;
-    case RELU:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, v128.bitselect(zero, v, f32x4.lt(v, zero)));
-      }
-      break;
-    case LEAKY_RELU:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, v128.bitselect(f32x4.mul(v, a), v, f32x4.lt(v, zero)));
-      }
-      break;
-    case MAX:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.max(v, a));
-      }
-      break;
-    case MIN:
-      for (let at: usize = 0; at < bytes; at += 16) {
-        const v = v128.load(values + at);
-        v128.store(values + at, f32x4.min(v, a));
-      }
-      break;
-    default:
-      unreachable();
+    const y = dst + at;
+    v128.store(y, v0);
+    v128.store(y, v1, 16);
+    v128.store(y, v2, 32);
+    v128.store(y, v3, 48);
+    v128.store(y, v4, 64);
+    v128.store(y, v5, 80);
+    v128.store(y, v6, 96);
+    v128.store(y, v7, 112);
   }
 }
 
@@ -158,4 +127,19 @@ function step(op: i32, a: v128, b: v128, x: usize, values: usize, bytes: usize):
 function clip(v: v128, lo: v128, hi: v128): v128 {
   const low = v128.bitselect(lo, v, f32x4.lt(v, lo));
   return v128.bitselect(hi, low, f32x4.gt(low, hi));
+}
+
+/** v < 0 ? +0 : v */
+// @ts-ignore: decorator
+@inline
+function relu(v: v128): v128 {
+  const zero = f32x4.splat(0);
+  return v128.bitselect(zero, v, f32x4.lt(v, zero));
+}
+
+/** v < 0 ? v · alpha : v */
+// @ts-ignore: decorator
+@inline
+function leakyRelu(v: v128, alpha: v128): v128 {
+  return v128.bitselect(f32x4.mul(v, alpha), v, f32x4.lt(v, f32x4.splat(0)));
 }
