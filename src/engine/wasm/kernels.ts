@@ -651,10 +651,10 @@ export function wasmDepthwise2d(
   const { image, output } = shape;
   const outLength = depthwiseOutputLength(shape);
   const wasm = kernels();
-  if (allFinite(w)) {
-    // Eight outputs per step over a zero-padded copy of each plane (a padding tap then adds ±0).
+  if (shape.kernel[0] * shape.kernel[1] <= 49 && allFinite(w)) {
+    // Eight outputs per step over a zero-padded copy of each plane in doubles (a padding tap adds ±0).
     const paddedWidth = paddedPlaneWidth(shape, 8);
-    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 4, w.length * 4];
+    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 8, w.length * 4];
     const [xAt, wAt, outAt, paddedAt, biasAt] = layout(sizes) as [number, number, number, number, number];
     f32View(xAt, x.length).set(x);
     f32View(wAt, w.length).set(w);

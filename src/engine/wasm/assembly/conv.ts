@@ -59,11 +59,12 @@ export function depthwise2d(
 }
 
 /**
- * `depthwise2d` for finite weights, eight outputs at a time in f64 registers: each plane is first copied
- * into `padded` (h rows of `paddedWidth` floats, the row at column padLeft, zeros around it) so that a tap on
- * left or right padding reads +0. Its product with a finite weight is ±0, which leaves the f64 sum (started
- * at +0, so never −0) as it is: the same sums as skipping those taps, in the same tap order. Taps on rows
- * above or below the image are skipped. `paddedWidth` must cover column (⌈ow/8⌉·8 − 1)·strideW +
+ * `depthwise2d` for finite weights (up to 7×7), eight outputs at a time in f64 registers: each plane is first
+ * copied into `padded` as doubles (h rows of `paddedWidth`, the row at column padLeft, zeros around it; the
+ * product of two f32 is exact in f64 either way) so that a tap on left or right padding reads +0. Its
+ * product with a finite weight is ±0, which leaves the f64 sum (started at +0, so never −0) as it is: the
+ * same sums as skipping those taps, in the same tap order. Taps on rows above or below the image are
+ * skipped. `paddedWidth` must cover column (⌈ow/8⌉·8 − 1)·strideW +
  * (kw − 1)·dilationW. Output channel m then adds bias[m] in f32 (`bias` 0: none).
  */
 export function depthwise2dPadded(
@@ -92,16 +93,17 @@ export function depthwise2dPadded(
 ): void {
   const taps = kh * kw;
   const outChannels = channels * multiplier;
-  const paddedRow = <usize>paddedWidth << 2;
+  const paddedRow = <usize>paddedWidth << 3;
   memory.fill(padded, 0, <usize>h * paddedRow);
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
         for (let iy = 0; iy < h; iy++)
-          memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+          promoteRow(plane + ((<usize>(iy * wd)) << 2), padded + <usize>iy * paddedRow + (<usize>padLeft << 3), wd);
       }
-      const weights = w + ((<usize>(m * taps)) << 2);
+      promoteRow(w + ((<usize>(m * taps)) << 2), weightsF64, taps);
+      const weights = weightsF64;
       // No bias adds −0, the identity of IEEE addition (a sum that underflows when unscaled may be −0).
       const channelBias: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : -0.0;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
@@ -112,10 +114,10 @@ export function depthwise2dPadded(
         const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
         const rows = max(0, end - first);
         const row = padded + <usize>(top + first * dilationH) * paddedRow;
-        const tapWeights = weights + ((<usize>(first * kw)) << 2);
+        const tapWeights = weights + ((<usize>(first * kw)) << 3);
         const rowStep = <usize>dilationH * paddedRow;
         for (let ox = 0; ox < ow; ox += 8) {
-          const at = row + ((<usize>(ox * strideW)) << 2);
+          const at = row + ((<usize>(ox * strideW)) << 3);
           const count = min(8, ow - ox);
           const dst = outRow + ((<usize>ox) << 2);
           if (strideW == 1) groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, 1, unscale, channelBias, dst, count);
@@ -128,12 +130,24 @@ export function depthwise2dPadded(
 
 /** Eight f32 lanes of a partial output group. */
 const lanes = memory.data(32, 16);
+/** One output channel's weights (up to 7×7) as doubles. */
+const weightsF64 = memory.data(49 * 8, 16);
+
+/** dst[i] = <f64>src[i] for `count` f32 values (two at a time). */
+// @ts-ignore: decorator
+@inline
+function promoteRow(src: usize, dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 2 <= count; i += 2) v128.store(dst + ((<usize>i) << 3), f64x2.promote_low_f32x4(v128.load64_zero(src + ((<usize>i) << 2))));
+  if (i < count) store<f64>(dst + ((<usize>i) << 3), <f64>load<f32>(src + ((<usize>i) << 2)));
+}
 
 /**
- * Eight outputs of one output row: Σ over `rows` kernel rows (input rows `rowStep` bytes apart from `at`)
- * and kw taps (`dilation` floats apart) of weight·x in f64, the eight inputs of a tap `stride` floats apart;
- * then × unscale, rounded to f32, plus `bias` in f32, the first `count` stored at `dst`. Kept out of line:
- * its loops then hold their pointers and the four sums in registers.
+ * Eight outputs of one output row: Σ over `rows` kernel rows (input rows `rowStep` bytes apart from `at`, as
+ * doubles) and kw taps (`dilation` values apart) of weight·x in f64 (the weights as doubles from `weights`),
+ * the eight inputs of a tap `stride` values apart; then × unscale, rounded to f32, plus `bias` in f32, the
+ * first `count` stored at `dst`. Kept out of line: its loops then hold their pointers and the four sums in
+ * registers.
  */
 function groupOfEight(
   at: usize,
@@ -149,25 +163,24 @@ function groupOfEight(
   count: i32,
 ): void {
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
-  const tapStep = <usize>dilation << 2;
-  const step = <usize>stride << 2;
+  const tapStep = <usize>dilation << 3;
+  const step = <usize>stride << 3;
   let weight = weights;
   for (let r = 0; r < rows; r++, at += rowStep) {
     let tap = at;
-    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 4) {
-      const wv = f64x2.splat(<f64>load<f32>(weight));
-      let low: v128, high: v128;
+    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 8) {
+      const wv = v128.load64_splat(weight);
       if (stride == 1) {
-        low = v128.load(tap);
-        high = v128.load(tap, 16);
+        s0 = f64x2.add(s0, f64x2.mul(wv, v128.load(tap)));
+        s1 = f64x2.add(s1, f64x2.mul(wv, v128.load(tap, 16)));
+        s2 = f64x2.add(s2, f64x2.mul(wv, v128.load(tap, 32)));
+        s3 = f64x2.add(s3, f64x2.mul(wv, v128.load(tap, 48)));
       } else {
-        low = gatherStrided(tap, step);
-        high = gatherStrided(tap + 4 * step, step);
+        s0 = f64x2.add(s0, f64x2.mul(wv, pairStrided(tap, step)));
+        s1 = f64x2.add(s1, f64x2.mul(wv, pairStrided(tap + 2 * step, step)));
+        s2 = f64x2.add(s2, f64x2.mul(wv, pairStrided(tap + 4 * step, step)));
+        s3 = f64x2.add(s3, f64x2.mul(wv, pairStrided(tap + 6 * step, step)));
       }
-      s0 = f64x2.add(s0, f64x2.mul(wv, f64x2.promote_low_f32x4(low)));
-      s1 = f64x2.add(s1, f64x2.mul(wv, f64x2.promote_low_f32x4(v128.shuffle<u32>(low, low, 2, 3, 0, 1))));
-      s2 = f64x2.add(s2, f64x2.mul(wv, f64x2.promote_low_f32x4(high)));
-      s3 = f64x2.add(s3, f64x2.mul(wv, f64x2.promote_low_f32x4(v128.shuffle<u32>(high, high, 2, 3, 0, 1))));
     }
   }
   const scale = f64x2.splat(unscale);
@@ -191,14 +204,11 @@ function groupOfEight(
   }
 }
 
-/** Four f32 values `step` bytes apart from `at`. */
+/** Two f64 values `step` bytes apart from `at`. */
 // @ts-ignore: decorator
 @inline
-function gatherStrided(at: usize, step: usize): v128 {
-  let v = v128.load32_zero(at);
-  v = v128.load32_lane(at + step, v, 1);
-  v = v128.load32_lane(at + 2 * step, v, 2);
-  return v128.load32_lane(at + 3 * step, v, 3);
+function pairStrided(at: usize, step: usize): v128 {
+  return v128.load64_lane(at + step, v128.load64_zero(at), 1);
 }
 
 /** acc[ox] += weight·row[ox·stride + shift] for ox in [first, end), f64, four outputs per step at stride 1. */
