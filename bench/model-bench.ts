@@ -8,16 +8,20 @@ import { ortFeeds, ortSession } from '../test/fixtures/ort';
 import { REAL_MODELS } from '../test/fixtures/real-models';
 import { BENCH_SCHEMES } from './schemes';
 
-async function median(runs: number, f: () => unknown): Promise<number> {
-  await f(); // warm-up: JIT, weight preparation, allocator
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await f();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+/**
+ * Median times of several contenders run in turn (one run of each per round, after a warm-up run of each:
+ * JIT, weight preparation, allocator), so that load from elsewhere falls on all of them alike.
+ */
+async function medians(runs: number, contenders: readonly (() => unknown)[]): Promise<number[]> {
+  for (const f of contenders) await f();
+  const times = contenders.map((): number[] => []);
+  for (let i = 0; i < runs; i++)
+    for (const [c, f] of contenders.entries()) {
+      const start = performance.now();
+      await f();
+      times[c]!.push(performance.now() - start);
+    }
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
 }
 
 async function main(): Promise<void> {
@@ -31,14 +35,21 @@ async function main(): Promise<void> {
   const feeds = new Map(inputs.map((t, i) => [names[i]!, t]));
   const ort = await ortSession(c.path, threads, true);
   const ortFeed = ortFeeds(names, inputs);
-  const ortMs = await median(runs, () => ort.run(ortFeed));
   const session = new Session(model);
   // Our engine gets the same thread count: its f32 GEMMs split over a worker_threads pool.
   const pool = startGemmPool(threads);
-  const schemes: Record<string, number> = {};
-  for (const scheme of BENCH_SCHEMES) {
+  const runScheme = (scheme: string) => {
     const multiply = new MultiplyContext({ scheme });
-    schemes[scheme] = await median(runs, () => session.run(feeds, { multiply }));
+    return () => session.run(feeds, { multiply });
+  };
+  // onnxruntime and our exact mode in turn, then each scheme in turn with our exact mode.
+  const [ortMs, exactMs] = (await medians(runs, [() => ort.run(ortFeed), runScheme('exact')])) as [number, number];
+  const schemes: Record<string, number> = { exact: exactMs };
+  for (const scheme of BENCH_SCHEMES) {
+    if (scheme === 'exact') continue;
+    const [exact, ms] = (await medians(runs, [runScheme('exact'), runScheme(scheme)])) as [number, number];
+    // Scheme times are reported against this round's exact median, so each ratio comes from one stretch.
+    schemes[scheme] = (ms / exact) * exactMs;
   }
   await pool?.close();
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
