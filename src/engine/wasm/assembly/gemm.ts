@@ -347,7 +347,7 @@ export function im2col(
 /**
  * `im2col` from runs instead of one offset per element: `runs` holds `count` entries (tap, first position,
  * length, plane offset of the first position or −1 for padding) in which consecutive positions read
- * consecutive plane elements, so each run is one copy (or zero fill) per channel. Same patch matrix.
+ * consecutive plane elements, so each run is one block move (or zero fill) per channel. Same patch matrix.
  */
 export function im2colRuns(
   x: usize,
@@ -375,8 +375,8 @@ export function im2colRuns(
       const dst = rows + ((<usize>(tap * width + first - from)) << 2);
       const bytes = (<usize>(last - first)) << 2;
       const source = load<i32>(entry, 12);
-      if (source < 0) memory.fill(dst, 0, bytes);
-      else memory.copy(dst, plane + ((<usize>(source + first - start)) << 2), bytes);
+      if (source < 0) fillZeros(dst, bytes);
+      else copyShort(dst, plane + ((<usize>(source + first - start)) << 2), bytes);
     }
   }
 }
@@ -387,4 +387,22 @@ export function transposeMatrix(src: usize, dst: usize, rows: i32, cols: i32): v
     const row = src + ((<usize>(r * cols)) << 2);
     for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>(c * rows + r)) << 2), load<f32>(row + ((<usize>c) << 2)));
   }
+}
+
+/** memory.copy for the short runs of a patch matrix: inline vector moves (memory.copy calls out of line). */
+// @ts-ignore: decorator
+@inline
+function copyShort(dst: usize, src: usize, bytes: usize): void {
+  let at: usize = 0;
+  for (; at + 16 <= bytes; at += 16) v128.store(dst + at, v128.load(src + at));
+  for (; at < bytes; at += 4) store<i32>(dst + at, load<i32>(src + at));
+}
+
+/** memory.fill with zeros, inline, for the same short runs. */
+// @ts-ignore: decorator
+@inline
+function fillZeros(dst: usize, bytes: usize): void {
+  let at: usize = 0;
+  for (; at + 16 <= bytes; at += 16) v128.store(dst + at, i32x4.splat(0));
+  for (; at < bytes; at += 4) store<i32>(dst + at, 0);
 }
