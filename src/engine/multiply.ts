@@ -254,7 +254,7 @@ export class MultiplyContext {
   /**
    * C = A·P for a convolution's patch matrix P of prepared image planes `x` (positions [from, from + width)
    * of `channels` planes), P built in WebAssembly next to the GEMM: exactly `gemm(a, im2col(x))`. For fp32
-   * accumulation under the exact rule (one f32 GEMM; not with a GEMM pool injected), a product table, the
+   * accumulation under the exact rule (one f32 GEMM; not where an injected GEMM pool splits it), a product table, the
    * lmul adder (its plan from the planes' range; not for inf/NaN planes or too wide a range) or the lmul
    * formula (finite operands); null
    * otherwise — the caller then builds P and calls `gemm`.

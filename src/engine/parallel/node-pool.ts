@@ -73,14 +73,18 @@ export class NodeGemmPool implements GemmPool {
     });
   }
 
+  splits({ m, n, k }: { m: number; n: number; k: number }): boolean {
+    return m * n * k >= MIN_PARALLEL_WORK && m >= 8 * (this.helpers.length + 1);
+  }
+
   gemm(
     A: Float32Array,
     B: Float32Array,
     { m, n, k }: { m: number; n: number; k: number },
     band: (A: Float32Array, rows: number) => Float32Array,
   ): Float32Array | null {
+    if (!this.splits({ m, n, k })) return null;
     const threads = this.helpers.length + 1;
-    if (m * n * k < MIN_PARALLEL_WORK || m < 8 * threads) return null;
     // Bands of whole 4-row register blocks.
     const rowsPerBand = Math.ceil(m / threads / 4) * 4;
     const bytes = (m * k + k * n + m * n) * 4;

@@ -225,6 +225,8 @@ function f32View(at: number, length: number): Float32Array {
  * also runs in a browser Web Worker.
  */
 export interface GemmPool {
+  /** Whether `gemm` would split a GEMM of this shape (else it declines). */
+  splits(shape: { m: number; n: number; k: number }): boolean;
   /**
    * C = A·B (m×n), its rows split between helper threads and the caller, which computes one band with
    * `band(rows of A, row count)`; null when the pool declines (the caller then computes all of C).
@@ -309,8 +311,8 @@ export interface PatchGather {
 /**
  * C = A·P (m × width) where P is the patch matrix of `channels` image planes `x` for positions
  * [from, from + width), built inside linear memory next to the GEMM: bit for bit `wasmGemm` of A and the
- * JS `im2col`, without building, zero-filling and copying P in JS. Null when a GEMM pool is injected (its
- * helpers read B from their shared buffer: the caller then builds P and calls `wasmGemm`).
+ * JS `im2col`, without building, zero-filling and copying P in JS. Null when an injected GEMM pool would
+ * split this GEMM (its helpers read B from their shared buffer: the caller then builds P and calls `wasmGemm`).
  */
 export function wasmGemmPatches(
   A: Float32Array,
@@ -319,9 +321,9 @@ export function wasmGemmPatches(
   shape: { m: number; channels: number; from: number; width: number },
   { scale = 1, rowBias }: GemmEpilogue = {},
 ): Float32Array | null {
-  if (gemmPool) return null;
   const { m, channels, from, width } = shape;
   const k = channels * table.taps;
+  if (gemmPool?.splits({ m, n: width, k })) return null;
   const [a, b, c, bias] = layout([m * k * 4, k * width * 4, m * width * 4, m * 4]) as [number, number, number, number];
   f32View(a, m * k).set(A);
   gatherPatches({ planes: x, table, channels, from }, b, width, bias + m * 4);
