@@ -86,9 +86,7 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, scale
 // @ts-ignore: decorator
 @inline
 function narrowColumns(a: usize, b: usize, c: usize, columns: i32, rowB: usize, k: i32, scale: f32, bias: usize): void {
-  const rowA = <usize>k << 2;
-  for (let p = 0; p < k; p++)
-    for (let q = 0; q < 8; q++) store<f32>(panel + (<usize>p << 5) + (<usize>q << 2), load<f32>(a + <usize>q * rowA + (<usize>p << 2)));
+  packRows(a, k);
   let j = 0;
   for (; j + 4 <= columns; j += 4) {
     block4x8(b + (<usize>j << 2), 4, rowB, panel, 32, k);
@@ -98,6 +96,37 @@ function narrowColumns(a: usize, b: usize, c: usize, columns: i32, rowB: usize, 
     block1x8(b + (<usize>j << 2), rowB, panel, 32, k);
     storeColumn8(c + (<usize>j << 2), rowB, totals, scale, bias);
   }
+}
+
+/** `panel` = the transpose of A's 8 rows of k (panel[p·8 + q] = A[q][p]), four columns at a time in SIMD. */
+// @ts-ignore: decorator
+@inline
+function packRows(a: usize, k: i32): void {
+  const rowA = <usize>k << 2;
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const at = a + (<usize>p << 2);
+    const out = panel + (<usize>p << 5);
+    transpose4(v128.load(at), v128.load(at + rowA), v128.load(at + 2 * rowA), v128.load(at + 3 * rowA), out);
+    const lower = at + 4 * rowA;
+    transpose4(v128.load(lower), v128.load(lower + rowA), v128.load(lower + 2 * rowA), v128.load(lower + 3 * rowA), out + 16);
+  }
+  for (; p < k; p++)
+    for (let q = 0; q < 8; q++) store<f32>(panel + (<usize>p << 5) + (<usize>q << 2), load<f32>(a + <usize>q * rowA + (<usize>p << 2)));
+}
+
+/** Rows r0…r3 of four values, stored transposed: value t of every row at out + t·32 (a panel's row p + t). */
+// @ts-ignore: decorator
+@inline
+function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, out: usize): void {
+  const low01 = v128.shuffle<u32>(r0, r1, 0, 4, 1, 5);
+  const low23 = v128.shuffle<u32>(r2, r3, 0, 4, 1, 5);
+  const high01 = v128.shuffle<u32>(r0, r1, 2, 6, 3, 7);
+  const high23 = v128.shuffle<u32>(r2, r3, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<u32>(low01, low23, 0, 1, 4, 5));
+  v128.store(out, v128.shuffle<u32>(low01, low23, 2, 3, 6, 7), 32);
+  v128.store(out, v128.shuffle<u32>(high01, high23, 0, 1, 4, 5), 64);
+  v128.store(out, v128.shuffle<u32>(high01, high23, 2, 3, 6, 7), 96);
 }
 
 /** Copies columns [0, 8) of k rows (`rowBytes` apart, from `strip`) into `panel`. */
