@@ -247,3 +247,15 @@ test('math functions: Round half to even, Sign, Erf, IsInf/IsNaN, Sigmoid withou
   assert.deepEqual(values(run('Sigmoid', [f32([3], [-1000, 0, 1000])])), [0, 0.5, 1]);
   assert.throws(() => run('Sqrt', [tensor('int32', [1], Int32Array.of(4))]), EngineError);
 });
+
+test('Pow by one exponent (the plain loop) equals Math.pow element by element, squares included', () => {
+  const data = Float32Array.from({ length: 700 }, (_, i) =>
+    i % 7 === 0 ? [0, -0, Infinity, -Infinity, 1e-45][i % 5]! : Math.fround(Math.sin(i) * 2 ** ((i % 60) - 30)),
+  );
+  const x = tensor('float32', [7, 100], data);
+  for (const n of [2, 3, 0.5, -1]) {
+    const expected = Array.from(data, (a) => Math.fround(Math.pow(a, n)));
+    assert.deepEqual(values(run('Pow', [x, f32([], [n])])), expected, `exponent ${n}`);
+    assert.deepEqual(values(run('Pow', [x, f32([1, 1], [n])])), expected, `exponent ${n} of shape [1, 1]`);
+  }
+});

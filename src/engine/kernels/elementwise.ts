@@ -131,7 +131,14 @@ const powKernel: Kernel = (inputs, ctx) => {
     throw new EngineError(`Pow does not accept ${exponent.dtype} exponents`);
   const e = elementsOf<number | bigint>(exponent);
   const integerExponent = exponentKind !== 'float';
-  if (baseKind === 'float') {
+  if (baseKind === 'float' && e.length === 1 && plan.count === base.data.length) {
+    // One exponent (a spectrogram's power, a norm's square): a plain loop, squares as products (Math.pow(a, 2)
+    // is a·a for every double).
+    const n = Number(e[0]);
+    const [x, y] = [elementsOf<number>(base), elementsOf<number>(out)];
+    if (n === 2) for (let i = 0; i < x.length; i++) y[i] = x[i]! * x[i]!;
+    else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i]!, n);
+  } else if (baseKind === 'float') {
     broadcastMap(plan, elementsOf<number>(out), elementsOf<number>(base), e, (a, n) => Math.pow(a, Number(n)));
   } else if (baseKind === 'integer') {
     const f = integerExponent
