@@ -174,6 +174,18 @@ interface KernelExports {
     acc: number,
     skipZeros: boolean,
   ): void;
+  gemmTableExact(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    table: number,
+    unit: number,
+    panels: number,
+    rows: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -517,6 +529,15 @@ function rangeAt(at: number, length: number, scratch: number): MagnitudeRange {
 
 /** Base product tables of the `-mul` schemes, by format name: byte offsets in linear memory. */
 const productTables = new Map<string, number>();
+/** The same tables as i32 counts of the product format's smallest subnormal, where they fit (`integerTable`). */
+const integerTables = new Map<string, number>();
+
+/** Claims `bytes` of linear memory for the instance's life (below `heapStart`, which moves past them). */
+function claimResident(bytes: number): number {
+  const at = layout([bytes])[0]!;
+  heapStart = at + ((bytes + 15) & ~15);
+  return at;
+}
 
 /**
  * The 256 × 256 table of a product-format scheme: entry (a·256 + b) is the scheme's fp32 product of the
@@ -526,8 +547,7 @@ function productTable(scheme: Scheme): number {
   const format = scheme.operandFormat;
   let at = productTables.get(format.name);
   if (at === undefined) {
-    at = layout([65536 * 4])[0]!;
-    heapStart = at + 65536 * 4;
+    at = claimResident(65536 * 4);
     const values = Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
     const table = f32View(at, 65536);
     for (let a = 0; a < 256; a++)
@@ -535,6 +555,50 @@ function productTable(scheme: Scheme): number {
     productTables.set(format.name, at);
   }
   return at;
+}
+
+/**
+ * The smallest subnormal of the product format, of which each of its values is an integer multiple, and
+ * how many of them its largest finite value is (e4m3: 2^-9 and 229,376; e5m2: 2^-16 and ~2^31.8).
+ */
+function productUnits(scheme: Scheme): { unit: number; maxUnits: number } {
+  const format = scheme.operandFormat;
+  const unit = 2 ** (format.emin - format.manBits);
+  return { unit, maxUnits: format.maxFinite / unit };
+}
+
+/**
+ * The scheme's product table as i32 counts of `productUnits` (NaN entries 0: operands holding NaN or inf
+ * never take this table), or null where the largest product is 2^31 units or more (e5m2).
+ */
+function integerTable(scheme: Scheme): number | null {
+  const { unit, maxUnits } = productUnits(scheme);
+  if (maxUnits >= 2 ** 31) return null;
+  const format = scheme.operandFormat;
+  let at = integerTables.get(format.name);
+  if (at === undefined) {
+    const products = productTable(scheme);
+    at = claimResident(65536 * 4);
+    const values = f32View(products, 65536);
+    const counts = new Int32Array(kernels().memory.buffer, at, 65536);
+    for (let i = 0; i < 65536; i++) counts[i] = Number.isFinite(values[i]!) ? values[i]! / unit : 0;
+    integerTables.set(format.name, at);
+  }
+  return at;
+}
+
+/**
+ * The unit (times 2^-scales) in which the table GEMM may sum products exactly as integers, or null: the
+ * integer table exists, k products of the largest size stay below 2^31 units, and every product unscaled
+ * by 2^-scales is an exact fp32 value — the smallest and the largest are — so that the definition's fp32
+ * rounding of each product changes nothing and its f64 sum is the integer sum times the unit.
+ */
+function exactSumUnit(scheme: Scheme, k: number, scales: number): number | null {
+  const { unit, maxUnits } = productUnits(scheme);
+  if (k * maxUnits >= 2 ** 31) return null;
+  const [smallest, largest] = [unit * 2 ** -scales, scheme.operandFormat.maxFinite * 2 ** -scales];
+  if (Math.fround(smallest) !== smallest || Math.fround(largest) !== largest) return null;
+  return smallest;
 }
 
 /** The fp8 schemes whose products the table kernels compute: exact rule into a product format. */
@@ -564,7 +628,9 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
 
 /**
  * C = A·B of prepared fp8 operands under a product-format scheme (`hasProductTable`), with scale exponents
- * summing to `scales`: each product a table lookup, summed in f64 in order k = 0, 1, … and rounded to f32.
+ * summing to `scales`: each product a table lookup, summed as the definition does — in f64 in order
+ * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
+ * integers (exact, so in any order: `gemmTableExact`); otherwise the table is unscaled and summed in order.
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
@@ -575,23 +641,32 @@ export function wasmGemmProductTable(
   k: number,
   scales: number,
 ): Float32Array {
-  productTable(scheme); // before the layout: it may claim memory at heapStart
-  const [a, b, aCodes, bCodes, table, acc, c] = layout([
+  productTable(scheme); // before the layout: the resident tables claim memory at heapStart
+  const counts = integerTable(scheme);
+  const columns = (n + 3) & ~3;
+  const [a, b, aCodes, bCodes, table, acc, panels, rows, c] = layout([
     m * k * 4,
     k * n * 4,
     m * k,
     k * n,
     65536 * 4,
     n * 8,
+    k * columns * 2,
+    k * 16,
     m * n * 4,
-  ]) as [number, number, number, number, number, number, number];
+  ]) as [number, number, number, number, number, number, number, number, number];
   f32View(a, m * k).set(A);
   placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
   const format = scheme.operandFormat;
-  encode(format, a, aCodes, m * k);
+  const aHasSpecials = encode(format, a, aCodes, m * k);
   const bHasSpecials = encode(format, b, bCodes, k * n);
-  scaledTable(scheme, scales, table);
-  kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
+  const unit = exactSumUnit(scheme, k, scales);
+  if (counts !== null && unit !== null && !aHasSpecials && !bHasSpecials) {
+    kernels().gemmTableExact(aCodes, bCodes, c, m, n, k, counts, unit, panels, rows);
+  } else {
+    scaledTable(scheme, scales, table);
+    kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
+  }
   return copyFloat32(f32View(c, m * n));
 }
 

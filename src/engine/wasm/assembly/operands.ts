@@ -251,6 +251,107 @@ export function gemmTable(
   }
 }
 
+/**
+ * C[m×n] = unit · Σ_p table[a[i,p]·256 + b[p,j]] over fp8 codes, where `table` holds every product as an
+ * i32 count of `unit`s and the caller has checked that k·max|entry| < 2^31. Such sums are exact in any
+ * order, so they equal the ordered f64 sum of the unscaled products (itself exact: every partial sum is a
+ * multiple of the unit below 2^53 units), and sum·unit rounded from f64 to f32 is the one rounding.
+ * Order-free sums allow 4×4 blocks in i32x4 registers, the four rows sharing each load of B: a product
+ * costs one address add and one load into a lane, B being packed into `panels` of table byte offsets and
+ * each block's rows of A into `rows` of table row addresses (edges padded with code 0, whose products are 0).
+ */
+export function gemmTableExact(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  table: usize,
+  unit: f64,
+  panels: usize,
+  rows: usize,
+): void {
+  packPanels(b, panels, k, n);
+  const scale = f64x2.splat(unit);
+  const panelBytes = (<usize>k) << 3;
+  for (let i = 0; i < m; i += 4) {
+    packRows(a, rows, i, m, k, table);
+    const end = rows + ((<usize>k) << 4);
+    for (let j = 0; j < n; j += 4) {
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+      let offsets = panels + (<usize>(j >> 2)) * panelBytes;
+      for (let row = rows; row < end; row += 16, offsets += 8) {
+        const o0 = <usize>load<u16>(offsets), o1 = <usize>load<u16>(offsets, 2);
+        const o2 = <usize>load<u16>(offsets, 4), o3 = <usize>load<u16>(offsets, 6);
+        s0 = i32x4.add(s0, gather4(<usize>load<u32>(row), o0, o1, o2, o3));
+        s1 = i32x4.add(s1, gather4(<usize>load<u32>(row, 4), o0, o1, o2, o3));
+        s2 = i32x4.add(s2, gather4(<usize>load<u32>(row, 8), o0, o1, o2, o3));
+        s3 = i32x4.add(s3, gather4(<usize>load<u32>(row, 12), o0, o1, o2, o3));
+      }
+      const columns = min(4, n - j);
+      const at = c + ((<usize>(i * n + j)) << 2);
+      const rowBytes = (<usize>n) << 2;
+      storeSums(at, s0, scale, columns);
+      if (i + 1 < m) storeSums(at + rowBytes, s1, scale, columns);
+      if (i + 2 < m) storeSums(at + 2 * rowBytes, s2, scale, columns);
+      if (i + 3 < m) storeSums(at + 3 * rowBytes, s3, scale, columns);
+    }
+  }
+}
+
+/** B (k×n codes) as panels of four columns, panel[p·4 + q] = code·4 (u16), columns past n padded with 0. */
+// @ts-ignore: decorator
+@inline
+function packPanels(b: usize, panels: usize, k: i32, n: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const panel = panels + (<usize>(j >> 2)) * ((<usize>k) << 3);
+    for (let p = 0; p < k; p++) {
+      const src = b + <usize>(p * n + j);
+      const dst = panel + ((<usize>p) << 3);
+      for (let q = 0; q < 4; q++) store<u16>(dst + ((<usize>q) << 1), j + q < n ? (<u32>load<u8>(src + q)) << 2 : 0);
+    }
+  }
+}
+
+/** Rows i…i+3 of A (m×k codes) as table row addresses, rows[p·4 + r] = table + code·1024, rows past m code 0. */
+// @ts-ignore: decorator
+@inline
+function packRows(a: usize, rows: usize, i: i32, m: i32, k: i32, table: usize): void {
+  for (let r = 0; r < 4; r++) {
+    const src = a + <usize>((i + r) * k);
+    const dst = rows + ((<usize>r) << 2);
+    for (let p = 0; p < k; p++)
+      store<u32>(dst + ((<usize>p) << 4), <u32>table + (i + r < m ? (<u32>load<u8>(src + p)) << 10 : 0));
+  }
+}
+
+/** The i32 table entries at four byte offsets of the table row `row`. */
+// @ts-ignore: decorator
+@inline
+function gather4(row: usize, o0: usize, o1: usize, o2: usize, o3: usize): v128 {
+  let v = v128.load32_zero(row + o0);
+  v = v128.load32_lane(row + o1, v, 1);
+  v = v128.load32_lane(row + o2, v, 2);
+  return v128.load32_lane(row + o3, v, 3);
+}
+
+/** Stores the first `count` (1–4) of four i32 sums times `scale` (f64x2), each rounded once to f32. */
+// @ts-ignore: decorator
+@inline
+function storeSums(at: usize, sums: v128, scale: v128, count: i32): void {
+  const low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
+  const high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
+  const values = v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+  if (count == 4) {
+    v128.store(at, values);
+    return;
+  }
+  store<f32>(at, f32x4.extract_lane(values, 0));
+  if (count > 1) store<f32>(at, f32x4.extract_lane(values, 1), 4);
+  if (count > 2) store<f32>(at, f32x4.extract_lane(values, 2), 8);
+}
+
 /** The table entries (f32) of four codes packed in `codes`, from the table row `row`. */
 // @ts-ignore: decorator
 @inline
