@@ -118,17 +118,63 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const A = fp8Operand(format, m * k, 11 + scales, withSpecials);
         const B = fp8Operand(format, k * n, 12 + scales, withSpecials);
         const out = wasmGemmProductTable(scheme, A, B, m, n, k, scales);
-        const expected = new Float32Array(m * n);
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < n; j++) {
-            let sum = 0;
-            for (let p = 0; p < k; p++) sum += multiplyPrepared(scheme, A[i * k + p]!, B[p * n + j]!, scales, 0);
-            expected[i * n + j] = sum;
-          }
-        }
-        sameBits(out, expected, preset);
+        sameBits(out, orderedTableSums(A, B, m, n, k, scales), preset);
       });
     }
+  }
+
+  /** The definition: multiplyPrepared products summed in doubles in order k = 0, 1, …, rounded to f32. */
+  function orderedTableSums(A: Float32Array, B: Float32Array, m: number, n: number, k: number, scales: number) {
+    const expected = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += multiplyPrepared(scheme, A[i * k + p]!, B[p * n + j]!, scales, 0);
+        expected[i * n + j] = sum;
+      }
+    }
+    return expected;
+  }
+
+  test(`${preset} table GEMM: block edges, signed zeros and saturated codes equal the ordered double sum`, () => {
+    const uniform = seededUniform(31);
+    // Codes: ±0, ±max, NaN-free random values; whole rows of A and columns of B of −0 only.
+    const pick = [0x00, 0x80, 0x7e, 0xfe, 0x7b, 0xfb];
+    const operand = (count: number, zeroEvery: number) =>
+      Float32Array.from({ length: count }, (_, i) => {
+        if (i % zeroEvery === 0) return -0;
+        const code = uniform() < 0.3 ? pick[Math.floor(uniform() * pick.length)]! : Math.floor(uniform() * 256);
+        const v = decodeBits(format, code);
+        return Number.isFinite(v) ? v : 0;
+      });
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [4, 4, 4],
+      [5, 3, 9],
+      [9, 7, 33],
+      [6, 11, 130],
+    ] as const) {
+      // Scales inside and just outside the range where every unscaled product is an exact fp32 value (e4m3:
+      // smallest 2^-149 at 140, largest below 2^128 down to -119).
+      for (const scales of [0, 17, -11, 140, 141, -119, -120]) {
+        const A = operand(m * k, 5);
+        const B = operand(k * n, 7);
+        for (let p = 0; p < k; p++) A[p] = -0; // row 0 of A: −0 only, so its sums are +0
+        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, scales), orderedTableSums(A, B, m, n, k, scales), preset);
+      }
+    }
+  });
+
+  if (preset === 'e4m3-mul') {
+    test('e4m3-mul table GEMM: integer sums up to the i32 bound (k = 9362 products of 448), ordered sums past it', () => {
+      // 448 = 229,376 units of 2^-9: k·229,376 < 2^31 up to k = 9362.
+      for (const k of [9362, 9363]) {
+        const [m, n] = [2, 3];
+        const A = Float32Array.from({ length: m * k }, (_, i) => (i < k ? 448 : -448));
+        const B = new Float32Array(k * n).fill(448);
+        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 0), orderedTableSums(A, B, m, n, k, 0), `k = ${k}`);
+      }
+    });
   }
 
   test(`${preset} element-wise table products equal multiplyPrepared for every pair of codes`, () => {

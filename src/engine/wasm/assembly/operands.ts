@@ -258,7 +258,8 @@ export function gemmTable(
  * multiple of the unit below 2^53 units), and sum·unit rounded from f64 to f32 is the one rounding.
  * Order-free sums allow 4×4 blocks in i32x4 registers, the four rows sharing each load of B: a product
  * costs one address add and one load into a lane, B being packed into `panels` of table byte offsets and
- * each block's rows of A into `rows` of table row addresses (edges padded with code 0, whose products are 0).
+ * each block's rows of A into `rows` of table row addresses (padded with code 0 past the operands' edges:
+ * those sums are not stored).
  */
 export function gemmTableExact(
   a: usize,
