@@ -144,6 +144,32 @@ interface KernelExports {
     startA: number,
     startB: number,
   ): void;
+  depthwiseTableExact(
+    x: number,
+    w: number,
+    table: number,
+    unit: number,
+    out: number,
+    padded: number,
+    rows: number,
+    columns: number,
+    taps: number,
+    batch: number,
+    channels: number,
+    multiplier: number,
+    h: number,
+    wd: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
   tableRuns(
     table: number,
     a: number,
@@ -863,8 +889,10 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
 
 /**
  * Depthwise convolution of prepared fp8 operands under a product-format scheme (scale exponents summing to
- * `scales`): bit for bit one table GEMM per channel. Null when the weights hold NaN or inf (their products
- * with the padding are not zero: the GEMM path handles them).
+ * `scales`): bit for bit one table GEMM per channel — integer sums over a padded copy of each plane where
+ * `exactSumUnit` allows and x holds no NaN or inf, else the table unscaled and summed in tap order. Null
+ * when the weights hold NaN or inf (their products with the padding are not zero: the GEMM path handles
+ * them).
  */
 export function wasmDepthwiseTable(
   scheme: Scheme,
@@ -873,24 +901,37 @@ export function wasmDepthwiseTable(
   shape: DepthwiseShape,
   scales: number,
 ): Float32Array | null {
-  productTable(scheme); // before the layout: it may claim memory at heapStart
+  productTable(scheme); // before the layout: the resident tables claim memory at heapStart
+  const counts = integerTable(scheme);
   const outLength = depthwiseOutputLength(shape);
-  const [xAt, wAt, xCodes, wCodes, table, outAt, accAt] = layout([
+  const { kernel, output, strides, dilations } = shape;
+  // The padded plane reaches every tap of every output, output columns rounded up to blocks of four.
+  const rows = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1;
+  const columns = (((output[1] + 3) & ~3) - 1) * strides[1] + (kernel[1] - 1) * dilations[1] + 1;
+  const [xAt, wAt, xCodes, wCodes, table, outAt, accAt, padded, taps] = layout([
     x.length * 4,
     w.length * 4,
     x.length,
     w.length,
     65536 * 4,
     outLength * 4,
-    shape.output[1] * 8,
-  ]) as [number, number, number, number, number, number, number];
+    output[1] * 8,
+    rows * columns * 2,
+    kernel[0] * kernel[1] * 4,
+  ]) as [number, number, number, number, number, number, number, number, number];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
   const format = scheme.operandFormat;
   if (encode(format, wAt, wCodes, w.length)) return null;
   const xHasSpecials = encode(format, xAt, xCodes, x.length);
-  scaledTable(scheme, scales, table);
-  kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...depthwiseGeometry(shape));
+  const unit = exactSumUnit(scheme, kernel[0] * kernel[1], scales);
+  const geometry = depthwiseGeometry(shape);
+  if (counts !== null && unit !== null && !xHasSpecials) {
+    kernels().depthwiseTableExact(xCodes, wCodes, counts, unit, outAt, padded, rows, columns, taps, ...geometry);
+  } else {
+    scaledTable(scheme, scales, table);
+    kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...geometry);
+  }
   return copyFloat32(f32View(outAt, outLength));
 }
 

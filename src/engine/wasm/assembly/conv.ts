@@ -1,5 +1,6 @@
 // Direct convolution kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 import { adderProducts, normalProducts } from './shared/adder';
+import { gather4, storeSums } from './shared/table';
 
 /**
  * Depthwise 2-D convolution (one input channel per group, `multiplier` output channels per input channel)
@@ -475,5 +476,88 @@ export function depthwiseTable(
           store<f32>(outRow + ((<usize>ox) << 2), <f32>load<f64>(acc + ((<usize>ox) << 3)));
       }
     }
+  }
+}
+
+/**
+ * `depthwiseTable` with integer sums: `table` holds i32 counts of `unit` and neither x nor w holds NaN or
+ * inf (see `gemmTableExact`: sums of counts are exact in any order, equal to the ordered f64 sums, and
+ * sum·unit rounds once). Each input plane is copied into `padded` (`rows` × `columns`, the window's whole
+ * reach) as table byte offsets (code·4) framed by code 0, whose products are 0 — what skipping a padding
+ * tap does — so four outputs of a row sum their taps at once in i32x4 lanes without edge cases; `taps` holds
+ * the table row address of each weight.
+ */
+export function depthwiseTableExact(
+  x: usize,
+  w: usize,
+  table: usize,
+  unit: f64,
+  out: usize,
+  padded: usize,
+  rows: i32,
+  columns: i32,
+  taps: usize,
+  batch: i32,
+  channels: i32,
+  multiplier: i32,
+  h: i32,
+  wd: i32,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+  padTop: i32,
+  padLeft: i32,
+): void {
+  const scale = f64x2.splat(unit);
+  const tapCount = kh * kw;
+  const outChannels = channels * multiplier;
+  const rowBytes = (<usize>columns) << 1;
+  const step = (<usize>strideW) << 1;
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      if (m % multiplier == 0) {
+        const plane = x + <usize>(n * channels + m / multiplier) * <usize>(h * wd);
+        padPlane(plane, padded, h, wd, rows, columns, padTop, padLeft);
+      }
+      const weights = w + <usize>(m * tapCount);
+      for (let t = 0; t < tapCount; t++)
+        store<u32>(taps + ((<usize>t) << 2), <u32>table + ((<u32>load<u8>(weights + t)) << 10));
+      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      for (let oy = 0; oy < oh; oy++, outRow += (<usize>ow) << 2) {
+        const top = padded + <usize>(oy * strideH) * rowBytes;
+        for (let ox = 0; ox < ow; ox += 4) {
+          let sums = i32x4.splat(0);
+          let tap = taps;
+          for (let ky = 0; ky < kh; ky++) {
+            let at = top + <usize>(ky * dilationH) * rowBytes + <usize>(ox * strideW) * 2;
+            for (let kx = 0; kx < kw; kx++, tap += 4, at += (<usize>dilationW) << 1) {
+              const o0 = <usize>load<u16>(at), o1 = <usize>load<u16>(at + step);
+              const o2 = <usize>load<u16>(at + 2 * step), o3 = <usize>load<u16>(at + 3 * step);
+              sums = i32x4.add(sums, gather4(<usize>load<u32>(tap), o0, o1, o2, o3));
+            }
+          }
+          storeSums(outRow + ((<usize>ox) << 2), sums, scale, min(4, ow - ox));
+        }
+      }
+    }
+  }
+}
+
+/** An h×wd plane of codes at (padTop, padLeft) of a zeroed rows×columns plane of table byte offsets (u16). */
+// @ts-ignore: decorator
+@inline
+function padPlane(src: usize, dst: usize, h: i32, wd: i32, rows: i32, columns: i32, padTop: i32, padLeft: i32): void {
+  memory.fill(dst, 0, (<usize>(rows * columns)) << 1);
+  const height = min(h, rows - padTop);
+  const width = min(wd, columns - padLeft);
+  for (let y = 0; y < height; y++) {
+    const from = src + <usize>(y * wd);
+    const to = dst + ((<usize>((y + padTop) * columns + padLeft)) << 1);
+    for (let i = 0; i < width; i++) store<u16>(to + ((<usize>i) << 1), (<u32>load<u8>(from + i)) << 2);
   }
 }

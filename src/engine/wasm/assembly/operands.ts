@@ -1,5 +1,6 @@
 // Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
 // in linear memory, pointers are byte offsets.
+import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
 export function finiteAmax(src: usize, len: i32): f32 {
@@ -325,32 +326,6 @@ function packRows(a: usize, rows: usize, i: i32, m: i32, k: i32, table: usize): 
     for (let p = 0; p < k; p++)
       store<u32>(dst + ((<usize>p) << 4), <u32>table + (i + r < m ? (<u32>load<u8>(src + p)) << 10 : 0));
   }
-}
-
-/** The i32 table entries at four byte offsets of the table row `row`. */
-// @ts-ignore: decorator
-@inline
-function gather4(row: usize, o0: usize, o1: usize, o2: usize, o3: usize): v128 {
-  let v = v128.load32_zero(row + o0);
-  v = v128.load32_lane(row + o1, v, 1);
-  v = v128.load32_lane(row + o2, v, 2);
-  return v128.load32_lane(row + o3, v, 3);
-}
-
-/** Stores the first `count` (1–4) of four i32 sums times `scale` (f64x2), each rounded once to f32. */
-// @ts-ignore: decorator
-@inline
-function storeSums(at: usize, sums: v128, scale: v128, count: i32): void {
-  const low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
-  const high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
-  const values = v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
-  if (count == 4) {
-    v128.store(at, values);
-    return;
-  }
-  store<f32>(at, f32x4.extract_lane(values, 0));
-  if (count > 1) store<f32>(at, f32x4.extract_lane(values, 1), 4);
-  if (count > 2) store<f32>(at, f32x4.extract_lane(values, 2), 8);
 }
 
 /** The table entries (f32) of four codes packed in `codes`, from the table row `row`. */
