@@ -36,6 +36,7 @@ import {
   wasmRelu,
   wasmGemmProductTable,
   wasmProductTableOperands,
+  wasmProductTableRuns,
   wasmRoundOperands,
 } from '../../src/engine/wasm/kernels';
 
@@ -181,13 +182,16 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     const values = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
     const A = Float32Array.from({ length: 65536 }, (_, i) => values[i >> 8]!);
     const B = Float32Array.from({ length: 65536 }, (_, i) => values[i & 255]!);
-    for (const scales of [0, -3, 130, -135]) {
+    const plan = planBroadcast([65536], [65536]);
+    // Unscaled products exact in fp32 (the runs multiply the base table) and not (an unscaled table).
+    for (const scales of [0, -3, 130, -135, 141, -120]) {
       const { a, b, table } = wasmProductTableOperands(scheme, A, B, scales);
       const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a[i]! << 8) | b[i]!]!);
       const expected = Float32Array.from({ length: 65536 }, (_, i) =>
         multiplyPrepared(scheme, A[i]!, B[i]!, scales, 0),
       );
       sameBits(out, expected, `${preset} 2^-${scales}`);
+      sameBits(wasmProductTableRuns(scheme, plan, A, B, scales), expected, `${preset} runs 2^-${scales}`);
     }
   });
 }

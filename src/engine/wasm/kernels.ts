@@ -172,6 +172,7 @@ interface KernelExports {
   ): void;
   tableRuns(
     table: number,
+    factor: number,
     a: number,
     b: number,
     out: number,
@@ -614,17 +615,24 @@ function integerTable(scheme: Scheme): number | null {
 }
 
 /**
- * The unit (times 2^-scales) in which the table GEMM may sum products exactly as integers, or null: the
- * integer table exists, k products of the largest size stay below 2^31 units, and every product unscaled
- * by 2^-scales is an exact fp32 value — the smallest and the largest are — so that the definition's fp32
- * rounding of each product changes nothing and its f64 sum is the integer sum times the unit.
+ * Whether every product unscaled by 2^-scales is an exact fp32 value — the smallest and the largest are —
+ * so that the definition's fp32 rounding of each unscaled product changes nothing.
+ */
+function unscaledProductsExact(scheme: Scheme, scales: number): boolean {
+  const { unit, maxUnits } = productUnits(scheme);
+  const [smallest, largest] = [unit * 2 ** -scales, unit * maxUnits * 2 ** -scales];
+  return Math.fround(smallest) === smallest && Math.fround(largest) === largest;
+}
+
+/**
+ * The unit (times 2^-scales) in which the table GEMM may sum k products exactly as integers, or null: k
+ * products of the largest size stay below 2^31 units and the unscaled products are exact fp32 values, so
+ * that the definition's f64 sum is the integer sum times the unit.
  */
 function exactSumUnit(scheme: Scheme, k: number, scales: number): number | null {
   const { unit, maxUnits } = productUnits(scheme);
-  if (k * maxUnits >= 2 ** 31) return null;
-  const [smallest, largest] = [unit * 2 ** -scales, scheme.operandFormat.maxFinite * 2 ** -scales];
-  if (Math.fround(smallest) !== smallest || Math.fround(largest) !== largest) return null;
-  return smallest;
+  if (k * maxUnits >= 2 ** 31 || !unscaledProductsExact(scheme, scales)) return null;
+  return unit * 2 ** -scales;
 }
 
 /** The fp8 schemes whose products the table kernels compute: exact rule into a product format. */
@@ -998,7 +1006,8 @@ export function wasmLmulRuns(
 
 /**
  * Element-wise products of prepared fp8 operands under a product-format scheme over a broadcast, scale
- * exponents summing to `scales`: each a lookup in the scheme's product table unscaled by 2^−scales.
+ * exponents summing to `scales`: each a lookup in the scheme's product table times 2^−scales in f32 (exact
+ * where `unscaledProductsExact`), else in the table unscaled by 2^−scales entry by entry.
  */
 export function wasmProductTableRuns(
   scheme: Scheme,
@@ -1007,15 +1016,19 @@ export function wasmProductTableRuns(
   B: Float32Array,
   scales: number,
 ): Float32Array {
-  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const products = productTable(scheme); // before the layout: it may claim memory at heapStart
   const at = broadcastLayout(plan, A.length, B.length);
   const [a, b, table] = layout([A.length * 4, B.length * 4, 65536 * 4], at.end) as [number, number, number];
   f32View(a, A.length).set(A);
   f32View(b, B.length).set(B);
   encode(scheme.operandFormat, a, at.a, A.length);
   encode(scheme.operandFormat, b, at.b, B.length);
-  scaledTable(scheme, scales, table);
-  kernels().tableRuns(table, at.a, at.b, at.out, ...at.runs);
+  if (unscaledProductsExact(scheme, scales)) {
+    kernels().tableRuns(products, 2 ** -scales, at.a, at.b, at.out, ...at.runs);
+  } else {
+    scaledTable(scheme, scales, table);
+    kernels().tableRuns(table, 1, at.a, at.b, at.out, ...at.runs);
+  }
   return copyFloat32(f32View(at.out, plan.rows * plan.run));
 }
 

@@ -182,9 +182,13 @@ export function lmulRuns(
   }
 }
 
-/** out = table[codeA·256 + codeB] over a broadcast of two fp8 code arrays (a product-table scheme's `Mul`). */
+/**
+ * out = table[codeA·256 + codeB]·factor (f32) over a broadcast of two fp8 code arrays (a product-table
+ * scheme's `Mul`; the caller makes sure that the multiplication is exact).
+ */
 export function tableRuns(
   table: usize,
+  factor: f32,
   a: usize,
   b: usize,
   out: usize,
@@ -201,7 +205,7 @@ export function tableRuns(
     const rowOut = out + ((<usize>(r * run)) << 2);
     for (let i = 0; i < run; i++, pa += <usize>stepA, pb += <usize>stepB) {
       const entry = ((<usize>load<u8>(pa)) << 10) | ((<usize>load<u8>(pb)) << 2);
-      store<f32>(rowOut + ((<usize>i) << 2), load<f32>(table + entry));
+      store<f32>(rowOut + ((<usize>i) << 2), load<f32>(table + entry) * factor);
     }
   }
 }
