@@ -129,32 +129,46 @@ function roundScalar(
  * value says whether any value was NaN or infinite (whose products with zero are NaN).
  */
 export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: i32): bool {
-  const emin = 1 - bias;
   let special = false;
   let i = 0;
-  // Four at a time where every lane is zero or a normal fp8 value: the pattern's exponent re-biased and
-  // mantissa shifted down in place. Other groups of four take the general path.
-  const drop = 23 - manBits;
-  const lowest = i32x4.splat((emin + 127) << 23);
-  const infinity = i32x4.splat(0x7f800000);
-  const rebias = i32x4.splat((127 - bias) << manBits);
-  const signBit = i32x4.splat(0x80000000);
-  const zero = i32x4.splat(0);
-  for (; i + 4 <= len; i += 4) {
-    const v = v128.load(src + ((<usize>i) << 2));
-    const magnitude = v128.andnot(v, signBit);
-    const isZero = i32x4.eq(magnitude, zero);
-    const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.lt_s(magnitude, infinity));
-    if (!v128.all_true<i32>(v128.or(normal, isZero))) {
-      special = encodeScalar(src, dst, i, 4, manBits, bias) || special;
+  // Sixteen at a time where every lane is zero or a normal fp8 value: the pattern's exponent re-biased and
+  // mantissa shifted down in place, narrowed to bytes. Other groups of sixteen take the general path.
+  const lowest = i32x4.splat((128 - bias) << 23); // the smallest normal's pattern: exponent 1 − bias
+  for (; i + 16 <= len; i += 16) {
+    const at = src + ((<usize>i) << 2);
+    const v0 = v128.load(at), v1 = v128.load(at, 16), v2 = v128.load(at, 32), v3 = v128.load(at, 48);
+    const plain = v128.and(
+      v128.and(zeroOrNormal(v0, lowest), zeroOrNormal(v1, lowest)),
+      v128.and(zeroOrNormal(v2, lowest), zeroOrNormal(v3, lowest)),
+    );
+    if (!v128.all_true<i32>(plain)) {
+      special = encodeScalar(src, dst, i, 16, manBits, bias) || special;
       continue;
     }
-    const codes = v128.andnot(i32x4.sub(i32x4.shr_u(magnitude, drop), rebias), isZero);
-    const signed = v128.or(codes, i32x4.shr_u(v128.and(v, signBit), 24));
-    const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(signed, signed), zero);
-    store<u32>(dst + i, i32x4.extract_lane(bytes, 0));
+    const low = i16x8.narrow_i32x4_u(normalCodes(v0, manBits, bias), normalCodes(v1, manBits, bias));
+    const high = i16x8.narrow_i32x4_u(normalCodes(v2, manBits, bias), normalCodes(v3, manBits, bias));
+    v128.store(dst + i, i8x16.narrow_i16x8_u(low, high));
   }
   return encodeScalar(src, dst, i, len - i, manBits, bias) || special;
+}
+
+/** Lanes (all ones) of `v` that are ±0 or finite with a magnitude pattern of at least `lowest`. */
+// @ts-ignore: decorator
+@inline
+function zeroOrNormal(v: v128, lowest: v128): v128 {
+  const magnitude = v128.andnot(v, i32x4.splat(0x80000000));
+  const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.lt_s(magnitude, i32x4.splat(0x7f800000)));
+  return v128.or(normal, i32x4.eq(magnitude, i32x4.splat(0)));
+}
+
+/** fp8 codes (one per i32 lane) of four values that are ±0 or normal in the format. */
+// @ts-ignore: decorator
+@inline
+function normalCodes(v: v128, manBits: i32, bias: i32): v128 {
+  const magnitude = v128.andnot(v, i32x4.splat(0x80000000));
+  const rebiased = i32x4.sub(i32x4.shr_u(magnitude, 23 - manBits), i32x4.splat((127 - bias) << manBits));
+  const codes = v128.andnot(rebiased, i32x4.eq(magnitude, i32x4.splat(0)));
+  return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
 }
 
 /** `encodeFp8` of `count` values from index `from`, one at a time. */
