@@ -148,12 +148,16 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const v = decodeBits(format, code);
         return Number.isFinite(v) ? v : 0;
       });
+    // Narrow B (4×4 blocks) and wide B (quad tables: n ≥ 4 × the groups of four codes B holds), k not a
+    // multiple of the quad tables' four steps.
     for (const [m, n, k] of [
       [1, 1, 1],
       [4, 4, 4],
       [5, 3, 9],
       [9, 7, 33],
       [6, 11, 130],
+      [5, 300, 9],
+      [7, 257, 34],
     ] as const) {
       // Scales inside and just outside the range where every unscaled product is an exact fp32 value (e4m3:
       // smallest 2^-149 at 140, largest below 2^128 down to -119).
@@ -163,6 +167,22 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         for (let p = 0; p < k; p++) A[p] = -0; // row 0 of A: −0 only, so its sums are +0
         sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, scales), orderedTableSums(A, B, m, n, k, scales), preset);
       }
+    }
+  });
+
+  test(`${preset} table GEMM: B of few codes (quad tables of a few groups) equals the ordered double sum`, () => {
+    const uniform = seededUniform(41);
+    const codes = [0x00, 0x80, 0x31, 0xb1, 0x7e, 0x5a];
+    for (const [m, n, k] of [
+      [3, 9, 7],
+      [8, 24, 16],
+      [6, 40, 5],
+    ] as const) {
+      const A = fp8Operand(format, m * k, 42, false);
+      const B = Float32Array.from({ length: k * n }, () =>
+        decodeBits(format, codes[Math.floor(uniform() * codes.length)]!),
+      );
+      sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 5), orderedTableSums(A, B, m, n, k, 5), preset);
     }
   });
 

@@ -316,6 +316,140 @@ export function gemmTableExact(
   }
 }
 
+/** Steps p whose quad tables (4 KB each) `gemmTableQuads` keeps at once: 16 KB, half of L1. */
+const QUAD_STEPS = 4;
+
+/**
+ * `gemmTableExact` for a wide B, with one load per four products: for a block of four rows of A and a step
+ * p, the quad table Q_p[b] = (T[a0][b], T[a1][b], T[a2][b], T[a3][b]) (16 bytes per code b, built from the
+ * four table rows by 4×4 transposes) gives the block's four products with column j's code b[p,j] as one
+ * v128, added to the column's i32x4 of sums in `acc` (n × 16 bytes) over QUAD_STEPS steps at a time. Only
+ * the groups of four codes that B holds are built (`groups`: `groupCount` byte offsets, code·4, into a
+ * table row), so a quad table costs at most 64 transposes, against 4n products. `quads` holds QUAD_STEPS
+ * quad tables; rows past m take code 0 (products 0, not stored).
+ */
+export function gemmTableQuads(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  table: usize,
+  unit: f64,
+  acc: usize,
+  quads: usize,
+  groups: usize,
+  groupCount: i32,
+): void {
+  const scale = f64x2.splat(unit);
+  const stride = <usize>n;
+  for (let i = 0; i < m; i += 4) {
+    memory.fill(acc, 0, (<usize>n) << 4);
+    for (let p0 = 0; p0 < k; p0 += QUAD_STEPS) {
+      const steps = min(QUAD_STEPS, k - p0);
+      for (let s = 0; s < steps; s++) {
+        const quad = quads + ((<usize>s) << 12);
+        buildQuad(quad, table, a, i, m, k, p0 + s, groups, groupCount);
+      }
+      const codes = b + <usize>p0 * stride;
+      if (steps == QUAD_STEPS) {
+        for (let j: usize = 0; j < <usize>n; j++) {
+          const at = acc + (j << 4);
+          let sums = v128.load(at);
+          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + j)) << 4)));
+          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + stride + j)) << 4), 4096));
+          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + 2 * stride + j)) << 4), 8192));
+          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + 3 * stride + j)) << 4), 12288));
+          v128.store(at, sums);
+        }
+      } else {
+        for (let s = 0; s < steps; s++) {
+          const quad = quads + ((<usize>s) << 12);
+          const row = codes + <usize>s * stride;
+          for (let j: usize = 0; j < <usize>n; j++) {
+            const at = acc + (j << 4);
+            v128.store(at, i32x4.add(v128.load(at), v128.load(quad + ((<usize>load<u8>(row + j)) << 4))));
+          }
+        }
+      }
+    }
+    storeColumns(c, acc, i, m, n, scale);
+  }
+}
+
+/** Quad table of rows i…i+3 of A (code 0 past m) at step p, for the code groups listed in `groups`. */
+// @ts-ignore: decorator
+@inline
+function buildQuad(
+  quad: usize,
+  table: usize,
+  a: usize,
+  i: i32,
+  m: i32,
+  k: i32,
+  p: i32,
+  groups: usize,
+  groupCount: i32,
+): void {
+  const r0 = tableRow(table, a, i, m, k, p);
+  const r1 = tableRow(table, a, i + 1, m, k, p);
+  const r2 = tableRow(table, a, i + 2, m, k, p);
+  const r3 = tableRow(table, a, i + 3, m, k, p);
+  for (let g = 0; g < groupCount; g++) {
+    const at = <usize>load<u32>(groups + ((<usize>g) << 2));
+    const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
+    const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
+    const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
+    const to = quad + (at << 2);
+    v128.store(to, v128.shuffle<u64>(low01, low23, 0, 2));
+    v128.store(to, v128.shuffle<u64>(low01, low23, 1, 3), 16);
+    v128.store(to, v128.shuffle<u64>(high01, high23, 0, 2), 32);
+    v128.store(to, v128.shuffle<u64>(high01, high23, 1, 3), 48);
+  }
+}
+
+/** The table row of A's code at (i, p), or of code 0 for a row past m. */
+// @ts-ignore: decorator
+@inline
+function tableRow(table: usize, a: usize, i: i32, m: i32, k: i32, p: i32): usize {
+  return table + (i < m ? (<usize>load<u8>(a + <usize>(i * k + p))) << 10 : 0);
+}
+
+/** Rows i…i+3 (those below m) of C from `acc`, whose column j holds their four sums as an i32x4. */
+// @ts-ignore: decorator
+@inline
+function storeColumns(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v128): void {
+  const rowBytes = (<usize>n) << 2;
+  const at = c + ((<usize>(i * n)) << 2);
+  for (let j: usize = 0; j < <usize>n; j++) {
+    const sums = v128.load(acc + (j << 4));
+    const low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
+    const high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
+    const to = at + (j << 2);
+    store<f32>(to, <f32>f64x2.extract_lane(low, 0));
+    if (i + 1 < m) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
+    if (i + 2 < m) store<f32>(to + 2 * rowBytes, <f32>f64x2.extract_lane(high, 0));
+    if (i + 3 < m) store<f32>(to + 3 * rowBytes, <f32>f64x2.extract_lane(high, 1));
+  }
+}
+
+/**
+ * The groups of four codes that `len` codes hold, as byte offsets (code·4, a multiple of 16) into a table
+ * row listed at `groups`; returns how many.
+ */
+export function codeGroups(codes: usize, len: i32, groups: usize): i32 {
+  let present: u64 = 0;
+  for (let i = 0; i < len; i++) present |= (<u64>1) << ((<u64>load<u8>(codes + i)) >> 2);
+  let count = 0;
+  for (let g = 0; g < 64; g++) {
+    if (((present >> (<u64>g)) & 1) == 0) continue;
+    store<u32>(groups + ((<usize>count) << 2), <u32>g << 4);
+    count++;
+  }
+  return count;
+}
+
 /** B (k×n codes) as panels of four columns, panel[p·4 + q] = code·4 (u16), columns past n padded with 0. */
 // @ts-ignore: decorator
 @inline
