@@ -131,43 +131,51 @@ function roundScalar(
 export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: i32): bool {
   let special = false;
   let i = 0;
-  // Sixteen at a time where every lane is zero or a normal fp8 value: the pattern's exponent re-biased and
-  // mantissa shifted down in place, narrowed to bytes. Other groups of sixteen take the general path.
-  const lowest = i32x4.splat((128 - bias) << 23); // the smallest normal's pattern: exponent 1 − bias
+  // Sixteen at a time where every lane is finite, narrowed to a byte store. Normal values: the pattern's
+  // exponent re-biased and mantissa shifted down in place; subnormals and zeros (below the smallest
+  // normal, 2^(1 − bias)): the value in units of the smallest subnormal, an exact integer below 2^manBits.
+  // Groups of sixteen holding NaN or inf take the general path.
+  const lowest = i32x4.splat((128 - bias) << 23);
+  const units = f32x4.splat(<f32>Math.pow(2, manBits + bias - 1));
   for (; i + 16 <= len; i += 16) {
     const at = src + ((<usize>i) << 2);
     const v0 = v128.load(at), v1 = v128.load(at, 16), v2 = v128.load(at, 32), v3 = v128.load(at, 48);
-    const plain = v128.and(
-      v128.and(zeroOrNormal(v0, lowest), zeroOrNormal(v1, lowest)),
-      v128.and(zeroOrNormal(v2, lowest), zeroOrNormal(v3, lowest)),
+    const infinity = i32x4.splat(0x7f800000);
+    const finite = v128.and(
+      v128.and(i32x4.lt_u(magnitudeOf(v0), infinity), i32x4.lt_u(magnitudeOf(v1), infinity)),
+      v128.and(i32x4.lt_u(magnitudeOf(v2), infinity), i32x4.lt_u(magnitudeOf(v3), infinity)),
     );
-    if (!v128.all_true<i32>(plain)) {
+    if (!v128.all_true<i32>(finite)) {
       special = encodeScalar(src, dst, i, 16, manBits, bias) || special;
       continue;
     }
-    const low = i16x8.narrow_i32x4_u(normalCodes(v0, manBits, bias), normalCodes(v1, manBits, bias));
-    const high = i16x8.narrow_i32x4_u(normalCodes(v2, manBits, bias), normalCodes(v3, manBits, bias));
-    v128.store(dst + i, i8x16.narrow_i16x8_u(low, high));
+    const c0 = finiteCodes(v0, manBits, bias, lowest, units);
+    const c1 = finiteCodes(v1, manBits, bias, lowest, units);
+    const c2 = finiteCodes(v2, manBits, bias, lowest, units);
+    const c3 = finiteCodes(v3, manBits, bias, lowest, units);
+    v128.store(dst + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
   }
   return encodeScalar(src, dst, i, len - i, manBits, bias) || special;
 }
 
-/** Lanes (all ones) of `v` that are ±0 or finite with a magnitude pattern of at least `lowest`. */
+/** The pattern of |v| in each lane. */
 // @ts-ignore: decorator
 @inline
-function zeroOrNormal(v: v128, lowest: v128): v128 {
-  const magnitude = v128.andnot(v, i32x4.splat(0x80000000));
-  const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.lt_s(magnitude, i32x4.splat(0x7f800000)));
-  return v128.or(normal, i32x4.eq(magnitude, i32x4.splat(0)));
+function magnitudeOf(v: v128): v128 {
+  return v128.andnot(v, i32x4.splat(0x80000000));
 }
 
-/** fp8 codes (one per i32 lane) of four values that are ±0 or normal in the format. */
+/**
+ * fp8 codes (one per i32 lane) of four finite values of the format: `lowest` is the smallest normal's
+ * pattern, `units` the reciprocal of the smallest subnormal.
+ */
 // @ts-ignore: decorator
 @inline
-function normalCodes(v: v128, manBits: i32, bias: i32): v128 {
-  const magnitude = v128.andnot(v, i32x4.splat(0x80000000));
-  const rebiased = i32x4.sub(i32x4.shr_u(magnitude, 23 - manBits), i32x4.splat((127 - bias) << manBits));
-  const codes = v128.andnot(rebiased, i32x4.eq(magnitude, i32x4.splat(0)));
+function finiteCodes(v: v128, manBits: i32, bias: i32, lowest: v128, units: v128): v128 {
+  const magnitude = magnitudeOf(v);
+  const normal = i32x4.sub(i32x4.shr_u(magnitude, 23 - manBits), i32x4.splat((127 - bias) << manBits));
+  const subnormal = i32x4.trunc_sat_f32x4_s(f32x4.mul(magnitude, units));
+  const codes = v128.bitselect(normal, subnormal, i32x4.ge_s(magnitude, lowest));
   return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
 }
 
