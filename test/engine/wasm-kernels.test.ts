@@ -172,7 +172,7 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
 
   test(`${preset} table GEMM: B of few codes (quad tables of a few groups) equals the ordered double sum`, () => {
     const uniform = seededUniform(41);
-    const codes = [0x00, 0x80, 0x31, 0xb1, 0x7e, 0x5a];
+    const codes = [0x00, 0x80, 0x31, 0xb1, 0x7b, 0xfb, 0x5a]; // finite in both formats
     for (const [m, n, k] of [
       [3, 9, 7],
       [8, 24, 16],

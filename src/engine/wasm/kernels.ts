@@ -202,6 +202,20 @@ interface KernelExports {
     skipZeros: boolean,
   ): void;
   codeGroups(codes: number, len: number, groups: number): number;
+  gemmTableQuadsWide(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    table: number,
+    unit: number,
+    acc: number,
+    quads: number,
+    groups: number,
+    groupCount: number,
+  ): void;
   gemmTableQuads(
     a: number,
     b: number,
@@ -569,13 +583,13 @@ function rangeAt(at: number, length: number, scratch: number): MagnitudeRange {
   return high >= 0x7f800000 ? null : { low, high };
 }
 
-/** Steps of k whose quad tables (4 KB each) `gemmTableQuads` holds at once (its QUAD_STEPS). */
+/** Steps of k whose quad tables (1,024 entries each) `gemmTableQuads` holds at once (its QUAD_STEPS). */
 const QUAD_STEPS = 4;
 
 /** Base product tables of the `-mul` schemes, by format name: byte offsets in linear memory. */
 const productTables = new Map<string, number>();
-/** The same tables as i32 counts of the product format's smallest subnormal, where they fit (`integerTable`). */
-const integerTables = new Map<string, number>();
+/** The same tables as counts of the product format's smallest subnormal (`countTable`), by format name. */
+const countTables = new Map<string, CountTable>();
 
 /** Claims `bytes` of linear memory for the instance's life (below `heapStart`, which moves past them). */
 function claimResident(bytes: number): number {
@@ -613,23 +627,31 @@ function productUnits(scheme: Scheme): { unit: number; maxUnits: number } {
 }
 
 /**
- * The scheme's product table as i32 counts of `productUnits` (NaN entries 0: operands holding NaN or inf
- * never take this table), or null where the largest product is 2^31 units or more (e5m2).
+ * The scheme's product table as counts of `productUnits` at byte offset `at` (NaN entries 0: operands
+ * holding NaN or inf never take this table): i32, or f64 (`wide`) where the largest product is 2^31 units
+ * or more (e5m2). Integer sums of i32 counts are exact below 2^31, of f64 counts below 2^53.
  */
-function integerTable(scheme: Scheme): number | null {
-  const { unit, maxUnits } = productUnits(scheme);
-  if (maxUnits >= 2 ** 31) return null;
+interface CountTable {
+  readonly at: number;
+  readonly wide: boolean;
+}
+
+function countTable(scheme: Scheme): CountTable {
   const format = scheme.operandFormat;
-  let at = integerTables.get(format.name);
-  if (at === undefined) {
+  let counts = countTables.get(format.name);
+  if (counts === undefined) {
+    const { unit, maxUnits } = productUnits(scheme);
+    const wide = maxUnits >= 2 ** 31;
     const products = productTable(scheme);
-    at = claimResident(65536 * 4);
-    const values = f32View(products, 65536);
-    const counts = new Int32Array(kernels().memory.buffer, at, 65536);
-    for (let i = 0; i < 65536; i++) counts[i] = Number.isFinite(values[i]!) ? values[i]! / unit : 0;
-    integerTables.set(format.name, at);
+    const at = claimResident(65536 * (wide ? 8 : 4));
+    const values = f32View(products, 65536); // after the claim: growing memory detaches earlier views
+    const { buffer } = kernels().memory;
+    const entries = wide ? new Float64Array(buffer, at, 65536) : new Int32Array(buffer, at, 65536);
+    for (let i = 0; i < 65536; i++) entries[i] = Number.isFinite(values[i]!) ? values[i]! / unit : 0;
+    counts = { at, wide };
+    countTables.set(format.name, counts);
   }
-  return at;
+  return counts;
 }
 
 /**
@@ -643,13 +665,13 @@ function unscaledProductsExact(scheme: Scheme, scales: number): boolean {
 }
 
 /**
- * The unit (times 2^-scales) in which the table GEMM may sum k products exactly as integers, or null: k
- * products of the largest size stay below 2^31 units and the unscaled products are exact fp32 values, so
+ * The unit (times 2^-scales) in which k products of `counts` sum exactly as integers, or null: k products of
+ * the largest size stay below the counts' exact range and the unscaled products are exact fp32 values, so
  * that the definition's f64 sum is the integer sum times the unit.
  */
-function exactSumUnit(scheme: Scheme, k: number, scales: number): number | null {
+function exactSumUnit(scheme: Scheme, counts: CountTable, k: number, scales: number): number | null {
   const { unit, maxUnits } = productUnits(scheme);
-  if (k * maxUnits >= 2 ** 31 || !unscaledProductsExact(scheme, scales)) return null;
+  if (k * maxUnits >= 2 ** (counts.wide ? 53 : 31) || !unscaledProductsExact(scheme, scales)) return null;
   return unit * 2 ** -scales;
 }
 
@@ -683,8 +705,8 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
  * summing to `scales`: each product a table lookup, summed as the definition does — in f64 in order
  * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
  * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds
- * (`gemmTableQuads`), else in 4×4 blocks (`gemmTableExact`); otherwise the table is unscaled and summed in
- * order.
+ * (`gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), else, for i32 counts, in 4×4 blocks
+ * (`gemmTableExact`); otherwise the table is unscaled and summed in order.
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
@@ -695,8 +717,8 @@ export function wasmGemmProductTable(
   k: number,
   scales: number,
 ): Float32Array {
-  productTable(scheme); // before the layout: the resident tables claim memory at heapStart
-  const counts = integerTable(scheme);
+  const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
+  const entryBytes = counts.wide ? 8 : 4;
   const columns = (n + 3) & ~3;
   const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, groups, c] = layout([
     m * k * 4,
@@ -704,10 +726,10 @@ export function wasmGemmProductTable(
     m * k,
     k * n,
     65536 * 4,
-    n * 16,
+    n * 4 * entryBytes,
     k * columns * 2,
     k * 16,
-    QUAD_STEPS * 4096,
+    QUAD_STEPS * 1024 * entryBytes,
     64 * 4,
     m * n * 4,
   ]) as [number, number, number, number, number, number, number, number, number, number, number];
@@ -716,14 +738,16 @@ export function wasmGemmProductTable(
   const format = scheme.operandFormat;
   const aHasSpecials = encode(format, a, aCodes, m * k);
   const bHasSpecials = encode(format, b, bCodes, k * n);
-  const unit = exactSumUnit(scheme, k, scales);
+  const unit = exactSumUnit(scheme, counts, k, scales);
   const wasm = kernels();
-  if (counts !== null && unit !== null && !aHasSpecials && !bHasSpecials) {
-    const groupCount = wasm.codeGroups(bCodes, k * n, groups);
-    // A quad table costs ~16 operations per group of codes and saves ~2 per product on 4n products.
-    if (n >= 4 * groupCount)
-      wasm.gemmTableQuads(aCodes, bCodes, c, m, n, k, counts, unit, acc, quads, groups, groupCount);
-    else wasm.gemmTableExact(aCodes, bCodes, c, m, n, k, counts, unit, panels, rows);
+  const exact = unit !== null && !aHasSpecials && !bHasSpecials;
+  // A quad table costs ~16 operations per group of codes and saves ~2 per product on 4n products.
+  const groupCount = exact ? wasm.codeGroups(bCodes, k * n, groups) : 64;
+  if (exact && n >= 4 * groupCount) {
+    const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
+    quadGemm(aCodes, bCodes, c, m, n, k, counts.at, unit, acc, quads, groups, groupCount);
+  } else if (exact && !counts.wide) {
+    wasm.gemmTableExact(aCodes, bCodes, c, m, n, k, counts.at, unit, panels, rows);
   } else {
     scaledTable(scheme, scales, table);
     wasm.gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
@@ -936,8 +960,7 @@ export function wasmDepthwiseTable(
   shape: DepthwiseShape,
   scales: number,
 ): Float32Array | null {
-  productTable(scheme); // before the layout: the resident tables claim memory at heapStart
-  const counts = integerTable(scheme);
+  const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const outLength = depthwiseOutputLength(shape);
   const { kernel, output, strides, dilations } = shape;
   // The padded plane reaches every tap of every output, output columns rounded up to blocks of four.
@@ -959,10 +982,10 @@ export function wasmDepthwiseTable(
   const format = scheme.operandFormat;
   if (encode(format, wAt, wCodes, w.length)) return null;
   const xHasSpecials = encode(format, xAt, xCodes, x.length);
-  const unit = exactSumUnit(scheme, kernel[0] * kernel[1], scales);
+  const unit = exactSumUnit(scheme, counts, kernel[0] * kernel[1], scales);
   const geometry = depthwiseGeometry(shape);
-  if (counts !== null && unit !== null && !xHasSpecials) {
-    kernels().depthwiseTableExact(xCodes, wCodes, counts, unit, outAt, padded, rows, columns, taps, ...geometry);
+  if (!counts.wide && unit !== null && !xHasSpecials) {
+    kernels().depthwiseTableExact(xCodes, wCodes, counts.at, unit, outAt, padded, rows, columns, taps, ...geometry);
   } else {
     scaledTable(scheme, scales, table);
     kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...geometry);

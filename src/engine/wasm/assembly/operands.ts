@@ -324,17 +324,17 @@ export function gemmTableExact(
   }
 }
 
-/** Steps p whose quad tables (4 KB each) `gemmTableQuads` keeps at once: 16 KB, half of L1. */
+/** Steps p whose quad tables `gemmTableQuads` keeps at once: 16 KB of i32 entries, half of L1. */
 const QUAD_STEPS = 4;
 
 /**
  * `gemmTableExact` for a wide B, with one load per four products: for a block of four rows of A and a step
- * p, the quad table Q_p[b] = (T[a0][b], T[a1][b], T[a2][b], T[a3][b]) (16 bytes per code b, built from the
- * four table rows by 4×4 transposes) gives the block's four products with column j's code b[p,j] as one
- * v128, added to the column's i32x4 of sums in `acc` (n × 16 bytes) over QUAD_STEPS steps at a time. Only
- * the groups of four codes that B holds are built (`groups`: `groupCount` byte offsets, code·4, into a
- * table row), so a quad table costs at most 64 transposes, against 4n products. `quads` holds QUAD_STEPS
- * quad tables; rows past m take code 0 (products 0, not stored).
+ * p, the quad table Q_p[b] = (T[a0][b], T[a1][b], T[a2][b], T[a3][b]) (built from the four table rows by
+ * transposes) gives the block's four products with column j's code b[p,j] in one place, added to the
+ * column's four sums in `acc` over QUAD_STEPS steps at a time. Only the groups of four codes that B holds
+ * are built (`groups`: `groupCount` offsets, code·4, listed by `codeGroups`), so a quad table costs at most
+ * 64 transposes, against 4n products. `quads` holds QUAD_STEPS quad tables; rows past m take code 0
+ * (products 0, not stored). `table` holds i32 counts (sums exact in i32 up to the caller's bound on k).
  */
 export function gemmTableQuads(
   a: usize,
@@ -350,18 +350,60 @@ export function gemmTableQuads(
   groups: usize,
   groupCount: i32,
 ): void {
+  quadGemm<i32>(a, b, c, m, n, k, table, unit, acc, quads, groups, groupCount);
+}
+
+/**
+ * `gemmTableQuads` over f64 counts (e5m2, whose largest product is ~2^31.8 units; f64 sums are exact below
+ * 2^53 units): eight bytes per entry, so quad tables of 8 KB and two f64x2 per column's sums.
+ */
+export function gemmTableQuadsWide(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  table: usize,
+  unit: f64,
+  acc: usize,
+  quads: usize,
+  groups: usize,
+  groupCount: i32,
+): void {
+  quadGemm<f64>(a, b, c, m, n, k, table, unit, acc, quads, groups, groupCount);
+}
+
+/** The quad-table GEMM over table entries of type T (i32 or f64 counts). */
+// @ts-ignore: decorator
+@inline
+function quadGemm<T>(
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  table: usize,
+  unit: f64,
+  acc: usize,
+  quads: usize,
+  groups: usize,
+  groupCount: i32,
+): void {
   const scale = f64x2.splat(unit);
   const stride = <usize>n;
+  const quadBytes = sizeof<T>() << 10; // 256 codes × four entries
+  const sumBytes = sizeof<T>() << 2; // a column's four sums
   for (let i = 0; i < m; i += 4) {
-    memory.fill(acc, 0, (<usize>n) << 4);
+    memory.fill(acc, 0, <usize>n * sumBytes);
     for (let p0 = 0; p0 < k; p0 += QUAD_STEPS) {
       const steps = min(QUAD_STEPS, k - p0);
-      for (let s = 0; s < steps; s++) {
-        const quad = quads + ((<usize>s) << 12);
-        buildQuad(quad, table, a, i, m, k, p0 + s, groups, groupCount);
-      }
+      for (let s = 0; s < steps; s++)
+        buildQuad<T>(quads + <usize>s * quadBytes, table, a, i, m, k, p0 + s, groups, groupCount);
       const codes = b + <usize>p0 * stride;
-      if (steps == QUAD_STEPS) {
+      if (isInteger<T>() && steps == QUAD_STEPS) {
+        // The four steps' sums of a column in one register.
         for (let j: usize = 0; j < <usize>n; j++) {
           const at = acc + (j << 4);
           let sums = v128.load(at);
@@ -373,23 +415,33 @@ export function gemmTableQuads(
         }
       } else {
         for (let s = 0; s < steps; s++) {
-          const quad = quads + ((<usize>s) << 12);
+          const quad = quads + <usize>s * quadBytes;
           const row = codes + <usize>s * stride;
-          for (let j: usize = 0; j < <usize>n; j++) {
-            const at = acc + (j << 4);
-            v128.store(at, i32x4.add(v128.load(at), v128.load(quad + ((<usize>load<u8>(row + j)) << 4))));
-          }
+          for (let j: usize = 0; j < <usize>n; j++)
+            addQuad<T>(acc + j * sumBytes, quad + (<usize>load<u8>(row + j)) * sumBytes);
         }
       }
     }
-    storeColumns(c, acc, i, m, n, scale);
+    storeColumns<T>(c, acc, i, m, n, scale);
+  }
+}
+
+/** A column's four sums at `at` plus the quad table entry at `entry`. */
+// @ts-ignore: decorator
+@inline
+function addQuad<T>(at: usize, entry: usize): void {
+  if (isInteger<T>()) {
+    v128.store(at, i32x4.add(v128.load(at), v128.load(entry)));
+  } else {
+    v128.store(at, f64x2.add(v128.load(at), v128.load(entry)));
+    v128.store(at, f64x2.add(v128.load(at, 16), v128.load(entry, 16)), 16);
   }
 }
 
 /** Quad table of rows i…i+3 of A (code 0 past m) at step p, for the code groups listed in `groups`. */
 // @ts-ignore: decorator
 @inline
-function buildQuad(
+function buildQuad<T>(
   quad: usize,
   table: usize,
   a: usize,
@@ -400,40 +452,61 @@ function buildQuad(
   groups: usize,
   groupCount: i32,
 ): void {
-  const r0 = tableRow(table, a, i, m, k, p);
-  const r1 = tableRow(table, a, i + 1, m, k, p);
-  const r2 = tableRow(table, a, i + 2, m, k, p);
-  const r3 = tableRow(table, a, i + 3, m, k, p);
+  const r0 = tableRow<T>(table, a, i, m, k, p);
+  const r1 = tableRow<T>(table, a, i + 1, m, k, p);
+  const r2 = tableRow<T>(table, a, i + 2, m, k, p);
+  const r3 = tableRow<T>(table, a, i + 3, m, k, p);
   for (let g = 0; g < groupCount; g++) {
-    const at = <usize>load<u32>(groups + ((<usize>g) << 2));
-    const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
-    const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
-    const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
-    const to = quad + (at << 2);
-    v128.store(to, v128.shuffle<u64>(low01, low23, 0, 2));
-    v128.store(to, v128.shuffle<u64>(low01, low23, 1, 3), 16);
-    v128.store(to, v128.shuffle<u64>(high01, high23, 0, 2), 32);
-    v128.store(to, v128.shuffle<u64>(high01, high23, 1, 3), 48);
+    const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2; // the group's first code
+    if (isInteger<T>()) {
+      // A 4×4 transpose: four codes' entries of four rows.
+      const at = code << 2;
+      const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
+      const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
+      const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
+      const to = quad + (code << 4);
+      v128.store(to, v128.shuffle<u64>(low01, low23, 0, 2));
+      v128.store(to, v128.shuffle<u64>(low01, low23, 1, 3), 16);
+      v128.store(to, v128.shuffle<u64>(high01, high23, 0, 2), 32);
+      v128.store(to, v128.shuffle<u64>(high01, high23, 1, 3), 48);
+    } else {
+      // Two 2×2 transposes per pair of codes.
+      for (let pair: usize = 0; pair < 4; pair += 2) {
+        const at = (code + pair) << 3;
+        const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
+        const to = quad + ((code + pair) << 5);
+        v128.store(to, v128.shuffle<u64>(x0, x1, 0, 2));
+        v128.store(to, v128.shuffle<u64>(x2, x3, 0, 2), 16);
+        v128.store(to, v128.shuffle<u64>(x0, x1, 1, 3), 32);
+        v128.store(to, v128.shuffle<u64>(x2, x3, 1, 3), 48);
+      }
+    }
   }
 }
 
-/** The table row of A's code at (i, p), or of code 0 for a row past m. */
+/** The table row (256 entries of type T) of A's code at (i, p), or of code 0 for a row past m. */
 // @ts-ignore: decorator
 @inline
-function tableRow(table: usize, a: usize, i: i32, m: i32, k: i32, p: i32): usize {
-  return table + (i < m ? (<usize>load<u8>(a + <usize>(i * k + p))) << 10 : 0);
+function tableRow<T>(table: usize, a: usize, i: i32, m: i32, k: i32, p: i32): usize {
+  return table + (i < m ? (<usize>load<u8>(a + <usize>(i * k + p))) * (sizeof<T>() << 8) : 0);
 }
 
-/** Rows i…i+3 (those below m) of C from `acc`, whose column j holds their four sums as an i32x4. */
+/** Rows i…i+3 (those below m) of C from `acc`, whose column j holds their four sums (i32 or f64). */
 // @ts-ignore: decorator
 @inline
-function storeColumns(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v128): void {
+function storeColumns<T>(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v128): void {
   const rowBytes = (<usize>n) << 2;
   const at = c + ((<usize>(i * n)) << 2);
   for (let j: usize = 0; j < <usize>n; j++) {
-    const sums = v128.load(acc + (j << 4));
-    const low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
-    const high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
+    let low: v128, high: v128;
+    if (isInteger<T>()) {
+      const sums = v128.load(acc + (j << 4));
+      low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
+      high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
+    } else {
+      low = f64x2.mul(v128.load(acc + (j << 5)), scale);
+      high = f64x2.mul(v128.load(acc + (j << 5), 16), scale);
+    }
     const to = at + (j << 2);
     store<f32>(to, <f32>f64x2.extract_lane(low, 0));
     if (i + 1 < m) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
@@ -442,10 +515,7 @@ function storeColumns(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v128)
   }
 }
 
-/**
- * The groups of four codes that `len` codes hold, as byte offsets (code·4, a multiple of 16) into a table
- * row listed at `groups`; returns how many.
- */
+/** The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many. */
 export function codeGroups(codes: usize, len: i32, groups: usize): i32 {
   let present: u64 = 0;
   for (let i = 0; i < len; i++) present |= (<u64>1) << ((<u64>load<u8>(codes + i)) >> 2);
