@@ -402,16 +402,23 @@ function quadGemm<T>(
       for (let s = 0; s < steps; s++)
         buildQuad<T>(quads + <usize>s * quadBytes, table, a, i, m, k, p0 + s, groups, groupCount);
       const codes = b + <usize>p0 * stride;
-      if (isInteger<T>() && steps == QUAD_STEPS) {
-        // The four steps' sums of a column in one register.
+      if (steps == QUAD_STEPS) {
+        // The four steps' sums of a column held in registers.
         for (let j: usize = 0; j < <usize>n; j++) {
-          const at = acc + (j << 4);
-          let sums = v128.load(at);
-          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + j)) << 4)));
-          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + stride + j)) << 4), 4096));
-          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + 2 * stride + j)) << 4), 8192));
-          sums = i32x4.add(sums, v128.load(quads + ((<usize>load<u8>(codes + 3 * stride + j)) << 4), 12288));
-          v128.store(at, sums);
+          const at = acc + j * sumBytes;
+          const e0 = quads + (<usize>load<u8>(codes + j)) * sumBytes;
+          const e1 = quads + quadBytes + (<usize>load<u8>(codes + stride + j)) * sumBytes;
+          const e2 = quads + 2 * quadBytes + (<usize>load<u8>(codes + 2 * stride + j)) * sumBytes;
+          const e3 = quads + 3 * quadBytes + (<usize>load<u8>(codes + 3 * stride + j)) * sumBytes;
+          if (isInteger<T>()) {
+            const sums = i32x4.add(i32x4.add(v128.load(at), v128.load(e0)), v128.load(e1));
+            v128.store(at, i32x4.add(i32x4.add(sums, v128.load(e2)), v128.load(e3)));
+          } else {
+            const low = f64x2.add(f64x2.add(v128.load(at), v128.load(e0)), v128.load(e1));
+            const high = f64x2.add(f64x2.add(v128.load(at, 16), v128.load(e0, 16)), v128.load(e1, 16));
+            v128.store(at, f64x2.add(f64x2.add(low, v128.load(e2)), v128.load(e3)));
+            v128.store(at, f64x2.add(f64x2.add(high, v128.load(e2, 16)), v128.load(e3, 16)), 16);
+          }
         }
       } else {
         for (let s = 0; s < steps; s++) {
