@@ -201,7 +201,7 @@ interface KernelExports {
     acc: number,
     skipZeros: boolean,
   ): void;
-  codeGroups(codes: number, len: number, groups: number): number;
+  codeGroups(codes: number, len: number, flags: number, groups: number): number;
   gemmTableQuadsWide(
     a: number,
     b: number,
@@ -720,7 +720,7 @@ export function wasmGemmProductTable(
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const entryBytes = counts.wide ? 8 : 4;
   const columns = (n + 3) & ~3;
-  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, groups, c] = layout([
+  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, c] = layout([
     m * k * 4,
     k * n * 4,
     m * k,
@@ -730,9 +730,10 @@ export function wasmGemmProductTable(
     k * columns * 2,
     k * 16,
     QUAD_STEPS * 1024 * entryBytes,
+    64,
     64 * 4,
     m * n * 4,
-  ]) as [number, number, number, number, number, number, number, number, number, number, number];
+  ]) as [number, number, number, number, number, number, number, number, number, number, number, number];
   f32View(a, m * k).set(A);
   placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
   const format = scheme.operandFormat;
@@ -742,7 +743,7 @@ export function wasmGemmProductTable(
   const wasm = kernels();
   const exact = unit !== null && !aHasSpecials && !bHasSpecials;
   // A quad table costs ~16 operations per group of codes and saves ~2 per product on 4n products.
-  const groupCount = exact ? wasm.codeGroups(bCodes, k * n, groups) : 64;
+  const groupCount = exact ? wasm.codeGroups(bCodes, k * n, flags, groups) : 64;
   if (exact && n >= 4 * groupCount) {
     const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
     quadGemm(aCodes, bCodes, c, m, n, k, counts.at, unit, acc, quads, groups, groupCount);

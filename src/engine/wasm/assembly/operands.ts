@@ -522,13 +522,16 @@ function storeColumns<T>(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v1
   }
 }
 
-/** The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many. */
-export function codeGroups(codes: usize, len: i32, groups: usize): i32 {
-  let present: u64 = 0;
-  for (let i = 0; i < len; i++) present |= (<u64>1) << ((<u64>load<u8>(codes + i)) >> 2);
+/**
+ * The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many.
+ * `flags` (64 bytes) marks the groups seen: independent stores, no chain of dependent operations per code.
+ */
+export function codeGroups(codes: usize, len: i32, flags: usize, groups: usize): i32 {
+  memory.fill(flags, 0, 64);
+  for (let i = 0; i < len; i++) store<u8>(flags + ((<usize>load<u8>(codes + i)) >> 2), 1);
   let count = 0;
   for (let g = 0; g < 64; g++) {
-    if (((present >> (<u64>g)) & 1) == 0) continue;
+    if (load<u8>(flags + g) == 0) continue;
     store<u32>(groups + ((<usize>count) << 2), <u32>g << 4);
     count++;
   }
