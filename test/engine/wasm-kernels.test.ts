@@ -148,8 +148,8 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const v = decodeBits(format, code);
         return Number.isFinite(v) ? v : 0;
       });
-    // Narrow B (4×4 blocks) and wide B (quad tables: n ≥ 4 × the groups of four codes B holds), k not a
-    // multiple of the quad tables' four steps.
+    // Narrow A and B (4×4 blocks), wide B (quad tables: n ≥ 4 × the groups of four codes B holds) and wide
+    // A (quad tables of Cᵀ = BᵀAᵀ), k not a multiple of the quad tables' four steps.
     for (const [m, n, k] of [
       [1, 1, 1],
       [4, 4, 4],
@@ -158,6 +158,8 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
       [6, 11, 130],
       [5, 300, 9],
       [7, 257, 34],
+      [300, 5, 9],
+      [258, 2, 35],
     ] as const) {
       // Scales inside and just outside the range where every unscaled product is an exact fp32 value (e4m3:
       // smallest 2^-149 at 140, largest below 2^128 down to -119).

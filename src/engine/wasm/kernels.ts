@@ -209,6 +209,7 @@ interface KernelExports {
     m: number,
     n: number,
     k: number,
+    transposed: boolean,
     table: number,
     unit: number,
     acc: number,
@@ -223,6 +224,7 @@ interface KernelExports {
     m: number,
     n: number,
     k: number,
+    transposed: boolean,
     table: number,
     unit: number,
     acc: number,
@@ -704,9 +706,10 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
  * C = A·B of prepared fp8 operands under a product-format scheme (`hasProductTable`), with scale exponents
  * summing to `scales`: each product a table lookup, summed as the definition does — in f64 in order
  * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
- * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds
- * (`gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), else, for i32 counts, in 4×4 blocks
- * (`gemmTableExact`); otherwise the table is unscaled and summed in order.
+ * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds,
+ * or else A against its own (Cᵀ = BᵀAᵀ; `gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), otherwise
+ * for i32 counts in 4×4 blocks (`gemmTableExact`); in every other case the table is unscaled and summed in
+ * order.
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
@@ -726,7 +729,7 @@ export function wasmGemmProductTable(
     m * k,
     k * n,
     65536 * 4,
-    n * 4 * entryBytes,
+    Math.max(m, n) * 4 * entryBytes,
     k * columns * 2,
     k * 16,
     QUAD_STEPS * 1024 * entryBytes,
@@ -740,20 +743,40 @@ export function wasmGemmProductTable(
   const aHasSpecials = encode(format, a, aCodes, m * k);
   const bHasSpecials = encode(format, b, bCodes, k * n);
   const unit = exactSumUnit(scheme, counts, k, scales);
-  const wasm = kernels();
-  const exact = unit !== null && !aHasSpecials && !bHasSpecials;
-  // A quad table costs ~16 operations per group of codes and saves ~2 per product on 4n products.
-  const groupCount = exact ? wasm.codeGroups(bCodes, k * n, flags, groups) : 64;
-  if (exact && n >= 4 * groupCount) {
-    const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
-    quadGemm(aCodes, bCodes, c, m, n, k, counts.at, unit, acc, quads, groups, groupCount);
-  } else if (exact && !counts.wide) {
-    wasm.gemmTableExact(aCodes, bCodes, c, m, n, k, counts.at, unit, panels, rows);
-  } else {
+  const at = { a: aCodes, b: bCodes, c, acc, panels, rows, quads, flags, groups };
+  if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, m, n, k, counts, unit)) {
     scaledTable(scheme, scales, table);
-    wasm.gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
+    kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
   }
   return copyFloat32(f32View(c, m * n));
+}
+
+/**
+ * The table GEMM of codes at `at.a`, `at.b` with integer sums of `counts` (times `unit`) into `at.c`: quad
+ * tables where the columns outnumber four times the groups of codes B holds — a quad table costs ~16
+ * operations per group and saves ~2 per product on four products per column — or else the rows A's groups
+ * (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
+ */
+function gemmIntegerSums(
+  at: Record<'a' | 'b' | 'c' | 'acc' | 'panels' | 'rows' | 'quads' | 'flags' | 'groups', number>,
+  m: number,
+  n: number,
+  k: number,
+  counts: CountTable,
+  unit: number,
+): boolean {
+  const wasm = kernels();
+  const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
+  for (const transposed of [false, true]) {
+    const [codes, length, columns] = transposed ? [at.a, m * k, m] : [at.b, k * n, n];
+    const groupCount = wasm.codeGroups(codes, length, at.flags, at.groups);
+    if (columns < 4 * groupCount) continue;
+    quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups, groupCount);
+    return true;
+  }
+  if (counts.wide) return false;
+  wasm.gemmTableExact(at.a, at.b, at.c, m, n, k, counts.at, unit, at.panels, at.rows);
+  return true;
 }
 
 /**

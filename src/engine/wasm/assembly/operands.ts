@@ -333,8 +333,10 @@ const QUAD_STEPS = 4;
  * transposes) gives the block's four products with column j's code b[p,j] in one place, added to the
  * column's four sums in `acc` over QUAD_STEPS steps at a time. Only the groups of four codes that B holds
  * are built (`groups`: `groupCount` offsets, code·4, listed by `codeGroups`), so a quad table costs at most
- * 64 transposes, against 4n products. `quads` holds QUAD_STEPS quad tables; rows past m take code 0
+ * 64 transposes, against 4n products. `quads` holds QUAD_STEPS quad tables; rows past the edge take code 0
  * (products 0, not stored). `table` holds i32 counts (sums exact in i32 up to the caller's bound on k).
+ * `transposed` computes Cᵀ = BᵀAᵀ instead, for a narrow B and a wide A (products commute, so the table is
+ * symmetric): quad tables of four columns of B, and the groups are those that A holds.
  */
 export function gemmTableQuads(
   a: usize,
@@ -343,6 +345,7 @@ export function gemmTableQuads(
   m: i32,
   n: i32,
   k: i32,
+  transposed: bool,
   table: usize,
   unit: f64,
   acc: usize,
@@ -350,7 +353,8 @@ export function gemmTableQuads(
   groups: usize,
   groupCount: i32,
 ): void {
-  quadGemm<i32>(a, b, c, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<i32>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
+  else quadGemm<i32>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
 }
 
 /**
@@ -364,6 +368,7 @@ export function gemmTableQuadsWide(
   m: i32,
   n: i32,
   k: i32,
+  transposed: bool,
   table: usize,
   unit: f64,
   acc: usize,
@@ -371,18 +376,29 @@ export function gemmTableQuadsWide(
   groups: usize,
   groupCount: i32,
 ): void {
-  quadGemm<f64>(a, b, c, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<f64>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
+  else quadGemm<f64>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
 }
 
-/** The quad-table GEMM over table entries of type T (i32 or f64 counts). */
+/**
+ * The quad-table GEMM over counts of type T (i32 or f64): for r < rowCount and j < colCount, the output at
+ * c + (r·cRow + j·cCol)·4 is unit · Σ_p T[x][y] for the row operand's code x at r·rowStride + p·rowStep and
+ * the column operand's code y at p·colStep + j·colStride.
+ */
 // @ts-ignore: decorator
 @inline
 function quadGemm<T>(
-  a: usize,
-  b: usize,
+  rowOperand: usize,
+  rowStride: i32,
+  rowStep: i32,
+  colOperand: usize,
+  colStep: i32,
+  colStride: i32,
   c: usize,
-  m: i32,
-  n: i32,
+  cRow: i32,
+  cCol: i32,
+  rowCount: i32,
+  colCount: i32,
   k: i32,
   table: usize,
   unit: f64,
@@ -392,24 +408,28 @@ function quadGemm<T>(
   groupCount: i32,
 ): void {
   const scale = f64x2.splat(unit);
-  const stride = <usize>n;
+  const step = <usize>colStep;
+  const stride = <usize>colStride;
   const quadBytes = sizeof<T>() << 10; // 256 codes × four entries
   const sumBytes = sizeof<T>() << 2; // a column's four sums
-  for (let i = 0; i < m; i += 4) {
-    memory.fill(acc, 0, <usize>n * sumBytes);
+  for (let i = 0; i < rowCount; i += 4) {
+    memory.fill(acc, 0, <usize>colCount * sumBytes);
     for (let p0 = 0; p0 < k; p0 += QUAD_STEPS) {
       const steps = min(QUAD_STEPS, k - p0);
-      for (let s = 0; s < steps; s++)
-        buildQuad<T>(quads + <usize>s * quadBytes, table, a, i, m, k, p0 + s, groups, groupCount);
-      const codes = b + <usize>p0 * stride;
+      for (let s = 0; s < steps; s++) {
+        const quad = quads + <usize>s * quadBytes;
+        buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, groups, groupCount);
+      }
+      const codes = colOperand + <usize>p0 * step;
       if (steps == QUAD_STEPS) {
         // The four steps' sums of a column held in registers.
-        for (let j: usize = 0; j < <usize>n; j++) {
+        let column = codes;
+        for (let j: usize = 0; j < <usize>colCount; j++, column += stride) {
           const at = acc + j * sumBytes;
-          const e0 = quads + (<usize>load<u8>(codes + j)) * sumBytes;
-          const e1 = quads + quadBytes + (<usize>load<u8>(codes + stride + j)) * sumBytes;
-          const e2 = quads + 2 * quadBytes + (<usize>load<u8>(codes + 2 * stride + j)) * sumBytes;
-          const e3 = quads + 3 * quadBytes + (<usize>load<u8>(codes + 3 * stride + j)) * sumBytes;
+          const e0 = quads + (<usize>load<u8>(column)) * sumBytes;
+          const e1 = quads + quadBytes + (<usize>load<u8>(column + step)) * sumBytes;
+          const e2 = quads + 2 * quadBytes + (<usize>load<u8>(column + 2 * step)) * sumBytes;
+          const e3 = quads + 3 * quadBytes + (<usize>load<u8>(column + 3 * step)) * sumBytes;
           if (isInteger<T>()) {
             const sums = i32x4.add(i32x4.add(v128.load(at), v128.load(e0)), v128.load(e1));
             v128.store(at, i32x4.add(i32x4.add(sums, v128.load(e2)), v128.load(e3)));
@@ -423,13 +443,13 @@ function quadGemm<T>(
       } else {
         for (let s = 0; s < steps; s++) {
           const quad = quads + <usize>s * quadBytes;
-          const row = codes + <usize>s * stride;
-          for (let j: usize = 0; j < <usize>n; j++)
-            addQuad<T>(acc + j * sumBytes, quad + (<usize>load<u8>(row + j)) * sumBytes);
+          let column = codes + <usize>s * step;
+          for (let j: usize = 0; j < <usize>colCount; j++, column += stride)
+            addQuad<T>(acc + j * sumBytes, quad + (<usize>load<u8>(column)) * sumBytes);
         }
       }
     }
-    storeColumns<T>(c, acc, i, m, n, scale);
+    storeColumns<T>(c, cRow, cCol, acc, i, rowCount, colCount, scale);
   }
 }
 
@@ -445,30 +465,33 @@ function addQuad<T>(at: usize, entry: usize): void {
   }
 }
 
-/** Quad table of rows i…i+3 of A (code 0 past m) at step p, for the code groups listed in `groups`. */
+/** Quad table of rows i…i+3 of the row operand (code 0 past rowCount) at step p, for the listed groups. */
 // @ts-ignore: decorator
 @inline
 function buildQuad<T>(
   quad: usize,
   table: usize,
-  a: usize,
+  operand: usize,
   i: i32,
-  m: i32,
-  k: i32,
+  rowCount: i32,
+  rowStride: i32,
+  rowStep: i32,
   p: i32,
   groups: usize,
   groupCount: i32,
 ): void {
-  const r0 = tableRow<T>(table, a, i, m, k, p);
-  const r1 = tableRow<T>(table, a, i + 1, m, k, p);
-  const r2 = tableRow<T>(table, a, i + 2, m, k, p);
-  const r3 = tableRow<T>(table, a, i + 3, m, k, p);
+  const at = operand + <usize>(p * rowStep);
+  const r0 = tableRow<T>(table, at, i, rowCount, rowStride);
+  const r1 = tableRow<T>(table, at, i + 1, rowCount, rowStride);
+  const r2 = tableRow<T>(table, at, i + 2, rowCount, rowStride);
+  const r3 = tableRow<T>(table, at, i + 3, rowCount, rowStride);
   for (let g = 0; g < groupCount; g++) {
     const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2; // the group's first code
     if (isInteger<T>()) {
       // A 4×4 transpose: four codes' entries of four rows.
-      const at = code << 2;
-      const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
+      const from = code << 2;
+      const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
+      const x2 = v128.load(r2 + from), x3 = v128.load(r3 + from);
       const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
       const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
       const to = quad + (code << 4);
@@ -479,8 +502,9 @@ function buildQuad<T>(
     } else {
       // Two 2×2 transposes per pair of codes.
       for (let pair: usize = 0; pair < 4; pair += 2) {
-        const at = (code + pair) << 3;
-        const x0 = v128.load(r0 + at), x1 = v128.load(r1 + at), x2 = v128.load(r2 + at), x3 = v128.load(r3 + at);
+        const from = (code + pair) << 3;
+        const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
+        const x2 = v128.load(r2 + from), x3 = v128.load(r3 + from);
         const to = quad + ((code + pair) << 5);
         v128.store(to, v128.shuffle<u64>(x0, x1, 0, 2));
         v128.store(to, v128.shuffle<u64>(x2, x3, 0, 2), 16);
@@ -491,20 +515,28 @@ function buildQuad<T>(
   }
 }
 
-/** The table row (256 entries of type T) of A's code at (i, p), or of code 0 for a row past m. */
+/** The table row (256 entries of type T) of the code at `at` + i·rowStride, or of code 0 past rowCount. */
 // @ts-ignore: decorator
 @inline
-function tableRow<T>(table: usize, a: usize, i: i32, m: i32, k: i32, p: i32): usize {
-  return table + (i < m ? (<usize>load<u8>(a + <usize>(i * k + p))) * (sizeof<T>() << 8) : 0);
+function tableRow<T>(table: usize, at: usize, i: i32, rowCount: i32, rowStride: i32): usize {
+  return table + (i < rowCount ? (<usize>load<u8>(at + <usize>(i * rowStride))) * (sizeof<T>() << 8) : 0);
 }
 
-/** Rows i…i+3 (those below m) of C from `acc`, whose column j holds their four sums (i32 or f64). */
+/** Output rows i…i+3 (those below rowCount) from `acc`, whose column j holds their four sums (i32 or f64). */
 // @ts-ignore: decorator
 @inline
-function storeColumns<T>(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v128): void {
-  const rowBytes = (<usize>n) << 2;
-  const at = c + ((<usize>(i * n)) << 2);
-  for (let j: usize = 0; j < <usize>n; j++) {
+function storeColumns<T>(
+  c: usize,
+  cRow: i32,
+  cCol: i32,
+  acc: usize,
+  i: i32,
+  rowCount: i32,
+  colCount: i32,
+  scale: v128,
+): void {
+  const rowBytes = (<usize>cRow) << 2;
+  for (let j: usize = 0; j < <usize>colCount; j++) {
     let low: v128, high: v128;
     if (isInteger<T>()) {
       const sums = v128.load(acc + (j << 4));
@@ -514,11 +546,11 @@ function storeColumns<T>(c: usize, acc: usize, i: i32, m: i32, n: i32, scale: v1
       low = f64x2.mul(v128.load(acc + (j << 5)), scale);
       high = f64x2.mul(v128.load(acc + (j << 5), 16), scale);
     }
-    const to = at + (j << 2);
+    const to = c + ((<usize>(i * cRow) + j * <usize>cCol) << 2);
     store<f32>(to, <f32>f64x2.extract_lane(low, 0));
-    if (i + 1 < m) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
-    if (i + 2 < m) store<f32>(to + 2 * rowBytes, <f32>f64x2.extract_lane(high, 0));
-    if (i + 3 < m) store<f32>(to + 3 * rowBytes, <f32>f64x2.extract_lane(high, 1));
+    if (i + 1 < rowCount) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
+    if (i + 2 < rowCount) store<f32>(to + 2 * rowBytes, <f32>f64x2.extract_lane(high, 0));
+    if (i + 3 < rowCount) store<f32>(to + 3 * rowBytes, <f32>f64x2.extract_lane(high, 1));
   }
 }
 
