@@ -148,6 +148,7 @@ interface KernelExports {
     x: number,
     w: number,
     table: number,
+    wide: boolean,
     unit: number,
     out: number,
     padded: number,
@@ -972,7 +973,7 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
 
 /**
  * Depthwise convolution of prepared fp8 operands under a product-format scheme (scale exponents summing to
- * `scales`): bit for bit one table GEMM per channel — integer sums over a padded copy of each plane where
+ * `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
  * `exactSumUnit` allows and x holds no NaN or inf, else the table unscaled and summed in tap order. Null
  * when the weights hold NaN or inf (their products with the padding are not zero: the GEMM path handles
  * them).
@@ -1008,8 +1009,9 @@ export function wasmDepthwiseTable(
   const xHasSpecials = encode(format, xAt, xCodes, x.length);
   const unit = exactSumUnit(scheme, counts, kernel[0] * kernel[1], scales);
   const geometry = depthwiseGeometry(shape);
-  if (!counts.wide && unit !== null && !xHasSpecials) {
-    kernels().depthwiseTableExact(xCodes, wCodes, counts.at, unit, outAt, padded, rows, columns, taps, ...geometry);
+  if (unit !== null && !xHasSpecials) {
+    const { at, wide } = counts;
+    kernels().depthwiseTableExact(xCodes, wCodes, at, wide, unit, outAt, padded, rows, columns, taps, ...geometry);
   } else {
     scaledTable(scheme, scales, table);
     kernels().depthwiseTable(xCodes, wCodes, table, outAt, accAt, !xHasSpecials, ...geometry);

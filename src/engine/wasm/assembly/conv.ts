@@ -1,6 +1,6 @@
 // Direct convolution kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 import { adderProducts, normalProducts } from './shared/adder';
-import { gather4, storeSums } from './shared/table';
+import { gather2, gather4, storeScaled, storeSums } from './shared/table';
 
 /**
  * Depthwise 2-D convolution (one input channel per group, `multiplier` output channels per input channel)
@@ -480,17 +480,18 @@ export function depthwiseTable(
 }
 
 /**
- * `depthwiseTable` with integer sums: `table` holds i32 counts of `unit` and neither x nor w holds NaN or
- * inf (see `gemmTableExact`: sums of counts are exact in any order, equal to the ordered f64 sums, and
- * sum·unit rounds once). Each input plane is copied into `padded` (`rows` × `columns`, the window's whole
- * reach) as table byte offsets (code·4) framed by code 0, whose products are 0 — what skipping a padding
- * tap does — so four outputs of a row sum their taps at once in i32x4 lanes without edge cases; `taps` holds
- * the table row address of each weight.
+ * `depthwiseTable` with integer sums: `table` holds counts of `unit` — i32, or f64 when `wide` — and neither
+ * x nor w holds NaN or inf (see `gemmTableQuads`: sums of counts are exact in any order, equal to the
+ * ordered f64 sums, and sum·unit rounds once). Each input plane is copied into `padded` (`rows` ×
+ * `columns`, the window's whole reach) as table byte offsets framed by code 0, whose products are 0 — what
+ * skipping a padding tap does — so four outputs of a row sum their taps at once without edge cases; `taps`
+ * holds the table row address of each weight.
  */
 export function depthwiseTableExact(
   x: usize,
   w: usize,
   table: usize,
+  wide: bool,
   unit: f64,
   out: usize,
   padded: usize,
@@ -513,51 +514,100 @@ export function depthwiseTableExact(
   padTop: i32,
   padLeft: i32,
 ): void {
-  const scale = f64x2.splat(unit);
   const tapCount = kh * kw;
   const outChannels = channels * multiplier;
-  const rowBytes = (<usize>columns) << 1;
-  const step = (<usize>strideW) << 1;
+  const entryShift: u32 = wide ? 3 : 2; // bytes per count: 8 or 4
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const plane = x + <usize>(n * channels + m / multiplier) * <usize>(h * wd);
-        padPlane(plane, padded, h, wd, rows, columns, padTop, padLeft);
+        padPlane(plane, padded, h, wd, rows, columns, padTop, padLeft, entryShift);
       }
       const weights = w + <usize>(m * tapCount);
       for (let t = 0; t < tapCount; t++)
-        store<u32>(taps + ((<usize>t) << 2), <u32>table + ((<u32>load<u8>(weights + t)) << 10));
-      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
-      for (let oy = 0; oy < oh; oy++, outRow += (<usize>ow) << 2) {
-        const top = padded + <usize>(oy * strideH) * rowBytes;
-        for (let ox = 0; ox < ow; ox += 4) {
-          let sums = i32x4.splat(0);
-          let tap = taps;
-          for (let ky = 0; ky < kh; ky++) {
-            let at = top + <usize>(ky * dilationH) * rowBytes + <usize>(ox * strideW) * 2;
-            for (let kx = 0; kx < kw; kx++, tap += 4, at += (<usize>dilationW) << 1) {
-              const o0 = <usize>load<u16>(at), o1 = <usize>load<u16>(at + step);
-              const o2 = <usize>load<u16>(at + 2 * step), o3 = <usize>load<u16>(at + 3 * step);
-              sums = i32x4.add(sums, gather4(<usize>load<u32>(tap), o0, o1, o2, o3));
-            }
-          }
-          storeSums(outRow + ((<usize>ox) << 2), sums, scale, min(4, ow - ox));
-        }
+        store<u32>(taps + ((<usize>t) << 2), <u32>table + ((<u32>load<u8>(weights + t)) << (entryShift + 8)));
+      const plane = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      if (wide) {
+        planeCounts<f64>(padded, columns, taps, plane, unit, oh, ow, kh, kw, strideH, strideW, dilationH, dilationW);
+      } else {
+        planeCounts<i32>(padded, columns, taps, plane, unit, oh, ow, kh, kw, strideH, strideW, dilationH, dilationW);
       }
     }
   }
 }
 
-/** An h×wd plane of codes at (padTop, padLeft) of a zeroed rows×columns plane of table byte offsets (u16). */
+/** One output plane of `depthwiseTableExact`: four outputs of a row at once, sums of counts of type T. */
 // @ts-ignore: decorator
 @inline
-function padPlane(src: usize, dst: usize, h: i32, wd: i32, rows: i32, columns: i32, padTop: i32, padLeft: i32): void {
+function planeCounts<T>(
+  padded: usize,
+  columns: i32,
+  taps: usize,
+  out: usize,
+  unit: f64,
+  oh: i32,
+  ow: i32,
+  kh: i32,
+  kw: i32,
+  strideH: i32,
+  strideW: i32,
+  dilationH: i32,
+  dilationW: i32,
+): void {
+  const scale = f64x2.splat(unit);
+  const rowBytes = (<usize>columns) << 1;
+  const step = (<usize>strideW) << 1;
+  let outRow = out;
+  for (let oy = 0; oy < oh; oy++, outRow += (<usize>ow) << 2) {
+    const top = padded + <usize>(oy * strideH) * rowBytes;
+    for (let ox = 0; ox < ow; ox += 4) {
+      // i32: the four sums in `low`; f64: two in each.
+      let low = i32x4.splat(0), high = i32x4.splat(0);
+      let tap = taps;
+      for (let ky = 0; ky < kh; ky++) {
+        let at = top + <usize>(ky * dilationH) * rowBytes + <usize>(ox * strideW) * 2;
+        for (let kx = 0; kx < kw; kx++, tap += 4, at += (<usize>dilationW) << 1) {
+          const row = <usize>load<u32>(tap);
+          const o0 = <usize>load<u16>(at), o1 = <usize>load<u16>(at + step);
+          const o2 = <usize>load<u16>(at + 2 * step), o3 = <usize>load<u16>(at + 3 * step);
+          if (isInteger<T>()) {
+            low = i32x4.add(low, gather4(row, o0, o1, o2, o3));
+          } else {
+            low = f64x2.add(low, gather2(row, o0, o1));
+            high = f64x2.add(high, gather2(row, o2, o3));
+          }
+        }
+      }
+      const at = outRow + ((<usize>ox) << 2);
+      if (isInteger<T>()) storeSums(at, low, scale, min(4, ow - ox));
+      else storeScaled(at, low, high, scale, min(4, ow - ox));
+    }
+  }
+}
+
+/**
+ * An h×wd plane of codes at (padTop, padLeft) of a zeroed rows×columns plane of table byte offsets (u16):
+ * code << entryShift.
+ */
+// @ts-ignore: decorator
+@inline
+function padPlane(
+  src: usize,
+  dst: usize,
+  h: i32,
+  wd: i32,
+  rows: i32,
+  columns: i32,
+  padTop: i32,
+  padLeft: i32,
+  entryShift: u32,
+): void {
   memory.fill(dst, 0, (<usize>(rows * columns)) << 1);
   const height = min(h, rows - padTop);
   const width = min(wd, columns - padLeft);
   for (let y = 0; y < height; y++) {
     const from = src + <usize>(y * wd);
     const to = dst + ((<usize>((y + padTop) * columns + padLeft)) << 1);
-    for (let i = 0; i < width; i++) store<u16>(to + ((<usize>i) << 1), (<u32>load<u8>(from + i)) << 2);
+    for (let i = 0; i < width; i++) store<u16>(to + ((<usize>i) << 1), (<u32>load<u8>(from + i)) << entryShift);
   }
 }

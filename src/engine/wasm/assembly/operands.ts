@@ -324,7 +324,7 @@ export function gemmTableExact(
   }
 }
 
-/** Steps p whose quad tables `gemmTableQuads` keeps at once: 16 KB of i32 entries, half of L1. */
+/** Steps p whose quad tables `gemmTableQuads` keeps at once: 16 KB of i32 entries (half of L1), 32 KB of f64. */
 const QUAD_STEPS = 4;
 
 /**
