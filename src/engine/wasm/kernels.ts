@@ -586,7 +586,7 @@ function rangeAt(at: number, length: number, scratch: number): MagnitudeRange {
   return high >= 0x7f800000 ? null : { low, high };
 }
 
-/** Steps of k whose quad tables (1,024 entries each) `gemmTableQuads` holds at once (its QUAD_STEPS). */
+/** Steps of k whose quad tables (8 KB each) `gemmTableQuads` holds at once (its QUAD_STEPS). */
 const QUAD_STEPS = 4;
 
 /** Base product tables of the `-mul` schemes, by format name: byte offsets in linear memory. */
@@ -722,7 +722,6 @@ export function wasmGemmProductTable(
   scales: number,
 ): Float32Array {
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
-  const entryBytes = counts.wide ? 8 : 4;
   const columns = (n + 3) & ~3;
   const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, c] = layout([
     m * k * 4,
@@ -730,10 +729,10 @@ export function wasmGemmProductTable(
     m * k,
     k * n,
     65536 * 4,
-    Math.max(m, n) * 4 * entryBytes,
+    Math.max(m, n) * 32,
     k * columns * 2,
     k * 16,
-    QUAD_STEPS * 1024 * entryBytes,
+    QUAD_STEPS * 8192,
     64,
     64 * 4,
     m * n * 4,

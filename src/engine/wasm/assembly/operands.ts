@@ -324,19 +324,20 @@ export function gemmTableExact(
   }
 }
 
-/** Steps p whose quad tables `gemmTableQuads` keeps at once: 16 KB of i32 entries (half of L1), 32 KB of f64. */
+/** Steps p whose quad tables `gemmTableQuads` keeps at once: 32 KB, the size of L1 (a step's present codes). */
 const QUAD_STEPS = 4;
 
 /**
- * `gemmTableExact` for a wide B, with one load per four products: for a block of four rows of A and a step
- * p, the quad table Q_p[b] = (T[a0][b], T[a1][b], T[a2][b], T[a3][b]) (built from the four table rows by
- * transposes) gives the block's four products with column j's code b[p,j] in one place, added to the
- * column's four sums in `acc` over QUAD_STEPS steps at a time. Only the groups of four codes that B holds
- * are built (`groups`: `groupCount` offsets, code·4, listed by `codeGroups`), so a quad table costs at most
- * 64 transposes, against 4n products. `quads` holds QUAD_STEPS quad tables; rows past the edge take code 0
- * (products 0, not stored). `table` holds i32 counts (sums exact in i32 up to the caller's bound on k).
- * `transposed` computes Cᵀ = BᵀAᵀ instead, for a narrow B and a wide A (products commute, so the table is
- * symmetric): quad tables of four columns of B, and the groups are those that A holds.
+ * `gemmTableExact` for a wide B, with one load per four products: for a block of rows of A (eight with i32
+ * counts, four with f64) and a step p, the quad table Q_p[b] = (T[a0][b], T[a1][b], …) — 32 bytes per code
+ * b, built from the block's table rows by transposes — gives the block's products with column j's code
+ * b[p,j] in two v128 loads, added to the column's sums in `acc` over QUAD_STEPS steps at a time. Only the
+ * groups of four codes that B holds are built (`groups`: `groupCount` offsets, code·4, listed by
+ * `codeGroups`), so a quad table costs at most 64 groups' transposes, against n·rows products. `quads`
+ * holds QUAD_STEPS quad tables; rows past the edge take code 0 (products 0, not stored). `table` holds
+ * i32 counts (sums exact in i32 up to the caller's bound on k). `transposed` computes Cᵀ = BᵀAᵀ instead,
+ * for a narrow B and a wide A (products commute, so the table is symmetric): quad tables of columns of B,
+ * and the groups are those that A holds.
  */
 export function gemmTableQuads(
   a: usize,
@@ -359,7 +360,7 @@ export function gemmTableQuads(
 
 /**
  * `gemmTableQuads` over f64 counts (e5m2, whose largest product is ~2^31.8 units; f64 sums are exact below
- * 2^53 units): eight bytes per entry, so quad tables of 8 KB and two f64x2 per column's sums.
+ * 2^53 units): blocks of four rows, two f64x2 per column's sums.
  */
 export function gemmTableQuadsWide(
   a: usize,
@@ -410,14 +411,13 @@ function quadGemm<T>(
   const scale = f64x2.splat(unit);
   const step = <usize>colStep;
   const stride = <usize>colStride;
-  const quadBytes = sizeof<T>() << 10; // 256 codes × four entries
-  const sumBytes = sizeof<T>() << 2; // a column's four sums
-  for (let i = 0; i < rowCount; i += 4) {
-    memory.fill(acc, 0, <usize>colCount * sumBytes);
+  const rows = 32 / sizeof<T>(); // a block's rows: a code's entries fill 32 bytes
+  for (let i = 0; i < rowCount; i += rows) {
+    memory.fill(acc, 0, (<usize>colCount) << 5);
     for (let p0 = 0; p0 < k; p0 += QUAD_STEPS) {
       const steps = min(QUAD_STEPS, k - p0);
       for (let s = 0; s < steps; s++) {
-        const quad = quads + <usize>s * quadBytes;
+        const quad = quads + ((<usize>s) << 13);
         buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, groups, groupCount);
       }
       const codes = colOperand + <usize>p0 * step;
@@ -425,27 +425,28 @@ function quadGemm<T>(
         // The four steps' sums of a column held in registers.
         let column = codes;
         for (let j: usize = 0; j < <usize>colCount; j++, column += stride) {
-          const at = acc + j * sumBytes;
-          const e0 = quads + (<usize>load<u8>(column)) * sumBytes;
-          const e1 = quads + quadBytes + (<usize>load<u8>(column + step)) * sumBytes;
-          const e2 = quads + 2 * quadBytes + (<usize>load<u8>(column + 2 * step)) * sumBytes;
-          const e3 = quads + 3 * quadBytes + (<usize>load<u8>(column + 3 * step)) * sumBytes;
-          if (isInteger<T>()) {
-            const sums = i32x4.add(i32x4.add(v128.load(at), v128.load(e0)), v128.load(e1));
-            v128.store(at, i32x4.add(i32x4.add(sums, v128.load(e2)), v128.load(e3)));
-          } else {
-            const low = f64x2.add(f64x2.add(v128.load(at), v128.load(e0)), v128.load(e1));
-            const high = f64x2.add(f64x2.add(v128.load(at, 16), v128.load(e0, 16)), v128.load(e1, 16));
-            v128.store(at, f64x2.add(f64x2.add(low, v128.load(e2)), v128.load(e3)));
-            v128.store(at, f64x2.add(f64x2.add(high, v128.load(e2, 16)), v128.load(e3, 16)), 16);
-          }
+          const at = acc + (j << 5);
+          const e0 = quads + ((<usize>load<u8>(column)) << 5);
+          const e1 = quads + 8192 + ((<usize>load<u8>(column + step)) << 5);
+          const e2 = quads + 16384 + ((<usize>load<u8>(column + 2 * step)) << 5);
+          const e3 = quads + 24576 + ((<usize>load<u8>(column + 3 * step)) << 5);
+          let low = addSums<T>(addSums<T>(v128.load(at), v128.load(e0)), v128.load(e1));
+          let high = addSums<T>(addSums<T>(v128.load(at, 16), v128.load(e0, 16)), v128.load(e1, 16));
+          low = addSums<T>(addSums<T>(low, v128.load(e2)), v128.load(e3));
+          high = addSums<T>(addSums<T>(high, v128.load(e2, 16)), v128.load(e3, 16));
+          v128.store(at, low);
+          v128.store(at, high, 16);
         }
       } else {
         for (let s = 0; s < steps; s++) {
-          const quad = quads + <usize>s * quadBytes;
+          const quad = quads + ((<usize>s) << 13);
           let column = codes + <usize>s * step;
-          for (let j: usize = 0; j < <usize>colCount; j++, column += stride)
-            addQuad<T>(acc + j * sumBytes, quad + (<usize>load<u8>(column)) * sumBytes);
+          for (let j: usize = 0; j < <usize>colCount; j++, column += stride) {
+            const at = acc + (j << 5);
+            const entry = quad + ((<usize>load<u8>(column)) << 5);
+            v128.store(at, addSums<T>(v128.load(at), v128.load(entry)));
+            v128.store(at, addSums<T>(v128.load(at, 16), v128.load(entry, 16)), 16);
+          }
         }
       }
     }
@@ -453,19 +454,14 @@ function quadGemm<T>(
   }
 }
 
-/** A column's four sums at `at` plus the quad table entry at `entry`. */
+/** Lane-wise sums of counts of type T: i32x4 or f64x2. */
 // @ts-ignore: decorator
 @inline
-function addQuad<T>(at: usize, entry: usize): void {
-  if (isInteger<T>()) {
-    v128.store(at, i32x4.add(v128.load(at), v128.load(entry)));
-  } else {
-    v128.store(at, f64x2.add(v128.load(at), v128.load(entry)));
-    v128.store(at, f64x2.add(v128.load(at, 16), v128.load(entry, 16)), 16);
-  }
+function addSums<T>(x: v128, y: v128): v128 {
+  return isInteger<T>() ? i32x4.add(x, y) : f64x2.add(x, y);
 }
 
-/** Quad table of rows i…i+3 of the row operand (code 0 past rowCount) at step p, for the listed groups. */
+/** Quad table of the block of rows from i (code 0 past rowCount) at step p, for the listed code groups. */
 // @ts-ignore: decorator
 @inline
 function buildQuad<T>(
@@ -485,22 +481,22 @@ function buildQuad<T>(
   const r1 = tableRow<T>(table, at, i + 1, rowCount, rowStride);
   const r2 = tableRow<T>(table, at, i + 2, rowCount, rowStride);
   const r3 = tableRow<T>(table, at, i + 3, rowCount, rowStride);
-  for (let g = 0; g < groupCount; g++) {
-    const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2; // the group's first code
-    if (isInteger<T>()) {
-      // A 4×4 transpose: four codes' entries of four rows.
-      const from = code << 2;
-      const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
-      const x2 = v128.load(r2 + from), x3 = v128.load(r3 + from);
-      const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
-      const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
-      const to = quad + (code << 4);
-      v128.store(to, v128.shuffle<u64>(low01, low23, 0, 2));
-      v128.store(to, v128.shuffle<u64>(low01, low23, 1, 3), 16);
-      v128.store(to, v128.shuffle<u64>(high01, high23, 0, 2), 32);
-      v128.store(to, v128.shuffle<u64>(high01, high23, 1, 3), 48);
-    } else {
-      // Two 2×2 transposes per pair of codes.
+  if (isInteger<T>()) {
+    // Eight rows: two 4×4 transposes per group of four codes, rows 4–7 in each entry's second half.
+    const r4 = tableRow<T>(table, at, i + 4, rowCount, rowStride);
+    const r5 = tableRow<T>(table, at, i + 5, rowCount, rowStride);
+    const r6 = tableRow<T>(table, at, i + 6, rowCount, rowStride);
+    const r7 = tableRow<T>(table, at, i + 7, rowCount, rowStride);
+    for (let g = 0; g < groupCount; g++) {
+      const from = <usize>load<u32>(groups + ((<usize>g) << 2)); // the group's first code·4
+      const to = quad + (from << 3);
+      transpose4(v128.load(r0 + from), v128.load(r1 + from), v128.load(r2 + from), v128.load(r3 + from), to);
+      transpose4(v128.load(r4 + from), v128.load(r5 + from), v128.load(r6 + from), v128.load(r7 + from), to + 16);
+    }
+  } else {
+    // Four rows: two 2×2 transposes per pair of codes.
+    for (let g = 0; g < groupCount; g++) {
+      const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2;
       for (let pair: usize = 0; pair < 4; pair += 2) {
         const from = (code + pair) << 3;
         const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
@@ -515,6 +511,18 @@ function buildQuad<T>(
   }
 }
 
+/** Four rows' entries of four codes (x0…x3) stored code by code, 32 bytes apart from `to`. */
+// @ts-ignore: decorator
+@inline
+function transpose4(x0: v128, x1: v128, x2: v128, x3: v128, to: usize): void {
+  const low01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5), high01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
+  const low23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5), high23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
+  v128.store(to, v128.shuffle<u64>(low01, low23, 0, 2));
+  v128.store(to, v128.shuffle<u64>(low01, low23, 1, 3), 32);
+  v128.store(to, v128.shuffle<u64>(high01, high23, 0, 2), 64);
+  v128.store(to, v128.shuffle<u64>(high01, high23, 1, 3), 96);
+}
+
 /** The table row (256 entries of type T) of the code at `at` + i·rowStride, or of code 0 past rowCount. */
 // @ts-ignore: decorator
 @inline
@@ -522,7 +530,10 @@ function tableRow<T>(table: usize, at: usize, i: i32, rowCount: i32, rowStride: 
   return table + (i < rowCount ? (<usize>load<u8>(at + <usize>(i * rowStride))) * (sizeof<T>() << 8) : 0);
 }
 
-/** Output rows i…i+3 (those below rowCount) from `acc`, whose column j holds their four sums (i32 or f64). */
+/**
+ * Output rows from i (those below rowCount) from `acc`, whose column j holds their sums in 32 bytes: eight
+ * i32 or four f64.
+ */
 // @ts-ignore: decorator
 @inline
 function storeColumns<T>(
@@ -537,21 +548,33 @@ function storeColumns<T>(
 ): void {
   const rowBytes = (<usize>cRow) << 2;
   for (let j: usize = 0; j < <usize>colCount; j++) {
-    let low: v128, high: v128;
-    if (isInteger<T>()) {
-      const sums = v128.load(acc + (j << 4));
-      low = f64x2.mul(f64x2.convert_low_i32x4_s(sums), scale);
-      high = f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(sums, sums, 2, 3, 0, 1)), scale);
-    } else {
-      low = f64x2.mul(v128.load(acc + (j << 5)), scale);
-      high = f64x2.mul(v128.load(acc + (j << 5), 16), scale);
-    }
     const to = c + ((<usize>(i * cRow) + j * <usize>cCol) << 2);
-    store<f32>(to, <f32>f64x2.extract_lane(low, 0));
-    if (i + 1 < rowCount) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
-    if (i + 2 < rowCount) store<f32>(to + 2 * rowBytes, <f32>f64x2.extract_lane(high, 0));
-    if (i + 3 < rowCount) store<f32>(to + 3 * rowBytes, <f32>f64x2.extract_lane(high, 1));
+    const low = v128.load(acc + (j << 5)), high = v128.load(acc + (j << 5), 16);
+    if (isInteger<T>()) {
+      storeRows(to, rowBytes, i, rowCount, countsToF64(low, 0, scale), countsToF64(low, 1, scale));
+      storeRows(to + 4 * rowBytes, rowBytes, i + 4, rowCount, countsToF64(high, 0, scale), countsToF64(high, 1, scale));
+    } else {
+      storeRows(to, rowBytes, i, rowCount, f64x2.mul(low, scale), f64x2.mul(high, scale));
+    }
   }
+}
+
+/** Lanes 2·half and 2·half + 1 of i32 counts, as f64 times `scale` (exact). */
+// @ts-ignore: decorator
+@inline
+function countsToF64(counts: v128, half: i32, scale: v128): v128 {
+  const lanes = half == 0 ? counts : v128.shuffle<u32>(counts, counts, 2, 3, 0, 1);
+  return f64x2.mul(f64x2.convert_low_i32x4_s(lanes), scale);
+}
+
+/** Four rows' values (f64x2 `low`: rows i, i+1; `high`: i+2, i+3) rounded to f32, rows below rowCount. */
+// @ts-ignore: decorator
+@inline
+function storeRows(to: usize, rowBytes: usize, i: i32, rowCount: i32, low: v128, high: v128): void {
+  if (i < rowCount) store<f32>(to, <f32>f64x2.extract_lane(low, 0));
+  if (i + 1 < rowCount) store<f32>(to + rowBytes, <f32>f64x2.extract_lane(low, 1));
+  if (i + 2 < rowCount) store<f32>(to + 2 * rowBytes, <f32>f64x2.extract_lane(high, 0));
+  if (i + 3 < rowCount) store<f32>(to + 3 * rowBytes, <f32>f64x2.extract_lane(high, 1));
 }
 
 /**
