@@ -235,7 +235,7 @@ export class MultiplyContext {
     const { m, n, k, rowBias } = shape;
     const { rule, productFormat, operandFormat } = this.scheme;
     if (this.accumulator === FP32 && hasProductTable(this.scheme))
-      return addBlocks(wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale), rowBias, n);
+      return wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale, rowBias);
     if (this.accumulator !== FP32 || productFormat)
       return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
@@ -265,16 +265,8 @@ export class MultiplyContext {
     if (this.accumulator !== FP32) return null;
     if (hasProductTable(this.scheme)) {
       const patches = { planes: x.values, table, channels, from };
-      const out = wasmGemmProductTable(
-        this.scheme,
-        a.values,
-        patches,
-        m,
-        width,
-        channels * table.taps,
-        a.scale + x.scale,
-      );
-      return addBlocks(out, rowBias, width);
+      const k = channels * table.taps;
+      return wasmGemmProductTable(this.scheme, a.values, patches, m, width, k, a.scale + x.scale, rowBias);
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));

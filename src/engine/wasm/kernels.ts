@@ -203,6 +203,7 @@ interface KernelExports {
     skipZeros: boolean,
   ): void;
   codeGroups(codes: number, len: number, flags: number, groups: number): number;
+  addRowBias(c: number, m: number, n: number, bias: number): void;
   gemmTableQuadsWide(
     a: number,
     b: number,
@@ -710,7 +711,7 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
  * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds,
  * or else A against its own (Cᵀ = BᵀAᵀ; `gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), otherwise
  * for i32 counts in 4×4 blocks (`gemmTableExact`); in every other case the table is unscaled and summed in
- * order.
+ * order. `rowBias` (a Conv bias) is then added to row i in f32, as `addBlocks` adds it (`addRowBias`).
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
@@ -720,10 +721,11 @@ export function wasmGemmProductTable(
   n: number,
   k: number,
   scales: number,
+  rowBias?: Float32Array | Float64Array,
 ): Float32Array {
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const columns = (n + 3) & ~3;
-  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, c] = layout([
+  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, bias, c] = layout([
     m * k * 4,
     k * n * 4,
     m * k,
@@ -735,8 +737,9 @@ export function wasmGemmProductTable(
     QUAD_STEPS * 8192,
     64,
     64 * 4,
+    m * 8,
     m * n * 4,
-  ]) as [number, number, number, number, number, number, number, number, number, number, number, number];
+  ]) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
   f32View(a, m * k).set(A);
   placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
   const format = scheme.operandFormat;
@@ -747,6 +750,10 @@ export function wasmGemmProductTable(
   if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, m, n, k, counts, unit)) {
     scaledTable(scheme, scales, table);
     kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
+  }
+  if (rowBias) {
+    new Float64Array(kernels().memory.buffer, bias, m).set(rowBias);
+    kernels().addRowBias(c, m, n, bias);
   }
   return copyFloat32(f32View(c, m * n));
 }

@@ -578,6 +578,30 @@ function storeRows(to: usize, rowBytes: usize, i: i32, rowCount: i32, low: v128,
 }
 
 /**
+ * c[i·n + j] += bias[i] (f64) over an m×n f32 result (a Conv bias): each f32 value and its addend summed in
+ * f64 (exact for an f32 addend) and rounded to f32 once, as adding to a Float32Array element in JS does.
+ */
+export function addRowBias(c: usize, m: i32, n: i32, bias: usize): void {
+  for (let i = 0; i < m; i++) {
+    const row = c + ((<usize>(i * n)) << 2);
+    const addend = load<f64>(bias + ((<usize>i) << 3));
+    const add = f64x2.splat(addend);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const at = row + ((<usize>j) << 2);
+      const v = v128.load(at);
+      const low = f64x2.add(f64x2.promote_low_f32x4(v), add);
+      const high = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), add);
+      v128.store(at, v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5));
+    }
+    for (; j < n; j++) {
+      const at = row + ((<usize>j) << 2);
+      store<f32>(at, <f32>(<f64>load<f32>(at) + addend));
+    }
+  }
+}
+
+/**
  * The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many.
  * `flags` (64 bytes) marks the groups seen: independent stores, no chain of dependent operations per code.
  */
