@@ -324,7 +324,7 @@ export function gemmTableExact(
   }
 }
 
-/** Steps p whose quad tables `gemmTableQuads` keeps at once: 32 KB, the size of L1 (a step's present codes). */
+/** Steps p whose quad tables (8 KB each, of which only B's code groups are touched) `gemmTableQuads` keeps. */
 const QUAD_STEPS = 4;
 
 /**
