@@ -481,7 +481,7 @@ export function depthwiseTable(
 
 /**
  * `depthwiseTable` with integer sums: `table` holds counts of `unit` — i32, or f64 when `wide` — and neither
- * x nor w holds NaN or inf (see `gemmTableQuads`: sums of counts are exact in any order, equal to the
+ * x nor w holds NaN or inf (see `gemmTableExact`: sums of counts are exact in any order, equal to the
  * ordered f64 sums, and sum·unit rounds once). Each input plane is copied into `padded` (`rows` ×
  * `columns`, the window's whole reach) as table byte offsets framed by code 0, whose products are 0 — what
  * skipping a padding tap does — so four outputs of a row sum their taps at once without edge cases; `taps`
