@@ -162,8 +162,10 @@ export class MultiplyContext {
     const { operandFormat, operandRounding, fp8 } = this.scheme;
     const scaleFor =
       fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => fp8ScaleExponent(amax, operandFormat) : null;
-    const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor);
-    preparedRanges.set(operand.values, range);
+    // The lmul rules read an operand's magnitude range (adder plans, finiteness): found as it is rounded.
+    const lmul = this.scheme.rule === 'lmul-adder' || this.scheme.rule === 'lmul-formula';
+    const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor, lmul);
+    if (range !== undefined) preparedRanges.set(operand.values, range);
     this.prepared.set(values, operand);
     return operand;
   }

@@ -552,14 +552,15 @@ export function wasmGemmLmulAdder(
 /**
  * Operand preparation of SPEC §2/§4: `scaleFor(amax)` gives the tensor's scale exponent s from its largest
  * finite magnitude (or null for no scaling); every element becomes q_F(fp32(x·2^s)), bit for bit as
- * `roundArray` computes it.
+ * `roundArray` computes it. With `withRange`, also the rounded values' magnitude range.
  */
 export function wasmRoundOperands(
   values: Float32Array,
   format: FloatFormat,
   mode: RoundingMode,
   scaleFor: ((amax: number) => number) | null,
-): { values: Float32Array; scale: number; range: MagnitudeRange } {
+  withRange = false,
+): { values: Float32Array; scale: number; range?: MagnitudeRange } {
   const [src, dst] = layout([values.length * 4, values.length * 4]) as [number, number];
   f32View(src, values.length).set(values);
   const wasm = kernels();
@@ -567,7 +568,8 @@ export function wasmRoundOperands(
   const saturate = format.overflow === 'saturate';
   const { manBits, emin, maxFinite } = format;
   wasm.roundOperands(src, dst, values.length, 2 ** scale, manBits, emin, maxFinite, saturate, mode === 'trunc');
-  return { values: f32View(dst, values.length).slice(), scale, range: rangeAt(dst, values.length, src) };
+  const range = withRange ? rangeAt(dst, values.length, src) : undefined;
+  return { values: f32View(dst, values.length).slice(), scale, range };
 }
 
 /** Bit-pattern range of the values' nonzero magnitudes, or null if they hold inf or NaN. */
