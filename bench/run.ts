@@ -64,8 +64,9 @@ const report = `# Benchmark results
 
 Command: \`${command}\` — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}.
 
-Medians of ${values.runs} runs after one warm-up, same inputs and ${values.threads} thread(s) for both engines, the contenders run
-in turn (one run of each per round) so that load from elsewhere falls on both alike. "speed vs ORT" is
+Medians of at least ${values.runs} runs (more for fast models: rounds go on for a second) after a warm-up (half a second,
+at least one run), same inputs and ${values.threads} thread(s) for both engines, the contenders run in turn (one run
+of each per round) so that load from elsewhere falls on both alike. "speed vs ORT" is
 onnxruntime-node time / our exact time (1 = as fast), from rounds of onnxruntime and our exact mode. Scheme columns:
 that scheme's median / our exact mode's median over rounds of the two. Peak RSS is the whole benchmark process of
 that model (both engines loaded).
