@@ -784,7 +784,7 @@ test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2c
 });
 
 for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
-  test(`${preset} adder GEMM with fewer than eight columns (run as Cᵀ = Bᵀ·Aᵀ) equals it row by row`, () => {
+  test(`${preset} adder GEMM with short rows (run as Cᵀ = Bᵀ·Aᵀ) equals it row by row`, () => {
     const ctx = new MultiplyContext({ scheme: preset });
     let seed = 90;
     for (const [m, n, k] of [
@@ -792,6 +792,8 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
       [9, 3, 70],
       [17, 5, 8],
       [12, 7, 129],
+      [70, 13, 40],
+      [100, 63, 9],
     ] as const) {
       // Normal operands over 2^±70 with zeros: products under- and overflow, so every path of the kernel
       // runs, and the range stays narrow enough for the integer-add plan (no scalar fallback, which sums

@@ -530,9 +530,10 @@ export function wasmGemmLmulAdder(
   { m, n, k }: { m: number; n: number; k: number },
   plan: AdderPlan,
 ): Float32Array {
-  // Rows of fewer than eight columns leave the kernel's vectors idle: Cᵀ = Bᵀ·Aᵀ instead, rows of m. An
+  // The kernel's work per row and step (the A operand's checks) is paid back over n/4 vectors: short rows of
+  // C (a detector's 3×4 maps, Silero's single positions) run as Cᵀ = Bᵀ·Aᵀ, rows of m, when m is longer. An
   // adder product is symmetric in its operands and each element still sums its products in order p.
-  const swap = n < 8 && m >= 8;
+  const swap = n < 64 && m > n;
   const sizes = [m * k * 4, k * n * 4, m * n * 4, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
   const [a, b, c, aT = 0, bT = 0, cT = 0] = layout(sizes);
   f32View(a!, m * k).set(A);
