@@ -163,3 +163,26 @@ test('InstanceNormalization of float16 is computed exactly and rounded to float1
   // (x − 2.5)/sqrt(1.25 + 1e-5), each value rounded once to fp16.
   assert.deepEqual(Array.from(y!.data as Float32Array), [-1.341796875, -0.447265625, 0.447265625, 1.341796875]);
 });
+
+test('BatchNormalization of float32 in exact mode (one WebAssembly pass) equals its three f32 steps bit for bit', () => {
+  const [n, c, spatial] = [2, 5, 131];
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -3e-39];
+  const data = Float32Array.from({ length: n * c * spatial }, (_, i) =>
+    i % 17 === 0 ? special[(i / 17) % special.length]! : Math.fround(Math.sin(i) * 2 ** ((i % 40) - 20)),
+  );
+  const params = (values: number[]) => tensor('float32', [c], Float32Array.from(values));
+  const scale = params([1.5, -0.25, 0, 3e-20, 7]);
+  const bias = params([0.5, -0, 2, -1e10, 0]);
+  const mean = params([0.1, -3, 0, 1e-30, 5]);
+  const variance = params([2, 0, 1e-8, 4e10, 0.5]);
+  const x = tensor('float32', [n, c, spatial], data);
+  const [y] = run('BatchNormalization', [x, scale, bias, mean, variance], MultiplyContext.exact());
+  const expected = Float32Array.from(data, (v, i) => {
+    const j = Math.floor(i / spatial) % c;
+    const d = Math.sqrt((variance.data as Float32Array)[j]! + 1e-5);
+    const t = Math.fround((v - (mean.data as Float32Array)[j]!) / d);
+    return Math.fround(Math.fround(t * (scale.data as Float32Array)[j]!) + (bias.data as Float32Array)[j]!);
+  });
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
+  assert.deepEqual(bits((y as Tensor).data as Float32Array), bits(expected));
+});

@@ -6,8 +6,9 @@
  */
 import type { Tensor } from '../../onnx';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sizeOf } from '../tensors';
-import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
-import { addBlocks } from '../wasm/kernels';
+import { EngineError, tensor, type Kernel, type KernelContext, type Value } from '../types';
+import { addBlocks, wasmBatchNorm } from '../wasm/kernels';
+import { WASM_MIN_ELEMENTS } from './elementwise-core';
 import { arithmeticFor, tensorOf, type Arithmetic, type Numeric } from './scheme-arithmetic';
 
 /** Which statistics group each element belongs to, for a set of reduced axes. */
@@ -134,6 +135,12 @@ const BatchNormalization: Kernel = (inputs, ctx) => {
   if (!training) {
     // Channel c's elements are the blocks of `spatial` values cycling through the channels: no group index.
     const denominator = sqrtPlus(Float64Array.from(inputVar), epsilon);
+    // Exact scale products of float32 values: the three passes as one WebAssembly pass.
+    const exact = ctx.multiply.forGroup('normalization').isExact && values.length >= WASM_MIN_ELEMENTS;
+    if (exact && values instanceof Float32Array && scale instanceof Float32Array && bias instanceof Float32Array) {
+      const mean = Float64Array.from(inputMean);
+      return [tensor('float32', x.dims, wasmBatchNorm(values, spatial, mean, denominator, scale, bias))];
+    }
     const normalized = standardizeBlocks(arith, values, Float64Array.from(inputMean), denominator, spatial);
     return [arith.output(x.dims, affine(arith, normalized, scale, bias, spatial))];
   }

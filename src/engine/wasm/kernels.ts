@@ -187,6 +187,7 @@ interface KernelExports {
   clip(src: number, dst: number, len: number, lo: number, hi: number): void;
   leakyRelu(src: number, dst: number, len: number, alpha: number): void;
   relu(src: number, dst: number, len: number): void;
+  batchNorm(src: number, dst: number, len: number, blockSize: number, channels: number, ...parameters: number[]): void;
   magnitudeRange(src: number, len: number, out: number): void;
   elementwiseChain(src: number, dst: number, len: number, program: number, steps: number): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
@@ -1182,5 +1183,37 @@ export function wasmElementwiseChain(x: Float32Array, steps: readonly ChainStep[
     constants[3 * i + 2] = b;
   });
   kernels().elementwiseChain(src, dst, x.length, program, steps.length);
+  return copyFloat32(f32View(dst, x.length));
+}
+
+/**
+ * Inference BatchNormalization of float32 values with plain arithmetic (see the kernel): per channel, the
+ * standardization (x − mean)/denominator in doubles rounded to f32, times gamma, plus beta, each in f32.
+ */
+export function wasmBatchNorm(
+  x: Float32Array,
+  blockSize: number,
+  mean: Float64Array,
+  denominator: Float64Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+): Float32Array {
+  const channels = mean.length;
+  const sizes = [x.length * 4, x.length * 4, channels * 8, channels * 8, channels * 4, channels * 4];
+  const [src, dst, meanAt, denominatorAt, gammaAt, betaAt] = layout(sizes) as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const { buffer } = kernels().memory;
+  f32View(src, x.length).set(x);
+  new Float64Array(buffer, meanAt, channels).set(mean);
+  new Float64Array(buffer, denominatorAt, channels).set(denominator);
+  f32View(gammaAt, channels).set(gamma);
+  f32View(betaAt, channels).set(beta);
+  kernels().batchNorm(src, dst, x.length, blockSize, channels, meanAt, denominatorAt, gammaAt, betaAt);
   return copyFloat32(f32View(dst, x.length));
 }

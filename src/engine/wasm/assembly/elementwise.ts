@@ -144,3 +144,46 @@ export function relu(src: usize, dst: usize, len: i32): void {
     store<f32>(dst + at, v < 0 ? 0 : v);
   }
 }
+
+/**
+ * Inference BatchNormalization of float32 values with plain arithmetic: in block i (`blockSize` values,
+ * channel j = i mod `channels`), y = f32(f32(f32((x − mean[j]) / denominator[j]) · gamma[j]) + beta[j]) —
+ * the standardization in doubles (mean and denominator are f64) rounded to f32, then one f32 product and
+ * one f32 sum: the JS passes' values.
+ */
+export function batchNorm(
+  src: usize,
+  dst: usize,
+  len: i32,
+  blockSize: i32,
+  channels: i32,
+  mean: usize,
+  denominator: usize,
+  gamma: usize,
+  beta: usize,
+): void {
+  for (let start = 0, j = 0; start < len; start += blockSize, j = j + 1 == channels ? 0 : j + 1) {
+    const m = load<f64>(mean + ((<usize>j) << 3));
+    const d = load<f64>(denominator + ((<usize>j) << 3));
+    const g = load<f32>(gamma + ((<usize>j) << 2));
+    const b = load<f32>(beta + ((<usize>j) << 2));
+    const mv = f64x2.splat(m), dv = f64x2.splat(d), gv = f32x4.splat(g), bv = f32x4.splat(b);
+    const end = min(start + blockSize, len);
+    let i = start;
+    for (; i + 4 <= end; i += 4) {
+      const at = (<usize>i) << 2;
+      const v = v128.load(src + at);
+      const low = f32x4.demote_f64x2_zero(f64x2.div(f64x2.sub(f64x2.promote_low_f32x4(v), mv), dv));
+      const high = f32x4.demote_f64x2_zero(
+        f64x2.div(f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), mv), dv),
+      );
+      const t = v128.shuffle<u32>(low, high, 0, 1, 4, 5);
+      v128.store(dst + at, f32x4.add(f32x4.mul(t, gv), bv));
+    }
+    for (; i < end; i++) {
+      const at = (<usize>i) << 2;
+      const t = <f32>((<f64>load<f32>(src + at) - m) / d);
+      store<f32>(dst + at, t * g + b);
+    }
+  }
+}
