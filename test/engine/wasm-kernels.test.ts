@@ -19,13 +19,20 @@ import {
   type FloatFormat,
 } from '../../src/arith';
 import { seededNormal, seededUniform } from '../../src/audit/random';
-import { depthwisePlane, im2col, patchTable, type WindowGeometry } from '../../src/engine/kernels/conv-geometry';
+import {
+  col2imAdd,
+  depthwisePlane,
+  im2col,
+  patchTable,
+  type WindowGeometry,
+} from '../../src/engine/kernels/conv-geometry';
 import { float32Arithmetic, planBroadcast } from '../../src/engine/kernels/elementwise-core';
 import { arithmeticFor } from '../../src/engine/kernels/scheme-arithmetic';
 import { MultiplyContext } from '../../src/engine/multiply';
 import {
   wasmBinaryRuns,
   wasmClip,
+  wasmCol2imAdd,
   wasmDepthwise2d,
   addBlocks,
   wasmGemm,
@@ -755,6 +762,22 @@ test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, p
       const both = addBlocks(scaled, rowBias, n);
       sameBits(wasmGemm(A, B, m, n, k, { scale, rowBias }), both, `${m}×${n}×${k} × ${scale} with bias`);
     }
+  }
+});
+
+test('col2im in WebAssembly adds a patch matrix back into image planes as the JS col2imAdd does, bit for bit', () => {
+  let seed = 120;
+  for (const { name, geometry } of DEPTHWISE_CASES) {
+    const table = patchTable(geometry);
+    const channels = 3;
+    // Overlapping windows add several values into one element: their order shows in the bits.
+    const col = spreadMatrix(channels * table.taps * table.positions, seed++);
+    const image = spreadMatrix(2 * channels * table.imageSize, seed++);
+    const expected = image.slice();
+    col2imAdd(table, col, expected, channels * table.imageSize, channels, null);
+    const out = image.slice();
+    wasmCol2imAdd(table, col, out, channels * table.imageSize, channels);
+    sameBits(out, expected, name);
   }
 });
 

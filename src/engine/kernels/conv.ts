@@ -8,7 +8,7 @@
 import { FP32, pow2 } from '../../arith';
 import type { Tensor } from '../../onnx';
 import { expectTensor } from '../tensors';
-import { addBlocks, type DepthwiseShape } from '../wasm/kernels';
+import { addBlocks, wasmCol2imAdd, type DepthwiseShape } from '../wasm/kernels';
 import { EngineError, type Kernel, type KernelContext, type Value } from '../types';
 import {
   col2imAdd,
@@ -235,7 +235,10 @@ const ConvTranspose: Kernel = (inputs, ctx) => {
       // The group's weights are stored [C/g, M/g·taps]: the GEMM reads them transposed.
       const groupWeights = arith.slice(weights, g * groupChannels * rows, (g + 1) * groupChannels * rows);
       const col = arith.gemm(groupWeights, groupInput, { m: rows, n: positions, k: groupChannels, transA: true });
-      col2imAdd(table, col, out, (n * outChannels + g * groupOut) * imageSize, groupOut, accumulator);
+      const imageStart = (n * outChannels + g * groupOut) * imageSize;
+      if (!accumulator && out instanceof Float32Array && col instanceof Float32Array)
+        wasmCol2imAdd(table, col, out, imageStart, groupOut);
+      else col2imAdd(table, col, out, imageStart, groupOut, accumulator);
     }
   }
   if (bias) addBlocks(out, channelBias(arith.values(bias), outChannels), imageSize);

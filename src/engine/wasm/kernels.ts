@@ -13,6 +13,7 @@ interface KernelExports {
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, scale: number, bias: number): void;
   im2colRuns(x: number, runs: number, count: number, col: number, ...geometry: number[]): void;
   transposeMatrix(src: number, dst: number, rows: number, cols: number): void;
+  col2imAdd(col: number, offsets: number, image: number, ...geometry: number[]): void;
   im2col(
     x: number,
     offsets: number,
@@ -1216,4 +1217,30 @@ export function wasmBatchNorm(
   f32View(betaAt, channels).set(beta);
   kernels().batchNorm(src, dst, x.length, blockSize, channels, meanAt, denominatorAt, gammaAt, betaAt);
   return copyFloat32(f32View(dst, x.length));
+}
+
+/**
+ * Adds the patch matrix `col` back into `channels` image planes of `image` from `imageStart` (ConvTranspose),
+ * bit for bit the JS `col2imAdd` with fp32 accumulation: the same f32 additions in the same order.
+ */
+export function wasmCol2imAdd(
+  table: PatchGather,
+  col: Float32Array,
+  image: Float32Array,
+  imageStart: number,
+  channels: number,
+): void {
+  const { taps, positions, imageSize, offsets } = table;
+  const planes = image.subarray(imageStart, imageStart + channels * imageSize);
+  const [colAt, offsetsAt, imageAt] = layout([col.length * 4, offsets.length * 4, planes.length * 4]) as [
+    number,
+    number,
+    number,
+  ];
+  const wasm = kernels();
+  f32View(colAt, col.length).set(col);
+  new Int32Array(wasm.memory.buffer, offsetsAt, offsets.length).set(offsets);
+  f32View(imageAt, planes.length).set(planes);
+  wasm.col2imAdd(colAt, offsetsAt, imageAt, channels, taps, positions, imageSize);
+  planes.set(f32View(imageAt, planes.length));
 }

@@ -435,3 +435,25 @@ function fillZeros(dst: usize, bytes: usize): void {
   for (; at + 16 <= bytes; at += 16) v128.store(dst + at, i32x4.splat(0));
   for (; at < bytes; at += 4) store<i32>(dst + at, 0);
 }
+
+/**
+ * The inverse of `im2col`, adding: for `channels` image planes (`imageSize` f32 each, from `image`), row
+ * c·taps + t of the patch matrix `col` (`positions` per row) is added at image offsets[t·positions + o]
+ * (skipped where negative), in the order c, t, o — each an f32 addition.
+ */
+export function col2imAdd(col: usize, offsets: usize, image: usize, channels: i32, taps: i32, positions: i32, imageSize: i32): void {
+  let from = col;
+  for (let c = 0; c < channels; c++) {
+    const plane = image + ((<usize>(c * imageSize)) << 2);
+    for (let t = 0; t < taps; t++) {
+      const tapOffsets = offsets + ((<usize>(t * positions)) << 2);
+      for (let o = 0; o < positions; o++, from += 4) {
+        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
+        if (s >= 0) {
+          const at = plane + ((<usize>s) << 2);
+          store<f32>(at, load<f32>(at) + load<f32>(from));
+        }
+      }
+    }
+  }
+}
