@@ -2,6 +2,7 @@
 // Prints one JSON line: medians in ms for onnxruntime-node and for our engine under each scheme.
 import { MultiplyContext } from '../src/engine/multiply';
 import { startGemmPool } from '../src/engine/parallel/node-pool';
+import { compileKernelsOptimized } from '../src/engine/parallel/wasm-tiering';
 import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import { ortFeeds, ortSession } from '../test/fixtures/ort';
@@ -35,6 +36,7 @@ async function medians(runs: number, contenders: readonly (() => unknown)[]): Pr
 }
 
 async function main(): Promise<void> {
+  compileKernelsOptimized();
   const [index, runsText, threadsText] = process.argv.slice(2);
   const c = REAL_MODELS[Number(index)]!;
   const runs = Number(runsText ?? 5);

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { parseArgs } from 'node:util';
+import { compileKernelsOptimized } from '../src/engine/parallel/wasm-tiering';
 import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import type { Tensor } from '../src/onnx';
@@ -34,6 +35,7 @@ function feeds<T>(names: string[], inputs: Tensor[], make: (type: 'int64' | 'flo
 }
 
 async function main(): Promise<void> {
+  compileKernelsOptimized(); // both WebAssembly engines compiled optimized from the start
   ortWeb.env.wasm.numThreads = 1;
   ortWeb.env.wasm.simd = true;
   const rows: string[] = [];

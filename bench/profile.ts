@@ -3,11 +3,13 @@
 // the op types (and slowest nodes) by time. A node's time is the wall time since the previous node
 // finished, so it includes the executor's own overhead; subgraph bodies are charged to their own nodes.
 import { MultiplyContext } from '../src/engine/multiply';
+import { compileKernelsOptimized } from '../src/engine/parallel/wasm-tiering';
 import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import { REAL_MODELS } from '../test/fixtures/real-models';
 
 async function main(): Promise<void> {
+  compileKernelsOptimized();
   const [index = '0', schemeList = 'exact', runsText = '3'] = process.argv.slice(2);
   const c = REAL_MODELS[Number(index)]!;
   const model = await loadModelFile(c.path);

@@ -11,6 +11,7 @@ import { runMul } from './mul';
 import { runNumericsCommand } from './numericsCommand';
 import { runModelCommand } from './runCommand';
 import { startGemmPool } from '../engine/parallel/node-pool';
+import { compileKernelsOptimized } from '../engine/parallel/wasm-tiering';
 
 const USAGE = `lmul-audit — simulate L-Mul and fp8 multiplication, audit ONNX models
 
@@ -205,6 +206,7 @@ function positiveInteger(text: string, flag: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  compileKernelsOptimized(); // the CLI is its own process: no baseline kernels for its runs and audits
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(USAGE);
