@@ -1,6 +1,6 @@
 // Our exact mode vs onnxruntime-web's WebAssembly SIMD backend (the fair peer of a WebAssembly engine) and
-// onnxruntime-node (native, AVX-512 here), one thread each, same inputs, median of N runs after a warm-up, all
-// in one process. Prints a Markdown table and, with --write, puts it into bench/RESULTS.md as its own section.
+// onnxruntime-node (native, AVX-512 here), one thread each, same inputs, medians of runs in turn after warm-ups
+// (bench/timing.ts), all in one process. Prints a Markdown table and, with --write, puts it into bench/RESULTS.md as its own section.
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -10,20 +10,10 @@ import { Session } from '../src/engine/session';
 import { loadModelFile } from '../src/onnx/node-fs';
 import type { Tensor } from '../src/onnx';
 import { REAL_MODELS } from '../test/fixtures/real-models';
+import { medians } from './timing';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, write: { type: 'boolean' } } });
 const runs = Number(values.runs);
-
-async function median(f: () => unknown): Promise<number> {
-  await f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await f();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-}
 
 function feeds<T>(names: string[], inputs: Tensor[], make: (type: 'int64' | 'float32', t: Tensor) => T) {
   return Object.fromEntries(
@@ -44,15 +34,13 @@ async function main(): Promise<void> {
     const inputs = c.inputs();
     const names = model.graph.inputs.filter((i) => !i.isInitializer).map((i) => i.name);
     const session = new Session(model);
-    const ours = await median(() => session.run(new Map(inputs.map((t, i) => [names[i]!, t]))));
     const node = await ortNode.InferenceSession.create(c.path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    const nodeMs = await median(() =>
-      node.run(feeds(names, inputs, (type, t) => new ortNode.Tensor(type, t.data as Float32Array, t.dims))),
-    );
     const web = await ortWeb.InferenceSession.create(readFileSync(c.path), { executionProviders: ['wasm'] });
-    const webMs = await median(() =>
-      web.run(feeds(names, inputs, (type, t) => new ortWeb.Tensor(type, t.data as Float32Array, t.dims))),
-    );
+    const [ours, nodeMs, webMs] = (await medians(runs, [
+      () => session.run(new Map(inputs.map((t, i) => [names[i]!, t]))),
+      () => node.run(feeds(names, inputs, (type, t) => new ortNode.Tensor(type, t.data as Float32Array, t.dims))),
+      () => web.run(feeds(names, inputs, (type, t) => new ortWeb.Tensor(type, t.data as Float32Array, t.dims))),
+    ])) as [number, number, number];
     rows.push(
       `| ${c.name} | ${nodeMs.toFixed(2)} | ${webMs.toFixed(2)} | ${ours.toFixed(1)} | ${(webMs / ours).toFixed(3)}× | ${(nodeMs / ours).toFixed(3)}× | ${(nodeMs / webMs).toFixed(2)}× |`,
     );
