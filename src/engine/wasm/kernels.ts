@@ -53,52 +53,10 @@ interface KernelExports {
   ): void;
   encodeFp8(src: number, dst: number, len: number, manBits: number, bias: number): number;
   scaleTable(src: number, dst: number, factor: number): void;
-  depthwise2d(
-    x: number,
-    w: number,
-    out: number,
-    acc: number,
-    batch: number,
-    channels: number,
-    multiplier: number,
-    h: number,
-    wd: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    dilationH: number,
-    dilationW: number,
-    padTop: number,
-    padLeft: number,
-    unscale: number,
-  ): void;
-  depthwise2dPadded(
-    x: number,
-    w: number,
-    out: number,
-    padded: number,
-    paddedWidth: number,
-    batch: number,
-    channels: number,
-    multiplier: number,
-    h: number,
-    wd: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    dilationH: number,
-    dilationW: number,
-    padTop: number,
-    padLeft: number,
-    unscale: number,
-    bias: number,
-  ): void;
+  // Depthwise and pooling kernels take a plane geometry (`depthwiseGeometry`: batch … padLeft) after their
+  // buffers, and their own arguments after it.
+  depthwise2d(x: number, w: number, out: number, acc: number, ...geometryAndUnscale: number[]): void;
+  depthwise2dPadded(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
   depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
   maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
   depthwiseFormula(
