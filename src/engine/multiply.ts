@@ -30,8 +30,8 @@ import {
   wasmDepthwiseFormula,
   wasmDepthwiseTable,
   addBlocks,
-  allFinite,
   isNormalF32PowerOfTwo,
+  unscaleAndBias,
   type GemmEpilogue,
   wasmGemm,
   wasmGemmPatches,
@@ -215,9 +215,7 @@ export class MultiplyContext {
     if (this.plainProducts) {
       // Each product is exact in fp32, so the f32 product then the power-of-two unscale round once.
       const out = wasmBinaryRuns('mul', plan, a.values, b.values);
-      const unscale = pow2(-scales);
-      if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i]! *= unscale;
-      return out;
+      return unscaleAndBias(out, { scale: pow2(-scales) }, out.length);
     }
     if (hasProductTable(this.scheme)) return wasmProductTableRuns(this.scheme, plan, a.values, b.values, scales);
     if ((rule === 'lmul-adder' || rule === 'lmul-formula') && scales === 0)
@@ -286,7 +284,7 @@ export class MultiplyContext {
       out = wasmGemmLmulAdder(plan.A, { planes: plan.B, table, channels, from }, { m, n: width, k }, plan);
     } else if (rule === 'lmul-formula') {
       // Finite weights and planes make a finite patch matrix: no product for fixSpecialProducts to redo.
-      if (!allFinite(a.values) || !allFinite(x.values)) return null;
+      if (!magnitudeRange(a.values) || !magnitudeRange(x.values)) return null;
       const c = pow2(-lmulOffsetBits(this.scheme.operandFormat.manBits));
       const k = channels * table.taps;
       const patches = { planes: x.values, table, channels, from };
@@ -396,9 +394,7 @@ function finished(
   n: number,
   stored: GemmEpilogue | null,
 ): Float32Array {
-  if (stored) return out;
-  if (unscale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * unscale;
-  return addBlocks(out, rowBias, n);
+  return stored ? out : unscaleAndBias(out, { scale: unscale, rowBias }, n);
 }
 
 /** Bit-pattern range of an operand tensor's nonzero magnitudes, or null if it holds inf or NaN. */

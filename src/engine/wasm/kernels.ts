@@ -164,21 +164,8 @@ interface KernelExports {
   ): void;
   codeGroups(codes: number, len: number, flags: number, groups: number): number;
   addRowBias(c: number, m: number, n: number, bias: number): void;
-  gemmTableQuadsWide(
-    a: number,
-    b: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    transposed: boolean,
-    table: number,
-    unit: number,
-    acc: number,
-    quads: number,
-    groups: number,
-    groupCount: number,
-  ): void;
+  /** `gemmTableQuads` over f64 counts (the same generic kernel). */
+  gemmTableQuadsWide: KernelExports['gemmTableQuads'];
   gemmTableQuads(
     a: number,
     b: number,
@@ -306,10 +293,20 @@ export function wasmGemm(
   epilogue: GemmEpilogue = {},
 ): Float32Array {
   const pooled = gemmPool?.gemm(A, B, { m, n, k }, (rowsOfA, rows) => gemmBand(rowsOfA, B, rows, n, k));
-  if (!pooled) return gemmBand(A, B, m, n, k, epilogue);
-  const { scale = 1, rowBias } = epilogue;
-  if (scale !== 1) for (let i = 0; i < pooled.length; i++) pooled[i]! *= scale;
-  return addBlocks(pooled, rowBias, n);
+  return pooled ? unscaleAndBias(pooled, epilogue, n) : gemmBand(A, B, m, n, k, epilogue);
+}
+
+/**
+ * A GEMM epilogue as passes over a finished result (rows of n): each value × scale, then + rowBias of its row,
+ * rounded to out's type — the values the f32 GEMM stores when it applies them itself.
+ */
+export function unscaleAndBias<T extends Float32Array | Float64Array>(
+  out: T,
+  { scale = 1, rowBias }: { readonly scale?: number; readonly rowBias?: ArrayLike<number> },
+  n: number,
+): T {
+  if (scale !== 1) for (let i = 0; i < out.length; i++) out[i]! *= scale;
+  return addBlocks(out, rowBias, n);
 }
 
 /**
