@@ -1,5 +1,6 @@
 // Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
 // in linear memory, pointers are byte offsets.
+import { patternRounded, roundedBits, roundedOnPattern } from './shared/round';
 import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
@@ -24,12 +25,10 @@ export function finiteAmax(src: usize, len: i32): f32 {
 }
 
 /**
- * dst[i] = q_F(fp32(src[i]·factor)) for a format F with `manBits` mantissa bits, smallest normal exponent
- * `emin` and largest finite value `maxFinite`: round to nearest even (or truncate) on the integer
- * significand, the quantum 2^(max(e, emin) − M) covering F's subnormals. Finite overflow saturates to
- * ±maxFinite when `saturate` (fp8) or under truncation, and is ±inf otherwise; inf saturates only when
- * `saturate`; NaN and zeros pass. `factor` is a power of two, applied in f64 so that it may lie outside
- * f32's range: fp32 rounding of the exact product is the one rounding, as in the JS definition.
+ * dst[i] = q_F(fp32(src[i]·factor)) (`roundedBits`) for a format F with `manBits` mantissa bits, smallest
+ * normal exponent `emin` and largest finite value `maxFinite`. `factor` is a power of two, applied in f64
+ * so that it may lie outside f32's range: fp32 rounding of the exact product is the one rounding, as in the
+ * JS definition.
  */
 export function roundOperands(
   src: usize,
@@ -49,24 +48,15 @@ export function roundOperands(
   if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38 && manBits < 23) {
     // factor is a normal f32: one f32 multiplication rounds the exact product as the f64 path does.
     const scale = f32x4.splat(<f32>factor);
-    const drop = 23 - manBits;
-    const keep = i32x4.splat(~((1 << drop) - 1));
-    const halfMinusOne = i32x4.splat((1 << (drop - 1)) - 1);
     const lowest = i32x4.splat((emin + 127) << 23);
     const highest = i32x4.splat(maxBits);
     const signBit = i32x4.splat(0x80000000);
-    const zero = i32x4.splat(0);
     for (; i + 4 <= len; i += 4) {
       const at = (<usize>i) << 2;
       const v = f32x4.mul(v128.load(src + at), scale);
       const magnitude = v128.andnot(v, signBit);
-      let rounded = v128.and(magnitude, keep);
-      if (!trunc) {
-        const odd = i32x4.shr_u(v128.and(magnitude, i32x4.splat(1 << drop)), drop);
-        rounded = v128.and(i32x4.add(magnitude, i32x4.add(halfMinusOne, odd)), keep);
-      }
-      const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.le_u(rounded, highest));
-      if (!v128.all_true<i32>(v128.or(normal, i32x4.eq(magnitude, zero)))) {
+      const rounded = patternRounded(magnitude, manBits, trunc);
+      if (!v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest))) {
         roundScalar(src, dst, i, 4, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
         continue;
       }
@@ -94,32 +84,7 @@ function roundScalar(
 ): void {
   for (let i = from; i < from + count; i++) {
     const v = <f32>(<f64>load<f32>(src + ((<usize>i) << 2)) * factor);
-    const bits = reinterpret<u32>(v);
-    const sign = bits & 0x80000000;
-    const magnitude = bits & 0x7fffffff;
-    let out = bits;
-    if (magnitude == 0x7f800000) {
-      if (saturate) out = sign | maxBits;
-    } else if (magnitude != 0 && magnitude < 0x7f800000) {
-      const field = <i32>(magnitude >>> 23);
-      const significand = field == 0 ? magnitude : (magnitude & 0x7fffff) | 0x800000;
-      const low = (field == 0 ? 1 : field) - 150; // value = significand · 2^low
-      const quantum = max(field == 0 ? -127 : field - 127, emin) - manBits;
-      const shift = quantum - low;
-      if (shift > 0) {
-        let steps: u32 = 0;
-        if (shift < 26) {
-          steps = significand >>> shift;
-          const rest = significand & ((1 << shift) - 1);
-          const half: u32 = 1 << (shift - 1);
-          if (!trunc && (rest > half || (rest == half && (steps & 1) != 0))) steps++;
-        } // else: below a quarter quantum, zero under either rounding
-        const r = <f32>(<f64>steps * reinterpret<f64>((<u64>(quantum + 1023)) << 52));
-        const rBits = reinterpret<u32>(r);
-        out = sign | (r > maxFinite ? (saturate || trunc ? maxBits : 0x7f800000) : rBits);
-      }
-    }
-    store<u32>(dst + ((<usize>i) << 2), out);
+    store<u32>(dst + ((<usize>i) << 2), roundedBits(v, manBits, emin, maxFinite, maxBits, saturate, trunc));
   }
 }
 
