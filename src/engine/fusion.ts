@@ -12,7 +12,9 @@ import { Attributes } from './attributes';
 import { legacyClipBounds } from './kernels/elementwise';
 import { WASM_MIN_ELEMENTS } from './kernels/elementwise-core';
 import { tensor, type Value } from './types';
-import { CHAIN_STEPS, wasmElementwiseChain, type ChainStep } from './wasm/kernels';
+import { lmulOffsetBits, pow2, roundToFormat } from '../arith';
+import type { MultiplyContext } from './multiply';
+import { CHAIN_STEPS, wasmElementwiseChain, type ChainProducts, type ChainStep } from './wasm/kernels';
 
 export interface ElementwiseChain {
   /** The chain's nodes in order: each reads the previous one's output (the first reads `input`). */
@@ -98,25 +100,53 @@ function continues(node: Node, value: string, input: string, isConstant: (name: 
 /**
  * The chain's output, computed in one pass, or null when its values do not allow it (the caller then runs
  * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip takes attributes
- * before 11).
+ * before 11), `multiply` the run's arithmetic. Under a scheme, a Mul link is the scheme's product of its
+ * operands rounded into the operand format: fused for the lmul rules (element-wise rounding, no per-tensor
+ * scale); the chain declines for other schemes' Mul links and for LeakyRelu where activations are replaced.
  */
 export function runElementwiseChain(
   chain: ElementwiseChain,
   valueOf: (name: string) => Value | undefined,
   opset: number,
+  multiply: MultiplyContext,
 ): Tensor | null {
   const x = valueOf(chain.input);
   if (!isFloat32(x) || x.data.length < WASM_MIN_ELEMENTS) return null;
+  const products = schemeProducts(multiply);
   const steps: ChainStep[] = [];
   let value = chain.input;
   for (const link of chain.links) {
     const step = stepOf(link, value, chain.input, x, valueOf, opset);
-    if (!step) return null;
-    steps.push(step);
+    const schemeStep = step && underScheme(step, link, multiply, products);
+    if (!schemeStep) return null;
+    steps.push(schemeStep);
     value = link.outputs[0]!;
   }
   fused++;
-  return tensor('float32', x.dims, wasmElementwiseChain(x.data, steps));
+  return tensor('float32', x.dims, wasmElementwiseChain(x.data, steps, products ?? undefined));
+}
+
+/** The lmul products of a scheme's Mul nodes, or null where they are no lmul products (or exact). */
+function schemeProducts(multiply: MultiplyContext): ChainProducts | null {
+  const { rule, operandFormat, operandRounding } = multiply.scheme;
+  if (multiply.isExact || (rule !== 'lmul-adder' && rule !== 'lmul-formula')) return null;
+  const c = pow2(-lmulOffsetBits(operandFormat.manBits));
+  return { rule, c, format: operandFormat, rounding: operandRounding };
+}
+
+/** An exact step as the run's arithmetic computes it, or null if the chain cannot run it. */
+function underScheme(
+  step: ChainStep,
+  link: Node,
+  multiply: MultiplyContext,
+  products: ChainProducts | null,
+): ChainStep | null {
+  if (link.opType === 'LeakyRelu') return multiply.forGroup('activation').isExact ? step : null;
+  if (link.opType !== 'Mul' || multiply.isExact) return step;
+  if (!products) return null;
+  if (step.op === CHAIN_STEPS.MUL_X) return { op: CHAIN_STEPS.LMUL_X };
+  // lmul operands have no per-tensor scale: the constant is rounded as the Mul kernel rounds its tensor.
+  return { op: CHAIN_STEPS.LMUL, a: roundToFormat(step.a!, products.format, products.rounding) };
 }
 
 let fused = 0;

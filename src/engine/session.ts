@@ -206,9 +206,9 @@ export class Session {
         }
       }
     };
-    // Element-wise chains run fused only where nobody sees their links and every product is plain fp32.
+    // Element-wise chains run fused only where nobody sees their links and one arithmetic runs them all.
     const single = runs.length === 1 ? runs[0]! : null;
-    const fusing = !observed && single !== null && !single.multiplyFor && (single.multiply ?? this.exact).isExact;
+    const fusing = !observed && single !== null && !single.multiplyFor;
     const fusedLinks = new Set<Node>();
     for (const index of observed ? everyStep : computedSteps) {
       const node = order[index]!;
@@ -217,7 +217,7 @@ export class Session {
         continue;
       }
       const chain = fusing ? chains.get(node) : undefined;
-      if (chain && this.runChain(chain, scopes[0]!, locals[0]!, recycler, single!.signal)) {
+      if (chain && this.runChain(chain, scopes[0]!, locals[0]!, recycler, single!)) {
         for (const link of chain.links) if (link !== node) fusedLinks.add(link);
         release(index);
         continue;
@@ -253,10 +253,10 @@ export class Session {
     scope: Scope,
     values: Map<string, Value | undefined>,
     recycler: BufferRecycler | null,
-    signal: AbortSignal | undefined,
+    { signal, multiply = this.exact }: RunOptions,
   ): boolean {
     if (signal?.aborted) throw new CancelledError();
-    const fused = runElementwiseChain(chain, (name) => valueIn(scope, name), this.opset);
+    const fused = runElementwiseChain(chain, (name) => valueIn(scope, name), this.opset, multiply);
     if (!fused) return false;
     // The chain's value is its last link's output; the other links' outputs are never made.
     values.set(chain.output, fused);

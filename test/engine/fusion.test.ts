@@ -1,10 +1,12 @@
 /**
  * Element-wise chains: which runs of nodes are found, and that one fused pass equals running the nodes'
- * own kernels one after the other, bit for bit (NaN, ±inf, −0 and subnormals among the values).
+ * own kernels one after the other, bit for bit (NaN, ±inf, −0 and subnormals among the values), in exact
+ * mode and under the lmul schemes (whose Mul links are scheme products).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chainsFused, elementwiseChains, runElementwiseChain } from '../../src/engine/fusion';
+import { MultiplyContext } from '../../src/engine/multiply';
 import { Session } from '../../src/engine/session';
 import type { Value } from '../../src/engine/types';
 import type { Attribute, Graph, Node, Tensor } from '../../src/onnx';
@@ -177,12 +179,19 @@ function build(specs: LinkSpec[]) {
   return { nodes, constants };
 }
 
-function runOneByOne(nodes: Node[], scope: Map<string, Value>): Tensor {
+const EXACT = MultiplyContext.exact();
+
+/** Schemes whose Mul links run fused: exact mode, the lmul rules, truncating and with fp32's mantissa. */
+const FUSED_ARITHMETIC = ['exact', 'lmul4', 'lmul3:trunc', 'lmul4-formula', 'lmul2-formula:trunc', 'lmul23'].map(
+  (scheme) => new MultiplyContext({ scheme }),
+);
+
+function runOneByOne(nodes: Node[], scope: Map<string, Value>, multiply = EXACT): Tensor {
   for (const n of nodes) {
     const [out] = runKernel(
       n.opType,
       n.inputs.map((name) => scope.get(name)),
-      { attributes: n.attributes },
+      { attributes: n.attributes, multiply },
     );
     scope.set(n.outputs[0]!, out!);
   }
@@ -192,18 +201,23 @@ function runOneByOne(nodes: Node[], scope: Map<string, Value>): Tensor {
 const bits = (t: Tensor) => Array.from(new Uint32Array((t.data as Float32Array).slice().buffer));
 
 test('every kind of step, fused, equals its node kernel bit for bit', () => {
-  // Each link after a first step that keeps every value (· 1), on lengths around the kernel's blocks and vectors.
-  for (const [i, spec] of LINKS.entries()) {
-    for (const length of [512, 1027, 2501]) {
-      const { nodes, constants } = build([{ op: 'Mul', constants: [1] }, spec]);
-      const x: Tensor = { name: 'x', dtype: 'float32', dims: [1, length], data: awkward(length, i + length) };
-      const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
-      const chain = chainsOf(graphOf(nodes, constants, [nodes[1]!.outputs[0]!]), nodes).get(nodes[0]!);
-      assert.ok(chain, `${spec.op} forms a chain`);
-      const fused = runElementwiseChain(chain, (name) => scope.get(name), 17);
-      assert.ok(fused, `${spec.op} runs fused`);
-      assert.deepEqual(fused.dims, [1, length]);
-      assert.deepEqual(bits(fused), bits(runOneByOne(nodes, scope)), `${spec.op} #${i}, ${length} elements`);
+  // Each link after a first step that keeps every value (· 1 in exact mode), on lengths around the kernel's
+  // blocks and vectors.
+  for (const multiply of FUSED_ARITHMETIC) {
+    const scheme = multiply.scheme.preset;
+    for (const [i, spec] of LINKS.entries()) {
+      for (const length of [512, 1027, 2501]) {
+        const { nodes, constants } = build([{ op: 'Mul', constants: [1] }, spec]);
+        const x: Tensor = { name: 'x', dtype: 'float32', dims: [1, length], data: awkward(length, i + length) };
+        const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
+        const chain = chainsOf(graphOf(nodes, constants, [nodes[1]!.outputs[0]!]), nodes).get(nodes[0]!);
+        assert.ok(chain, `${spec.op} forms a chain`);
+        const fused = runElementwiseChain(chain, (name) => scope.get(name), 17, multiply);
+        assert.ok(fused, `${spec.op} runs fused under ${scheme}`);
+        assert.deepEqual(fused.dims, [1, length]);
+        const expected = bits(runOneByOne(nodes, scope, multiply));
+        assert.deepEqual(bits(fused), expected, `${scheme}: ${spec.op} #${i}, ${length} elements`);
+      }
     }
   }
 });
@@ -214,8 +228,31 @@ test('a long chain of every step kind, fused, equals the nodes one by one', () =
   const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
   const chain = chainsOf(graphOf(nodes, constants, [nodes.at(-1)!.outputs[0]!]), nodes).get(nodes[0]!)!;
   assert.equal(chain.links.length, LINKS.length);
-  const fused = runElementwiseChain(chain, (name) => scope.get(name), 17)!;
-  assert.deepEqual(bits(fused), bits(runOneByOne(nodes, scope)));
+  for (const multiply of FUSED_ARITHMETIC) {
+    const fused = runElementwiseChain(chain, (name) => scope.get(name), 17, multiply)!;
+    assert.deepEqual(bits(fused), bits(runOneByOne(nodes, new Map(scope), multiply)), multiply.scheme.preset);
+  }
+});
+
+test('under other schemes a chain declines its Mul links, and its LeakyRelu where activations are replaced', () => {
+  const hardSwish = hardSwishAffine();
+  const leaky = build([
+    { op: 'LeakyRelu', attributes: [{ name: 'alpha', type: 'float', value: Math.fround(0.2) }] },
+    { op: 'Max', constants: [0] },
+  ]);
+  const x: Tensor = { name: 'x', dtype: 'float32', dims: [4, 256], data: awkward(1024, 4) };
+  const run = ({ nodes, constants }: { nodes: Node[]; constants: Tensor[] }, multiply: MultiplyContext) => {
+    const scope = new Map<string, Value>([['x', x], ...constants.map((c) => [c.name, c] as const)]);
+    const output = nodes.at(-1)!.outputs[0]!;
+    const chain = chainsOf(graphOf(nodes, constants, [output]), nodes).get(nodes[0]!)!;
+    return runElementwiseChain(chain, (name) => scope.get(name), 17, multiply);
+  };
+  for (const scheme of ['e4m3', 'e5m2-mul', 'bf16']) {
+    const multiply = new MultiplyContext({ scheme });
+    assert.equal(run(hardSwish, multiply), null, `${scheme}: Mul links`);
+    assert.ok(run(leaky, multiply), `${scheme}: no product in the chain`);
+  }
+  assert.equal(run(leaky, new MultiplyContext({ scheme: 'lmul4', replaceActivation: true })), null);
 });
 
 test('a chain declines values it cannot fuse: small or non-float32 inputs, non-scalar constants', () => {
@@ -223,7 +260,7 @@ test('a chain declines values it cannot fuse: small or non-float32 inputs, non-s
   const chain = chainsOf(graphOf(nodes, constants, ['y']), nodes).get(nodes[0]!)!;
   const run = (x: Tensor, overrides: Tensor[] = [], opset = 17) => {
     const scope = new Map<string, Value>([['x', x], ...[...constants, ...overrides].map((c) => [c.name, c] as const)]);
-    return runElementwiseChain(chain, (name) => scope.get(name), opset);
+    return runElementwiseChain(chain, (name) => scope.get(name), opset, EXACT);
   };
   const large: Tensor = { name: 'x', dtype: 'float32', dims: [4, 256], data: awkward(1024, 1) };
   assert.ok(run(large));
@@ -247,7 +284,7 @@ test("before opset 11 a chain's Clip takes its bounds from attributes, as the ke
       ['x', x],
       ['k', constants[0]!],
     ]);
-    const fused = runElementwiseChain(chain, (name) => scope.get(name), 10)!;
+    const fused = runElementwiseChain(chain, (name) => scope.get(name), 10, EXACT)!;
     for (const n of nodes) {
       const [out] = runKernel(
         n.opType,
@@ -268,19 +305,22 @@ const EXPECTED_CHAINS: Record<string, number> = {
 };
 
 for (const c of REAL_MODELS) {
-  test(`${c.name}: an unobserved exact run (chains fused) gives the observed run's outputs bit for bit`, async () => {
-    const model = await loadModelFile(c.path);
-    const session = new Session(model);
-    const inputs = c.inputs();
-    const feeds = new Map(session.inputNames.map((name, i) => [name, inputs[i]!]));
-    const before = chainsFused();
-    const fused = session.run(feeds);
-    const count = chainsFused() - before;
-    const oneByOne = session.run(feeds, { observeNode: () => {} });
-    assert.equal(chainsFused() - before, count, 'observed runs fuse nothing');
-    for (const [name, value] of oneByOne)
-      assert.deepEqual(bits(fused.get(name) as Tensor), bits(value as Tensor), name);
-    const minimum = EXPECTED_CHAINS[c.name] ?? 0;
-    assert.ok(count >= minimum, `${count} chains ran fused, expected at least ${minimum}`);
-  });
+  for (const scheme of ['exact', 'lmul4', 'lmul3-formula']) {
+    test(`${c.name}: an unobserved ${scheme} run (chains fused) gives the observed run's outputs bit for bit`, async () => {
+      const model = await loadModelFile(c.path);
+      const session = new Session(model);
+      const inputs = c.inputs();
+      const feeds = new Map(session.inputNames.map((name, i) => [name, inputs[i]!]));
+      const multiply = new MultiplyContext({ scheme });
+      const before = chainsFused();
+      const fused = session.run(feeds, { multiply });
+      const count = chainsFused() - before;
+      const oneByOne = session.run(feeds, { multiply, observeNode: () => {} });
+      assert.equal(chainsFused() - before, count, 'observed runs fuse nothing');
+      for (const [name, value] of oneByOne)
+        assert.deepEqual(bits(fused.get(name) as Tensor), bits(value as Tensor), name);
+      const minimum = EXPECTED_CHAINS[c.name] ?? 0;
+      assert.ok(count >= minimum, `${count} chains ran fused, expected at least ${minimum}`);
+    });
+  }
 }

@@ -4,7 +4,7 @@
  * Below `heapStart` lie the module's own data and the fp8 product tables (kept for the instance's life);
  * every call lays out its operands from `heapStart` afresh.
  */
-import { decodeBits, multiplyPrepared, type FloatFormat, type RoundingMode, type Scheme } from '../../arith';
+import { FP32, decodeBits, multiplyPrepared, type FloatFormat, type RoundingMode, type Scheme } from '../../arith';
 import { copyFloat32 } from '../buffers';
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 
@@ -148,7 +148,22 @@ interface KernelExports {
   relu(src: number, dst: number, len: number): void;
   batchNorm(src: number, dst: number, len: number, blockSize: number, channels: number, ...parameters: number[]): void;
   magnitudeRange(src: number, len: number, out: number): void;
-  elementwiseChain(src: number, dst: number, len: number, program: number, steps: number): void;
+  elementwiseChain(
+    src: number,
+    dst: number,
+    len: number,
+    program: number,
+    steps: number,
+    ...products: [
+      rule: number,
+      c: number,
+      manBits: number,
+      emin: number,
+      maxFinite: number,
+      saturate: boolean,
+      trunc: boolean,
+    ]
+  ): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
@@ -1116,6 +1131,8 @@ export const CHAIN_STEPS = {
   LEAKY_RELU: 14, // v < 0 ? v · a : v
   MAX: 15, // Math.max(v, a)
   MIN: 16, // Math.min(v, a)
+  LMUL: 17, // lmul(q(v), a), a already an operand value
+  LMUL_X: 18, // lmul(q(v), q(x))
 } as const;
 
 export interface ChainStep {
@@ -1125,8 +1142,23 @@ export interface ChainStep {
   readonly b?: number;
 }
 
-/** The steps applied in order to every element of `x`, each one IEEE f32 operation or comparison. */
-export function wasmElementwiseChain(x: Float32Array, steps: readonly ChainStep[]): Float32Array {
+/** The scheme products of a chain's lmul steps: the rule, c = 2^−l and the operand rounding q. */
+export interface ChainProducts {
+  readonly rule: 'lmul-adder' | 'lmul-formula';
+  readonly c: number;
+  readonly format: FloatFormat;
+  readonly rounding: RoundingMode;
+}
+
+/**
+ * The steps applied in order to every element of `x`, each one IEEE f32 operation or comparison, or an lmul
+ * product of operands rounded into a format (`products`, needed by the lmul steps).
+ */
+export function wasmElementwiseChain(
+  x: Float32Array,
+  steps: readonly ChainStep[],
+  products?: ChainProducts,
+): Float32Array {
   const padded = (x.length + 31) & ~31;
   const [src, dst, program] = layout([padded * 4, padded * 4, steps.length * 12]) as [number, number, number];
   f32View(src, x.length).set(x);
@@ -1138,7 +1170,23 @@ export function wasmElementwiseChain(x: Float32Array, steps: readonly ChainStep[
     constants[3 * i + 1] = a;
     constants[3 * i + 2] = b;
   });
-  kernels().elementwiseChain(src, dst, x.length, program, steps.length);
+  const { manBits, emin, maxFinite, overflow } = products?.format ?? FP32;
+  const [rule, c] = products ? [products.rule === 'lmul-adder' ? 0 : 1, products.c] : [0, 0];
+  const trunc = products?.rounding === 'trunc';
+  kernels().elementwiseChain(
+    src,
+    dst,
+    x.length,
+    program,
+    steps.length,
+    rule,
+    c,
+    manBits,
+    emin,
+    maxFinite,
+    overflow === 'saturate',
+    trunc,
+  );
   return copyFloat32(f32View(dst, x.length));
 }
 

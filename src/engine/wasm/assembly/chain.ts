@@ -1,4 +1,6 @@
 // Fused element-wise chains (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
+import { adderOffset, lmulFour } from './shared/lmul';
+import { patternRounded, roundedBits, roundedOnPattern } from './shared/round';
 
 // Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a and b the
 // step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it.
@@ -19,15 +21,33 @@ const RELU = 13; // v < 0 ? +0 : v
 const LEAKY_RELU = 14; // v < 0 ? v · a : v
 const MAX = 15; // max(v, a) as Math.max (NaN wins, +0 over −0)
 const MIN = 16; // min(v, a) as Math.min
+const LMUL = 17; // lmul(q(v), a): a scheme Mul by a constant already rounded into the operand format
+const LMUL_X = 18; // lmul(q(v), q(x))
 
 /**
  * dst[i] = the chain's steps applied in order to src[i]; `program` holds `steps` entries of (opcode i32,
  * a f32, b f32). Thirty-two values at a time stay in eight registers while every step is applied to them
  * (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are padded to a
- * multiple of 32 elements (the last group's extra lanes are computed and ignored).
+ * multiple of 32 elements (the last group's extra lanes are computed and ignored). The lmul steps are a
+ * scheme's `Mul` (SPEC §3): operands rounded into its format q (`manBits`, `emin`, `maxFinite`, `saturate`,
+ * `trunc` as in `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`).
  */
-export function elementwiseChain(src: usize, dst: usize, len: i32, program: usize, steps: i32): void {
+export function elementwiseChain(
+  src: usize,
+  dst: usize,
+  len: i32,
+  program: usize,
+  steps: i32,
+  rule: i32,
+  c: f64,
+  manBits: i32,
+  emin: i32,
+  maxFinite: f32,
+  saturate: bool,
+  trunc: bool,
+): void {
   const bytes = (<usize>((len + 31) & ~31)) << 2;
+  const offset = adderOffset(c);
   for (let at: usize = 0; at < bytes; at += 128) {
     const x = src + at;
     let v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
@@ -105,6 +125,26 @@ export function elementwiseChain(src: usize, dst: usize, len: i32, program: usiz
           v0 = f32x4.min(v0, a); v1 = f32x4.min(v1, a); v2 = f32x4.min(v2, a); v3 = f32x4.min(v3, a);
           v4 = f32x4.min(v4, a); v5 = f32x4.min(v5, a); v6 = f32x4.min(v6, a); v7 = f32x4.min(v7, a);
           break;
+        case LMUL:
+          v0 = lmulFour(q(v0, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v1 = lmulFour(q(v1, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v2 = lmulFour(q(v2, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v3 = lmulFour(q(v3, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v4 = lmulFour(q(v4, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v5 = lmulFour(q(v5, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v6 = lmulFour(q(v6, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          v7 = lmulFour(q(v7, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
+          break;
+        case LMUL_X:
+          v0 = lmulX(v0, v128.load(x), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v1 = lmulX(v1, v128.load(x, 16), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v2 = lmulX(v2, v128.load(x, 32), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v3 = lmulX(v3, v128.load(x, 48), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v4 = lmulX(v4, v128.load(x, 64), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v5 = lmulX(v5, v128.load(x, 80), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v6 = lmulX(v6, v128.load(x, 96), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          v7 = lmulX(v7, v128.load(x, 112), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          break;
         default:
           unreachable();
       }
@@ -142,4 +182,51 @@ function relu(v: v128): v128 {
 @inline
 function leakyRelu(v: v128, alpha: v128): v128 {
   return v128.bitselect(f32x4.mul(v, alpha), v, f32x4.lt(v, f32x4.splat(0)));
+}
+
+/** The lmul product of the running values and the chain's input values, both rounded by `q`. */
+// @ts-ignore: decorator
+@inline
+function lmulX(
+  v: v128,
+  x: v128,
+  rule: i32,
+  c: f64,
+  offset: i32,
+  manBits: i32,
+  emin: i32,
+  maxFinite: f32,
+  saturate: bool,
+  trunc: bool,
+): v128 {
+  const qv = q(v, manBits, emin, maxFinite, saturate, trunc);
+  return lmulFour(qv, q(x, manBits, emin, maxFinite, saturate, trunc), rule, c, offset);
+}
+
+/**
+ * Four values rounded into the operand format (`roundedBits`): on the pattern where every lane allows it
+ * (`roundedOnPattern`), else lane by lane. Formats with 23 mantissa bits and fp32's range leave f32 values as
+ * they are.
+ */
+// @ts-ignore: decorator
+@inline
+function q(v: v128, manBits: i32, emin: i32, maxFinite: f32, saturate: bool, trunc: bool): v128 {
+  if (manBits >= 23 && emin <= -126) return v;
+  const signBit = i32x4.splat(0x80000000);
+  const magnitude = v128.andnot(v, signBit);
+  const rounded = patternRounded(magnitude, manBits, trunc);
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const highest = i32x4.splat(reinterpret<i32>(maxFinite));
+  if (manBits < 23 && v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest)))
+    return v128.or(rounded, v128.and(v, signBit));
+  return roundedLanes(v, manBits, emin, maxFinite, saturate, trunc);
+}
+
+/** `roundedBits` of each lane. */
+function roundedLanes(v: v128, manBits: i32, emin: i32, maxFinite: f32, saturate: bool, trunc: bool): v128 {
+  const maxBits = reinterpret<u32>(maxFinite);
+  let out = i32x4.splat(roundedBits(f32x4.extract_lane(v, 0), manBits, emin, maxFinite, maxBits, saturate, trunc));
+  out = i32x4.replace_lane(out, 1, roundedBits(f32x4.extract_lane(v, 1), manBits, emin, maxFinite, maxBits, saturate, trunc));
+  out = i32x4.replace_lane(out, 2, roundedBits(f32x4.extract_lane(v, 2), manBits, emin, maxFinite, maxBits, saturate, trunc));
+  return i32x4.replace_lane(out, 3, roundedBits(f32x4.extract_lane(v, 3), manBits, emin, maxFinite, maxBits, saturate, trunc));
 }
