@@ -130,6 +130,7 @@ export function runElementwiseChain(
 function schemeProducts(multiply: MultiplyContext): ChainProducts | null {
   const { rule, operandFormat, operandRounding } = multiply.scheme;
   if (multiply.isExact || (rule !== 'lmul-adder' && rule !== 'lmul-formula')) return null;
+  if (operandFormat.emin !== -126 || operandFormat.overflow === 'saturate') return null; // not e8mK (never for lmul)
   const c = pow2(-lmulOffsetBits(operandFormat.manBits));
   return { rule, c, format: operandFormat, rounding: operandRounding };
 }

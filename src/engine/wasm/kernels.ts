@@ -38,6 +38,7 @@ interface KernelExports {
     normalAt: number,
     lowB: number,
     highB: number,
+    terms: number,
   ): void;
   finiteAmax(src: number, len: number): number;
   roundOperands(
@@ -154,15 +155,7 @@ interface KernelExports {
     len: number,
     program: number,
     steps: number,
-    ...products: [
-      rule: number,
-      c: number,
-      manBits: number,
-      emin: number,
-      maxFinite: number,
-      saturate: boolean,
-      trunc: boolean,
-    ]
+    ...products: [rule: number, c: number, manBits: number, maxFinite: number, trunc: boolean]
   ): void;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
@@ -506,17 +499,19 @@ export function wasmGemmLmulAdder(
   // C (a detector's 3×4 maps, Silero's single positions) run as Cᵀ = Bᵀ·Aᵀ, rows of m, when m is longer. An
   // adder product is symmetric in its operands and each element still sums its products in order p.
   const swap = n < 64 && m > n;
-  const sizes = [m * k * 4, k * n * 4, m * n * 4, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
-  const [a, b, c, aT = 0, bT = 0, cT = 0] = layout(sizes);
+  // The kernel's packed terms of its left operand: 17 bytes per element (see `packAdderTerms`).
+  const terms = (swap ? n : m) * k * 17;
+  const sizes = [m * k * 4, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
+  const [a, b, c, t, aT = 0, bT = 0, cT = 0] = layout(sizes);
   f32View(a!, m * k).set(A);
-  placeRight(B, b!, k, n, (swap ? cT : c!) + ((m * n * 4 + 15) & ~15));
+  placeRight(B, b!, k, n, (swap ? cT : t!) + ((sizes.at(-1)! + 15) & ~15));
   const { offset, bias, overflowAt, normalAt, rangeA, rangeB } = plan;
   const wasm = kernels();
-  if (!swap) wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
+  if (!swap) wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high, t!);
   else {
     wasm.transposeMatrix(a!, aT, m, k);
     wasm.transposeMatrix(b!, bT, k, n);
-    wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high);
+    wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high, t!);
     wasm.transposeMatrix(cT, c!, n, m);
   }
   return copyFloat32(f32View(c!, m * n));
@@ -1142,7 +1137,10 @@ export interface ChainStep {
   readonly b?: number;
 }
 
-/** The scheme products of a chain's lmul steps: the rule, c = 2^−l and the operand rounding q. */
+/**
+ * The scheme products of a chain's lmul steps: the rule, c = 2^−l and the operand rounding q into an e8mK
+ * format (fp32's exponent range: the kernel rounds on the bit pattern).
+ */
 export interface ChainProducts {
   readonly rule: 'lmul-adder' | 'lmul-formula';
   readonly c: number;
@@ -1170,23 +1168,10 @@ export function wasmElementwiseChain(
     constants[3 * i + 1] = a;
     constants[3 * i + 2] = b;
   });
-  const { manBits, emin, maxFinite, overflow } = products?.format ?? FP32;
+  const { manBits, maxFinite } = products?.format ?? FP32;
   const [rule, c] = products ? [products.rule === 'lmul-adder' ? 0 : 1, products.c] : [0, 0];
   const trunc = products?.rounding === 'trunc';
-  kernels().elementwiseChain(
-    src,
-    dst,
-    x.length,
-    program,
-    steps.length,
-    rule,
-    c,
-    manBits,
-    emin,
-    maxFinite,
-    overflow === 'saturate',
-    trunc,
-  );
+  kernels().elementwiseChain(src, dst, x.length, program, steps.length, rule, c, manBits, maxFinite, trunc);
   return copyFloat32(f32View(dst, x.length));
 }
 

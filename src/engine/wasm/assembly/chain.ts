@@ -1,6 +1,6 @@
 // Fused element-wise chains (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
-import { adderOffset, lmulFour } from './shared/lmul';
-import { patternRounded, roundedBits, roundedOnPattern } from './shared/round';
+import { ADDER, adderOffset, formulaMagnitudes, lmulFour, lmulLanes, normalSums } from './shared/lmul';
+import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits } from './shared/round';
 
 // Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a and b the
 // step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it.
@@ -29,8 +29,8 @@ const LMUL_X = 18; // lmul(q(v), q(x))
  * a f32, b f32). Thirty-two values at a time stay in eight registers while every step is applied to them
  * (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are padded to a
  * multiple of 32 elements (the last group's extra lanes are computed and ignored). The lmul steps are a
- * scheme's `Mul` (SPEC §3): operands rounded into its format q (`manBits`, `emin`, `maxFinite`, `saturate`,
- * `trunc` as in `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`).
+ * scheme's `Mul` (SPEC §3): operands rounded into its e8mK format q (`manBits`, `maxFinite`, truncation
+ * or RNE as in `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`).
  */
 export function elementwiseChain(
   src: usize,
@@ -41,9 +41,7 @@ export function elementwiseChain(
   rule: i32,
   c: f64,
   manBits: i32,
-  emin: i32,
   maxFinite: f32,
-  saturate: bool,
   trunc: bool,
 ): void {
   const bytes = (<usize>((len + 31) & ~31)) << 2;
@@ -56,7 +54,8 @@ export function elementwiseChain(
       const entry = program + <usize>s * 12;
       const a = f32x4.splat(load<f32>(entry, 4));
       const b = f32x4.splat(load<f32>(entry, 8));
-      switch (load<i32>(entry)) {
+      const op = load<i32>(entry);
+      switch (op) {
         case ADD:
           v0 = f32x4.add(v0, a); v1 = f32x4.add(v1, a); v2 = f32x4.add(v2, a); v3 = f32x4.add(v3, a);
           v4 = f32x4.add(v4, a); v5 = f32x4.add(v5, a); v6 = f32x4.add(v6, a); v7 = f32x4.add(v7, a);
@@ -126,24 +125,14 @@ export function elementwiseChain(
           v4 = f32x4.min(v4, a); v5 = f32x4.min(v5, a); v6 = f32x4.min(v6, a); v7 = f32x4.min(v7, a);
           break;
         case LMUL:
-          v0 = lmulFour(q(v0, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v1 = lmulFour(q(v1, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v2 = lmulFour(q(v2, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v3 = lmulFour(q(v3, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v4 = lmulFour(q(v4, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v5 = lmulFour(q(v5, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v6 = lmulFour(q(v6, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          v7 = lmulFour(q(v7, manBits, emin, maxFinite, saturate, trunc), a, rule, c, offset);
-          break;
         case LMUL_X:
-          v0 = lmulX(v0, v128.load(x), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v1 = lmulX(v1, v128.load(x, 16), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v2 = lmulX(v2, v128.load(x, 32), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v3 = lmulX(v3, v128.load(x, 48), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v4 = lmulX(v4, v128.load(x, 64), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v5 = lmulX(v5, v128.load(x, 80), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v6 = lmulX(v6, v128.load(x, 96), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
-          v7 = lmulX(v7, v128.load(x, 112), rule, c, offset, manBits, emin, maxFinite, saturate, trunc);
+          // Out of line (a loop over the group in memory): inlined sixteen times, the products' code made the
+          // whole kernel spill.
+          v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
+          v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
+          lmulGroup(op == LMUL_X ? x : 0, a, rule, c, offset, manBits, maxFinite, trunc);
+          v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
+          v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
           break;
         default:
           unreachable();
@@ -184,49 +173,75 @@ function leakyRelu(v: v128, alpha: v128): v128 {
   return v128.bitselect(f32x4.mul(v, alpha), v, f32x4.lt(v, f32x4.splat(0)));
 }
 
-/** The lmul product of the running values and the chain's input values, both rounded by `q`. */
-// @ts-ignore: decorator
-@inline
-function lmulX(
-  v: v128,
-  x: v128,
-  rule: i32,
-  c: f64,
-  offset: i32,
-  manBits: i32,
-  emin: i32,
-  maxFinite: f32,
-  saturate: bool,
-  trunc: bool,
-): v128 {
-  const qv = q(v, manBits, emin, maxFinite, saturate, trunc);
-  return lmulFour(qv, q(x, manBits, emin, maxFinite, saturate, trunc), rule, c, offset);
+/** The running values of a group of 32 while an lmul step computes their products. */
+const group = memory.data(128, 16);
+
+/**
+ * The lmul products of the 32 running values in `group` with the chain's input values at `x`, or with the
+ * constant `a` (already an operand value) where `x` is 0, both operands rounded into the e8mK format
+ * (`roundedProducts`).
+ */
+function lmulGroup(x: usize, a: v128, rule: i32, c: f64, offset: i32, manBits: i32, maxFinite: f32, trunc: bool): void {
+  if (manBits >= 23) {
+    // e8m23 is fp32: no rounding.
+    for (let at: usize = 0; at < 128; at += 16)
+      v128.store(group + at, lmulFour(v128.load(group + at), x ? v128.load(x + at) : a, rule, c, offset));
+    return;
+  }
+  const drop = 23 - manBits;
+  const halfMinusOne = halfMinusOneOf(drop, trunc);
+  const oddBit = oddBitOf(trunc);
+  const keep = keepOf(drop);
+  const high = i32x4.splat(reinterpret<i32>(maxFinite) + 1);
+  for (let at: usize = 0; at < 128; at += 16) {
+    const v = v128.load(group + at);
+    const w = x ? v128.load(x + at) : a;
+    const signBit = i32x4.splat(0x80000000);
+    const magV = patternRounded(v128.andnot(v, signBit), drop, halfMinusOne, oddBit, keep);
+    const magW = patternRounded(v128.andnot(w, signBit), drop, halfMinusOne, oddBit, keep);
+    let product = roundedProducts(v, w, magV, magW, high, rule, c, offset);
+    if (v128.any_true(i32x4.eq(product, i32x4.splat(-1)))) {
+      // Some lane needs the general path (its products are never all-ones: that pattern is a NaN's sign).
+      const qv = roundedLanes(v, manBits, maxFinite, trunc);
+      product = lmulLanes(qv, roundedLanes(w, manBits, maxFinite, trunc), rule, c);
+    }
+    v128.store(group + at, product);
+  }
 }
 
 /**
- * Four values rounded into the operand format (`roundedBits`): on the pattern where every lane allows it
- * (`roundedOnPattern`), else lane by lane. Formats with 23 mantissa bits and fp32's range leave f32 values as
- * they are.
+ * lmul(q(v), q(w)) of four lanes from the rounded magnitude patterns `magV`, `magW` (`patternRounded`), q
+ * the rounding into an e8mK format: fp32's exponent range, so rounding the pattern is q for every finite
+ * value (F's subnormal quantum is a whole number of fp32's). Where every rounded operand is zero or normal
+ * and below `high` (F's largest finite pattern + 1) and, for the adder, the pattern sums of nonzero pairs are
+ * normal, the products as `lmulFour` computes them; otherwise all-ones lanes.
  */
 // @ts-ignore: decorator
 @inline
-function q(v: v128, manBits: i32, emin: i32, maxFinite: f32, saturate: bool, trunc: bool): v128 {
-  if (manBits >= 23 && emin <= -126) return v;
-  const signBit = i32x4.splat(0x80000000);
-  const magnitude = v128.andnot(v, signBit);
-  const rounded = patternRounded(magnitude, manBits, trunc);
-  const lowest = i32x4.splat((emin + 127) << 23);
-  const highest = i32x4.splat(reinterpret<i32>(maxFinite));
-  if (manBits < 23 && v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest)))
-    return v128.or(rounded, v128.and(v, signBit));
-  return roundedLanes(v, manBits, emin, maxFinite, saturate, trunc);
+function roundedProducts(v: v128, w: v128, magV: v128, magW: v128, high: v128, rule: i32, c: f64, offset: i32): v128 {
+  const zeroV = i32x4.eq(magV, i32x4.splat(0));
+  const zeroW = i32x4.eq(magW, i32x4.splat(0));
+  // A NaN's rounded pattern may carry into bit 31: negative, so not above the smallest normal's.
+  const low = i32x4.splat(0x007fffff);
+  const usableV = v128.or(zeroV, v128.and(i32x4.gt_s(magV, low), i32x4.lt_s(magV, high)));
+  const usableW = v128.or(zeroW, v128.and(i32x4.gt_s(magW, low), i32x4.lt_s(magW, high)));
+  const zero = v128.or(zeroV, zeroW);
+  const sign = v128.and(v128.xor(v, w), i32x4.splat(0x80000000));
+  let fits = v128.and(usableV, usableW);
+  let magnitude: v128;
+  if (rule == ADDER) {
+    magnitude = i32x4.sub(i32x4.add(magV, magW), i32x4.splat(offset));
+    fits = v128.and(fits, v128.or(zero, normalSums(magnitude)));
+    if (offset == 0) fits = i32x4.splat(0);
+  } else magnitude = formulaMagnitudes(magV, magW, c);
+  return v128.or(v128.or(v128.andnot(magnitude, zero), sign), v128.not(fits));
 }
 
 /** `roundedBits` of each lane. */
-function roundedLanes(v: v128, manBits: i32, emin: i32, maxFinite: f32, saturate: bool, trunc: bool): v128 {
+function roundedLanes(v: v128, manBits: i32, maxFinite: f32, trunc: bool): v128 {
   const maxBits = reinterpret<u32>(maxFinite);
-  let out = i32x4.splat(roundedBits(f32x4.extract_lane(v, 0), manBits, emin, maxFinite, maxBits, saturate, trunc));
-  out = i32x4.replace_lane(out, 1, roundedBits(f32x4.extract_lane(v, 1), manBits, emin, maxFinite, maxBits, saturate, trunc));
-  out = i32x4.replace_lane(out, 2, roundedBits(f32x4.extract_lane(v, 2), manBits, emin, maxFinite, maxBits, saturate, trunc));
-  return i32x4.replace_lane(out, 3, roundedBits(f32x4.extract_lane(v, 3), manBits, emin, maxFinite, maxBits, saturate, trunc));
+  let out = i32x4.splat(roundedBits(f32x4.extract_lane(v, 0), manBits, -126, maxFinite, maxBits, false, trunc));
+  out = i32x4.replace_lane(out, 1, roundedBits(f32x4.extract_lane(v, 1), manBits, -126, maxFinite, maxBits, false, trunc));
+  out = i32x4.replace_lane(out, 2, roundedBits(f32x4.extract_lane(v, 2), manBits, -126, maxFinite, maxBits, false, trunc));
+  return i32x4.replace_lane(out, 3, roundedBits(f32x4.extract_lane(v, 3), manBits, -126, maxFinite, maxBits, false, trunc));
 }

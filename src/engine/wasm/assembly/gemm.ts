@@ -309,14 +309,176 @@ export function gemmLmulAdder(
   normalAt: i32,
   lowB: i32,
   highB: i32,
+  terms: usize,
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  const vectors = <usize>(n >> 2) << 4; // bytes of a row covered by whole vectors
-  // Row by row: C's row accumulates A[i,p]·B[p,:] over p, so each element sums its products in order p.
-  for (let i = 0; i < m; i++) {
+  // 4×8 register blocks over 8-column panels of B, four rows of A at a time as packed terms.
+  const groups = (<usize>k << 5) <= PANEL_BYTES ? m >> 2 : 0;
+  let j = 0;
+  if (groups > 0) {
+    const flags = terms + <usize>groups * (<usize>k << 4);
+    packAdderTerms(a, groups, k, offset, lowB, highB, terms, flags);
+    for (; j + 8 <= n; j += 8) {
+      packColumns(b + (<usize>j << 2), rowB, k);
+      for (let g = 0; g < groups; g++) {
+        const row = <usize>(g << 2);
+        const at = row * rowA;
+        const groupTerms = terms + <usize>g * (<usize>k << 4);
+        const cBlock = c + row * rowB + (<usize>j << 2);
+        adderBlock4x8(a + at, rowA, groupTerms, flags + <usize>g * k, k, cBlock, rowB, offset, bias, overflowAt, normalAt, lowB, highB);
+      }
+    }
+  }
+  // The rows below the last group of four, then the columns right of the last panel, row by row.
+  adderRows(a, b, c, groups << 2, m, 0, j, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
+  adderRows(a, b, c, 0, m, j, n, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
+}
+
+/**
+ * A's rows in groups of four as adder terms: for group g and step p, the four rows' |a| − offset + sign(a)
+ * (i32, wrapping) at terms + (g·k + p)·16 — a normal product with B is then B's pattern plus the term (the
+ * sum's carry never reaches the sign bit; adding A's sign bit flips B's). flags[g·k + p] is 1 where all four
+ * A operands are nonzero and make normal products with every B magnitude in [lowB, highB].
+ */
+// @ts-ignore: decorator
+@inline
+function packAdderTerms(a: usize, groups: i32, k: i32, offset: i32, lowB: i32, highB: i32, terms: usize, flags: usize): void {
+  const rowA = <usize>k << 2;
+  for (let g = 0; g < groups; g++) {
+    for (let p = 0; p < k; p++) {
+      let fast: bool = true;
+      const at = terms + ((<usize>(g * k + p)) << 4);
+      for (let r = 0; r < 4; r++) {
+        const aBits = load<i32>(a + <usize>(g * 4 + r) * rowA + (<usize>p << 2));
+        const x = (aBits & 0x7fffffff) - offset;
+        fast = fast && (aBits & 0x7fffffff) != 0 && <i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff;
+        store<i32>(at + (<usize>r << 2), x + (aBits & 0x80000000));
+      }
+      store<u8>(flags + <usize>(g * k + p), fast ? 1 : 0);
+    }
+  }
+}
+
+/**
+ * C's 4×8 block at `c` (rows `rowC` bytes apart) from A's four rows at `a` (their terms and flags) and the
+ * packed panel of B's eight columns: each element sums its products in f32 in order p, as `adderRows` does.
+ */
+// @ts-ignore: decorator
+@inline
+function adderBlock4x8(
+  a: usize,
+  rowA: usize,
+  terms: usize,
+  flags: usize,
+  k: i32,
+  c: usize,
+  rowC: usize,
+  offset: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  lowB: i32,
+  highB: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const zero = f32x4.splat(0);
+  for (let p = 0; p < k; p++) {
+    const bp = panel + (<usize>p << 5);
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    // Zero B operands (±0) give +0 products.
+    const nonzero0 = f32x4.ne(b0, zero);
+    const nonzero1 = f32x4.ne(b1, zero);
+    if (load<u8>(flags + <usize>p)) {
+      const tp = terms + (<usize>p << 4);
+      let t = v128.load32_splat(tp);
+      c00 = f32x4.add(c00, v128.and(i32x4.add(b0, t), nonzero0));
+      c01 = f32x4.add(c01, v128.and(i32x4.add(b1, t), nonzero1));
+      t = v128.load32_splat(tp + 4);
+      c10 = f32x4.add(c10, v128.and(i32x4.add(b0, t), nonzero0));
+      c11 = f32x4.add(c11, v128.and(i32x4.add(b1, t), nonzero1));
+      t = v128.load32_splat(tp + 8);
+      c20 = f32x4.add(c20, v128.and(i32x4.add(b0, t), nonzero0));
+      c21 = f32x4.add(c21, v128.and(i32x4.add(b1, t), nonzero1));
+      t = v128.load32_splat(tp + 12);
+      c30 = f32x4.add(c30, v128.and(i32x4.add(b0, t), nonzero0));
+      c31 = f32x4.add(c31, v128.and(i32x4.add(b1, t), nonzero1));
+    } else {
+      // A zero A operand adds nothing (not even +0, which would turn a −0 sum into +0); others as adderRows.
+      const ap = a + (<usize>p << 2);
+      let aBits = load<i32>(ap);
+      if (aBits & 0x7fffffff) {
+        c00 = f32x4.add(c00, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
+        c01 = f32x4.add(c01, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
+      }
+      aBits = load<i32>(ap + rowA);
+      if (aBits & 0x7fffffff) {
+        c10 = f32x4.add(c10, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
+        c11 = f32x4.add(c11, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
+      }
+      aBits = load<i32>(ap + 2 * rowA);
+      if (aBits & 0x7fffffff) {
+        c20 = f32x4.add(c20, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
+        c21 = f32x4.add(c21, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
+      }
+      aBits = load<i32>(ap + 3 * rowA);
+      if (aBits & 0x7fffffff) {
+        c30 = f32x4.add(c30, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
+        c31 = f32x4.add(c31, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
+      }
+    }
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c + rowC, c10);
+  v128.store(c + rowC, c11, 16);
+  v128.store(c + 2 * rowC, c20);
+  v128.store(c + 2 * rowC, c21, 16);
+  v128.store(c + 3 * rowC, c30);
+  v128.store(c + 3 * rowC, c31, 16);
+}
+
+/** Four adder products of a nonzero A operand: `normalProducts` where B's whole range allows, else `adderProducts`. */
+function anyProducts(aBits: i32, bv: v128, offset: i32, bias: i32, overflowAt: i32, normalAt: i32, lowB: i32, highB: i32): v128 {
+  const x = (aBits & 0x7fffffff) - offset;
+  if (<i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff) return normalProducts(aBits, x, bv);
+  return adderProducts(aBits, x, bv, bias, overflowAt, normalAt);
+}
+
+/**
+ * Rows [rowFrom, rowTo) × columns [colFrom, colTo) of the adder GEMM (B and C rows n wide), row by row:
+ * C's row accumulates A[i,p]·B[p, cols] over p, so each element sums its products in f32 in order p.
+ */
+function adderRows(
+  a: usize,
+  b: usize,
+  c: usize,
+  rowFrom: i32,
+  rowTo: i32,
+  colFrom: i32,
+  colTo: i32,
+  n: i32,
+  k: i32,
+  offset: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  lowB: i32,
+  highB: i32,
+): void {
+  if (colFrom >= colTo) return;
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  const first = <usize>colFrom << 2;
+  const width = <usize>(colTo - colFrom) << 2;
+  const vectors = first + ((width >> 4) << 4); // the columns' bytes covered by whole vectors
+  for (let i = rowFrom; i < rowTo; i++) {
     const cRow = c + <usize>i * rowB;
-    memory.fill(cRow, 0, rowB);
+    memory.fill(cRow + first, 0, width);
     for (let p = 0; p < k; p++) {
       const aBits = load<i32>(a + <usize>i * rowA + (<usize>p << 2));
       const aMag = aBits & 0x7fffffff;
@@ -325,16 +487,16 @@ export function gemmLmulAdder(
       const x = aMag - offset;
       // Every product of this A operand with B's magnitude range [lowB, highB] stays normal: one add each.
       if (<i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff) {
-        for (let at: usize = 0; at < vectors; at += 16)
+        for (let at = first; at < vectors; at += 16)
           v128.store(cRow + at, f32x4.add(v128.load(cRow + at), normalProducts(aBits, x, v128.load(bRow + at))));
       } else {
-        for (let at: usize = 0; at < vectors; at += 16)
+        for (let at = first; at < vectors; at += 16)
           v128.store(
             cRow + at,
             f32x4.add(v128.load(cRow + at), adderProducts(aBits, x, v128.load(bRow + at), bias, overflowAt, normalAt)),
           );
       }
-      for (let at = vectors; at < rowB; at += 4) {
+      for (let at = vectors; at < first + width; at += 4) {
         const bv = i32x4.splat(load<i32>(bRow + at));
         const product = f32x4.extract_lane(adderProducts(aBits, x, bv, bias, overflowAt, normalAt), 0);
         store<f32>(cRow + at, load<f32>(cRow + at) + product);

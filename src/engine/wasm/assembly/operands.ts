@@ -1,6 +1,6 @@
 // Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
 // in linear memory, pointers are byte offsets.
-import { patternRounded, roundedBits, roundedOnPattern } from './shared/round';
+import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits, roundedOnPattern } from './shared/round';
 import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
@@ -51,11 +51,15 @@ export function roundOperands(
     const lowest = i32x4.splat((emin + 127) << 23);
     const highest = i32x4.splat(maxBits);
     const signBit = i32x4.splat(0x80000000);
+    const drop = 23 - manBits;
+    const halfMinusOne = halfMinusOneOf(drop, trunc);
+    const oddBit = oddBitOf(trunc);
+    const keep = keepOf(drop);
     for (; i + 4 <= len; i += 4) {
       const at = (<usize>i) << 2;
       const v = f32x4.mul(v128.load(src + at), scale);
       const magnitude = v128.andnot(v, signBit);
-      const rounded = patternRounded(magnitude, manBits, trunc);
+      const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
       if (!v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest))) {
         roundScalar(src, dst, i, 4, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
         continue;

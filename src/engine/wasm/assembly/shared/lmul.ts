@@ -59,60 +59,75 @@ export function adderOffset(c: f64): i32 {
   return exactPowerOfTwo ? 0x3f800000 - (1 << (23 + minusL)) : 0;
 }
 
-/** Lanes whose magnitude pattern is that of a normal f32. */
+/** Lanes whose magnitude pattern is zero or that of a normal f32 (signed compares: SSE has no unsigned ones). */
 // @ts-ignore: decorator
 @inline
-function normalLanes(magnitude: v128): v128 {
-  return i32x4.lt_u(i32x4.sub(magnitude, i32x4.splat(0x00800000)), i32x4.splat(0x7f000000));
+function zeroOrNormal(magnitude: v128): v128 {
+  const normal = v128.and(i32x4.gt_s(magnitude, i32x4.splat(0x007fffff)), i32x4.lt_s(magnitude, i32x4.splat(0x7f800000)));
+  return v128.or(normal, i32x4.eq(magnitude, i32x4.splat(0)));
 }
 
 /**
  * Four lmul products (`rule`, c = 2^−l, `offset` = `adderOffset(c)`), bit for bit `lmulProduct` lane by
- * lane. Four at a time where in every lane both operands are normal, or one is zero and both are finite
- * (IEEE's ±0), and for the adder the pattern sum |a| + |b| − offset is a normal pattern: it is then exactly
- * the product, t's bits fitting the 23-bit field and the carry flowing into the exponent. The formula's
- * (1 + fa + fb + c)·2^(ea+eb), the fractions summed as integers, is exact in f64 two lanes at a time and
- * rounded to f32 once. Other groups of four (or an adder offset of 0) take `lmulProduct` lane by lane.
+ * lane. Four at a time where every operand is zero or normal and, for the adder, every lane with two nonzero
+ * operands has a pattern sum |a| + |b| − offset that is a normal pattern: it is then exactly the product, t's
+ * bits fitting the 23-bit field and the carry flowing into the exponent; a zero operand gives IEEE's ±0
+ * (`formulaMagnitudes` for the formula). Other groups of four (or an adder offset of 0) take `lmulProduct`
+ * lane by lane.
  */
 // @ts-ignore: decorator
 @inline
 export function lmulFour(va: v128, vb: v128, rule: i32, c: f64, offset: i32): v128 {
   const magA = v128.and(va, i32x4.splat(0x7fffffff));
   const magB = v128.and(vb, i32x4.splat(0x7fffffff));
-  const infinity = i32x4.splat(0x7f800000);
-  const zero = v128.and(
-    v128.or(i32x4.eq(magA, i32x4.splat(0)), i32x4.eq(magB, i32x4.splat(0))),
-    v128.and(i32x4.lt_u(magA, infinity), i32x4.lt_u(magB, infinity)),
-  );
-  const normal = v128.and(normalLanes(magA), normalLanes(magB));
+  const operands = v128.and(zeroOrNormal(magA), zeroOrNormal(magB));
+  const zero = v128.or(i32x4.eq(magA, i32x4.splat(0)), i32x4.eq(magB, i32x4.splat(0)));
   const sign = v128.and(v128.xor(va, vb), i32x4.splat(0x80000000));
   if (rule == ADDER) {
     const sum = i32x4.sub(i32x4.add(magA, magB), i32x4.splat(offset));
-    if (offset != 0 && v128.all_true<i32>(v128.or(v128.and(normal, normalLanes(sum)), zero)))
+    if (offset != 0 && v128.all_true<i32>(v128.and(operands, v128.or(zero, normalSums(sum)))))
       return v128.or(v128.andnot(sum, zero), sign);
-  } else if (v128.all_true<i32>(v128.or(normal, zero))) {
-    // 2^(ea+eb) as an f64 exponent field: (biased ea + biased eb − 254 + 1023) << 52.
-    const exponents = i32x4.add(i32x4.add(i32x4.shr_u(magA, 23), i32x4.shr_u(magB, 23)), i32x4.splat(1023 - 254));
-    const fractionMask = i32x4.splat(0x007fffff);
-    const fractions = i32x4.add(v128.and(magA, fractionMask), v128.and(magB, fractionMask));
-    const onePlusC = f64x2.splat(1 + c);
-    const ulp = f64x2.splat(1.1920928955078125e-7); // 2^-23
-    const low = f64x2.mul(
-      f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(fractions), ulp)),
-      i64x2.shl(i64x2.extend_low_i32x4_s(exponents), 52),
-    );
-    const high = f64x2.mul(
-      f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(fractions, fractions, 2, 3, 0, 1)), ulp)),
-      i64x2.shl(i64x2.extend_high_i32x4_s(exponents), 52),
-    );
-    const magnitude = v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
-    return v128.or(v128.andnot(magnitude, zero), sign);
-  }
+  } else if (v128.all_true<i32>(operands)) return v128.or(v128.andnot(formulaMagnitudes(magA, magB, c), zero), sign);
   return lmulLanes(va, vb, rule, c);
 }
 
+/**
+ * The lmul formula's product magnitudes of four pairs of normal magnitudes: (1 + fa + fb + c)·2^(ea+eb), the
+ * fractions summed as integers, exact in f64 two lanes at a time and rounded to f32 once.
+ */
+// @ts-ignore: decorator
+@inline
+export function formulaMagnitudes(magA: v128, magB: v128, c: f64): v128 {
+  // 2^(ea+eb) as an f64 exponent field: (biased ea + biased eb − 254 + 1023) << 52.
+  const exponents = i32x4.add(i32x4.add(i32x4.shr_u(magA, 23), i32x4.shr_u(magB, 23)), i32x4.splat(1023 - 254));
+  const fractionMask = i32x4.splat(0x007fffff);
+  const fractions = i32x4.add(v128.and(magA, fractionMask), v128.and(magB, fractionMask));
+  const onePlusC = f64x2.splat(1 + c);
+  const ulp = f64x2.splat(1.1920928955078125e-7); // 2^-23
+  const low = f64x2.mul(
+    f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(fractions), ulp)),
+    i64x2.shl(i64x2.extend_low_i32x4_s(exponents), 52),
+  );
+  const high = f64x2.mul(
+    f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(fractions, fractions, 2, 3, 0, 1)), ulp)),
+    i64x2.shl(i64x2.extend_high_i32x4_s(exponents), 52),
+  );
+  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+}
+
+/**
+ * Lanes whose adder pattern sum of two normal magnitudes (|a| + |b| − offset) is a normal pattern. For normal
+ * operands the sum lies in (−2^30, 3·2^30): moved by 2^31 − 2^23 (wrapping), its normal range
+ * [2^23, 0x7f800000) becomes the signed values below −2^24 and nothing else does.
+ */
+// @ts-ignore: decorator
+@inline
+export function normalSums(sum: v128): v128 {
+  return i32x4.lt_s(i32x4.add(sum, i32x4.splat(0x7f800000)), i32x4.splat(-0x01000000));
+}
+
 /** `lmulProduct` of each lane. */
-function lmulLanes(va: v128, vb: v128, rule: i32, c: f64): v128 {
+export function lmulLanes(va: v128, vb: v128, rule: i32, c: f64): v128 {
   let out = f32x4.splat(lmulProduct(f32x4.extract_lane(va, 0), f32x4.extract_lane(vb, 0), rule, c));
   out = f32x4.replace_lane(out, 1, lmulProduct(f32x4.extract_lane(va, 1), f32x4.extract_lane(vb, 1), rule, c));
   out = f32x4.replace_lane(out, 2, lmulProduct(f32x4.extract_lane(va, 2), f32x4.extract_lane(vb, 2), rule, c));

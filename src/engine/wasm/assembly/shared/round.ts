@@ -40,17 +40,37 @@ export function roundedBits(
 }
 
 /**
- * Four magnitude patterns (sign bits clear) rounded on the pattern to `manBits` < 23 mantissa bits: RNE
+ * Four magnitude patterns (sign bits clear) rounded on the pattern to 23 − `drop` mantissa bits (drop ≥ 1): RNE
  * (or truncation) with the mantissa carry flowing into the exponent. Exact where `roundedOnPattern` holds.
+ * The splat constants come from `halfMinusOneOf`, `oddBitOf` and `keepOf`, computed outside the caller's
+ * loop (V8 does not hoist them).
  */
 // @ts-ignore: decorator
 @inline
-export function patternRounded(magnitude: v128, manBits: i32, trunc: bool): v128 {
-  const drop = 23 - manBits;
-  const keep = i32x4.splat(~((1 << drop) - 1));
-  if (trunc) return v128.and(magnitude, keep);
-  const odd = i32x4.shr_u(v128.and(magnitude, i32x4.splat(1 << drop)), drop);
-  return v128.and(i32x4.add(magnitude, i32x4.add(i32x4.splat((1 << (drop - 1)) - 1), odd)), keep);
+export function patternRounded(magnitude: v128, drop: i32, halfMinusOne: v128, oddBit: v128, keep: v128): v128 {
+  const odd = v128.and(i32x4.shr_u(magnitude, drop), oddBit);
+  return v128.and(i32x4.add(magnitude, i32x4.add(halfMinusOne, odd)), keep);
+}
+
+/** `patternRounded`'s halfMinusOne: 2^(drop−1) − 1 under RNE, 0 under truncation. */
+// @ts-ignore: decorator
+@inline
+export function halfMinusOneOf(drop: i32, trunc: bool): v128 {
+  return i32x4.splat(trunc ? 0 : (1 << (drop - 1)) - 1);
+}
+
+/** `patternRounded`'s oddBit: 1 under RNE (ties to even), 0 under truncation. */
+// @ts-ignore: decorator
+@inline
+export function oddBitOf(trunc: bool): v128 {
+  return i32x4.splat(trunc ? 0 : 1);
+}
+
+/** `patternRounded`'s keep: the mask of the kept pattern bits. */
+// @ts-ignore: decorator
+@inline
+export function keepOf(drop: i32): v128 {
+  return i32x4.splat(~((1 << drop) - 1));
 }
 
 /**
