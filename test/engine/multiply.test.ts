@@ -148,3 +148,26 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
     );
   });
 }
+
+for (const [m, n, k] of [
+  [9, 21, 37],
+  [40, 6, 33],
+]) {
+  test(`gemm lmul4 ${m}×${n}×${k}: the adder kernel sums the SPEC's products in f32 in order p, bit for bit`, () => {
+    // Register blocks, the rows and columns left over, and (Cᵀ = BᵀAᵀ for short rows) swapped operands; zero A
+    // and B operands, and A operands whose products with B's range leave the normal range (the general step).
+    const A = randomMatrix(m, k, 7, [0, 0, 2 ** 100, 2 ** -100, 0, 1.5 * 2 ** -90]);
+    const B = randomMatrix(k, n, 8, [2 ** 40, 2 ** -40, 0]);
+    const ctx = new MultiplyContext({ scheme: 'lmul4' });
+    const [pa, pb] = [ctx.prepare(A), ctx.prepare(B)];
+    const out = ctx.gemm(pa, pb, { m, n, k });
+    const scheme = parseScheme('lmul4');
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++)
+          sum = Math.fround(sum + mulValues(scheme, pa.values[i * k + p]!, pb.values[p * n + j]!, 0, 0));
+        assert.equal(out[i * n + j], sum, `[${i}, ${j}]`);
+      }
+  });
+}

@@ -363,6 +363,8 @@ function packAdderTerms(a: usize, groups: i32, k: i32, offset: i32, lowB: i32, h
 /**
  * C's 4×8 block at `c` (rows `rowC` bytes apart) from A's four rows at `a` (their terms and flags) and the
  * packed panel of B's eight columns: each element sums its products in f32 in order p, as `adderRows` does.
+ * Runs of flagged steps stay in registers; a step with a zero or range-checked A operand goes through
+ * `adderStep` on the block in memory (a call inside the loop would make V8 spill the accumulators).
  */
 // @ts-ignore: decorator
 @inline
@@ -385,15 +387,15 @@ function adderBlock4x8(
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const zero = f32x4.splat(0);
-  for (let p = 0; p < k; p++) {
-    const bp = panel + (<usize>p << 5);
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    // Zero B operands (±0) give +0 products.
-    const nonzero0 = f32x4.ne(b0, zero);
-    const nonzero1 = f32x4.ne(b1, zero);
-    if (load<u8>(flags + <usize>p)) {
+  let p = 0;
+  while (p < k) {
+    for (; p < k && load<u8>(flags + <usize>p); p++) {
+      const bp = panel + (<usize>p << 5);
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      // Zero B operands (±0) give +0 products.
+      const nonzero0 = f32x4.ne(b0, f32x4.splat(0));
+      const nonzero1 = f32x4.ne(b1, f32x4.splat(0));
       const tp = terms + (<usize>p << 4);
       let t = v128.load32_splat(tp);
       c00 = f32x4.add(c00, v128.and(i32x4.add(b0, t), nonzero0));
@@ -407,30 +409,14 @@ function adderBlock4x8(
       t = v128.load32_splat(tp + 12);
       c30 = f32x4.add(c30, v128.and(i32x4.add(b0, t), nonzero0));
       c31 = f32x4.add(c31, v128.and(i32x4.add(b1, t), nonzero1));
-    } else {
-      // A zero A operand adds nothing (not even +0, which would turn a −0 sum into +0); others as adderRows.
-      const ap = a + (<usize>p << 2);
-      let aBits = load<i32>(ap);
-      if (aBits & 0x7fffffff) {
-        c00 = f32x4.add(c00, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
-        c01 = f32x4.add(c01, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
-      }
-      aBits = load<i32>(ap + rowA);
-      if (aBits & 0x7fffffff) {
-        c10 = f32x4.add(c10, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
-        c11 = f32x4.add(c11, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
-      }
-      aBits = load<i32>(ap + 2 * rowA);
-      if (aBits & 0x7fffffff) {
-        c20 = f32x4.add(c20, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
-        c21 = f32x4.add(c21, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
-      }
-      aBits = load<i32>(ap + 3 * rowA);
-      if (aBits & 0x7fffffff) {
-        c30 = f32x4.add(c30, anyProducts(aBits, b0, offset, bias, overflowAt, normalAt, lowB, highB));
-        c31 = f32x4.add(c31, anyProducts(aBits, b1, offset, bias, overflowAt, normalAt, lowB, highB));
-      }
     }
+    if (p == k) break;
+    v128.store(block, c00); v128.store(block, c01, 16); v128.store(block, c10, 32); v128.store(block, c11, 48);
+    v128.store(block, c20, 64); v128.store(block, c21, 80); v128.store(block, c30, 96); v128.store(block, c31, 112);
+    adderStep(a + (<usize>p << 2), rowA, panel + (<usize>p << 5), offset, bias, overflowAt, normalAt, lowB, highB);
+    c00 = v128.load(block); c01 = v128.load(block, 16); c10 = v128.load(block, 32); c11 = v128.load(block, 48);
+    c20 = v128.load(block, 64); c21 = v128.load(block, 80); c30 = v128.load(block, 96); c31 = v128.load(block, 112);
+    p++;
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);
@@ -442,11 +428,38 @@ function adderBlock4x8(
   v128.store(c + 3 * rowC, c31, 16);
 }
 
-/** Four adder products of a nonzero A operand: `normalProducts` where B's whole range allows, else `adderProducts`. */
-function anyProducts(aBits: i32, bv: v128, offset: i32, bias: i32, overflowAt: i32, normalAt: i32, lowB: i32, highB: i32): v128 {
-  const x = (aBits & 0x7fffffff) - offset;
-  if (<i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff) return normalProducts(aBits, x, bv);
-  return adderProducts(aBits, x, bv, bias, overflowAt, normalAt);
+/** A 4×8 block's sums while `adderStep` adds to them. */
+const block = memory.data(128, 16);
+
+/**
+ * One step p of a 4×8 adder block in `block`: four A operands (at `a`, `rowA` apart) times eight B operands
+ * (at `b`). A zero A operand adds nothing (not even +0, which would turn a −0 sum into +0); others add
+ * `normalProducts` where B's whole range allows, else `adderProducts`.
+ */
+function adderStep(
+  a: usize,
+  rowA: usize,
+  b: usize,
+  offset: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  lowB: i32,
+  highB: i32,
+): void {
+  for (let r = 0; r < 4; r++) {
+    const aBits = load<i32>(a + <usize>r * rowA);
+    const aMag = aBits & 0x7fffffff;
+    if (aMag == 0) continue;
+    const x = aMag - offset;
+    const normal = <i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff;
+    for (let h: usize = 0; h < 32; h += 16) {
+      const bv = v128.load(b + h);
+      const products = normal ? normalProducts(aBits, x, bv) : adderProducts(aBits, x, bv, bias, overflowAt, normalAt);
+      const at = block + (<usize>r << 5) + h;
+      v128.store(at, f32x4.add(v128.load(at), products));
+    }
+  }
 }
 
 /**
