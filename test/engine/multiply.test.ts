@@ -171,3 +171,22 @@ for (const [m, n, k] of [
       }
   });
 }
+
+test('gemm lmul4-formula: each product is the SPEC formula product, bit for bit (zero, subnormal, negative operands)', () => {
+  // One nonzero A operand per row, so that every element of C is a single formula product (a sum from +0: a
+  // −0 product gives +0).
+  const values = [1.75, -2.5, 3e-39, 0.1875, -1e-40, 6.5e30, -0.375, 1.2e-38, 5, -7.25, 2 ** -126, 33];
+  const [m, k, n] = [values.length, 12, 10];
+  const A = new Float32Array(m * k);
+  values.forEach((v, i) => (A[i * k + i] = v));
+  const B = Float32Array.from({ length: k * n }, (_, i) => [1.5, -3, 0, 2.75, 4e-39, -0.625, 96, 1e-3][i % 8]!);
+  const ctx = new MultiplyContext({ scheme: 'lmul4-formula' });
+  const [pa, pb] = [ctx.prepare(A), ctx.prepare(B)];
+  const out = ctx.gemm(pa, pb, { m, n, k });
+  const scheme = parseScheme('lmul4-formula');
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      const expected = Math.fround(0 + mulValues(scheme, pa.values[i * k + i]!, pb.values[i * n + j]!, 0, 0));
+      assert.equal(out[i * n + j], expected, `${values[i]} × ${B[i * n + j]}`);
+    }
+});

@@ -634,30 +634,80 @@ function powerOfTwoPart(x: f32): f32 {
 
 /**
  * Left operand of the lmul-formula GEMM: A (m×k) becomes [a + c·E(a) | E(a)] (m×2k), the sum in f64 and
- * rounded once; zeros and non-finite entries give zeros (their products are fixed by the caller).
+ * rounded once; zeros and non-finite entries give zeros (their products are fixed by the caller). Four at a
+ * time where every entry is zero or normal (E is then the pattern's sign and exponent bits; ±0 give +0), else
+ * one by one.
  */
 export function formulaLeft(src: usize, dst: usize, m: i32, k: i32, c: f64): void {
+  const cs = f64x2.splat(c);
   for (let i = 0; i < m; i++) {
     const row = src + ((<usize>(i * k)) << 2);
     const out = dst + ((<usize>(2 * i * k)) << 2);
-    for (let p = 0; p < k; p++) {
-      const a = load<f32>(row + ((<usize>p) << 2));
-      let sum: f32 = 0;
-      let e: f32 = 0;
-      if (a != 0 && isFinite<f32>(a)) {
-        e = powerOfTwoPart(a);
-        sum = <f32>(<f64>a + c * <f64>e);
+    const outE = out + ((<usize>k) << 2);
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const at = (<usize>p) << 2;
+      const a = v128.load(row + at);
+      const zero = zeroLanes(a);
+      if (!v128.all_true<i32>(v128.or(normalLanes(a), zero))) {
+        formulaLeftScalar(row, out, outE, p, 4, c);
+        continue;
       }
-      store<f32>(out + ((<usize>p) << 2), sum);
-      store<f32>(out + ((<usize>(k + p)) << 2), e);
+      const e = v128.andnot(v128.and(a, i32x4.splat(0xff800000)), zero);
+      const low = f64x2.add(f64x2.promote_low_f32x4(a), f64x2.mul(cs, f64x2.promote_low_f32x4(e)));
+      const a23 = v128.shuffle<u32>(a, a, 2, 3, 0, 1);
+      const e23 = v128.shuffle<u32>(e, e, 2, 3, 0, 1);
+      const high = f64x2.add(f64x2.promote_low_f32x4(a23), f64x2.mul(cs, f64x2.promote_low_f32x4(e23)));
+      const sum = v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+      v128.store(out + at, v128.andnot(sum, zero));
+      v128.store(outE + at, e);
     }
+    formulaLeftScalar(row, out, outE, p, k - p, c);
   }
 }
 
-/** Right operand of the lmul-formula GEMM: B (k×n) becomes [E(b) ; b − E(b)] (2k×n); zeros and specials 0. */
+/** `formulaLeft` of `count` entries of one row from `from`, one at a time. */
+function formulaLeftScalar(row: usize, out: usize, outE: usize, from: i32, count: i32, c: f64): void {
+  for (let p = from; p < from + count; p++) {
+    const a = load<f32>(row + ((<usize>p) << 2));
+    let sum: f32 = 0;
+    let e: f32 = 0;
+    if (a != 0 && isFinite<f32>(a)) {
+      e = powerOfTwoPart(a);
+      sum = <f32>(<f64>a + c * <f64>e);
+    }
+    store<f32>(out + ((<usize>p) << 2), sum);
+    store<f32>(outE + ((<usize>p) << 2), e);
+  }
+}
+
+/**
+ * Right operand of the lmul-formula GEMM: B (k×n) becomes [E(b) ; b − E(b)] (2k×n); zeros and specials 0.
+ * b − E(b) is exact in f32 (Sterbenz). Four at a time where every entry is zero or normal, else one by one.
+ */
 export function formulaRight(src: usize, dst: usize, k: i32, n: i32): void {
   const half = (<usize>(k * n)) << 2;
-  for (let i = 0; i < k * n; i++) {
+  const len = k * n;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const at = (<usize>i) << 2;
+    const b = v128.load(src + at);
+    const zero = zeroLanes(b);
+    if (!v128.all_true<i32>(v128.or(normalLanes(b), zero))) {
+      formulaRightScalar(src, dst, half, i, 4);
+      continue;
+    }
+    // E(b) is the pattern's sign and exponent bits; ±0 lanes give +0 twice.
+    const e = v128.andnot(v128.and(b, i32x4.splat(0xff800000)), zero);
+    v128.store(dst + at, e);
+    v128.store(dst + half + at, v128.andnot(f32x4.sub(b, e), zero));
+  }
+  formulaRightScalar(src, dst, half, i, len - i);
+}
+
+/** `formulaRight` of `count` entries from `from`, one at a time. */
+function formulaRightScalar(src: usize, dst: usize, half: usize, from: i32, count: i32): void {
+  for (let i = from; i < from + count; i++) {
     const at = (<usize>i) << 2;
     const b = load<f32>(src + at);
     let e: f32 = 0;
@@ -669,4 +719,19 @@ export function formulaRight(src: usize, dst: usize, k: i32, n: i32): void {
     store<f32>(dst + at, e);
     store<f32>(dst + half + at, rest);
   }
+}
+
+/** Lanes holding ±0. */
+// @ts-ignore: decorator
+@inline
+function zeroLanes(v: v128): v128 {
+  return i32x4.eq(v128.and(v, i32x4.splat(0x7fffffff)), i32x4.splat(0));
+}
+
+/** Lanes holding a normal f32. */
+// @ts-ignore: decorator
+@inline
+function normalLanes(v: v128): v128 {
+  const magnitude = v128.and(v, i32x4.splat(0x7fffffff));
+  return v128.and(i32x4.gt_s(magnitude, i32x4.splat(0x007fffff)), i32x4.lt_s(magnitude, i32x4.splat(0x7f800000)));
 }
