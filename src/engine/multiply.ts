@@ -306,11 +306,16 @@ export class MultiplyContext {
     channelBias?: Float32Array,
   ): Float32Array | null {
     if (this.plainProducts) return wasmDepthwise2d(x.values, w.values, shape, pow2(-(x.scale + w.scale)), channelBias);
+    if (this.scheme.rule === 'lmul-adder' && this.accumulator === FP32) {
+      // The adder kernel adds the bias as it stores its sums.
+      const plan = adderPlan(w.values, x.values, lmulOffsetBits(this.scheme.operandFormat.manBits));
+      return plan && wasmDepthwiseAdder(plan.B, plan.A, shape, plan, channelBias);
+    }
     const out = this.depthwiseProducts(x, w, shape);
     return out && addBlocks(out, channelBias, shape.output[0] * shape.output[1]);
   }
 
-  /** `depthwise` without a bias, for the rules whose kernels do not add one. */
+  /** `depthwise` without a bias, for the rules whose kernels do not add one (product tables, the formula). */
   private depthwiseProducts(x: PreparedOperand, w: PreparedOperand, shape: DepthwiseShape): Float32Array | null {
     const scales = x.scale + w.scale;
     if (this.accumulator !== FP32) return null;
@@ -318,10 +323,6 @@ export class MultiplyContext {
     const { rule, operandFormat } = this.scheme;
     if (scales !== 0) return null;
     const offsetBits = lmulOffsetBits(operandFormat.manBits);
-    if (rule === 'lmul-adder') {
-      const plan = adderPlan(w.values, x.values, offsetBits);
-      return plan && wasmDepthwiseAdder(plan.B, plan.A, shape, plan);
-    }
     if (rule === 'lmul-formula' && magnitudeRange(x.values) && magnitudeRange(w.values))
       return wasmDepthwiseFormula(x.values, w.values, shape, pow2(-offsetBits));
     return null;

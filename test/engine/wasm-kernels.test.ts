@@ -461,6 +461,16 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formul
           }
         }
         sameBits(out, expected, `${preset} ${c.name}`);
+        // A Conv bias: added to each output channel's sums in f32.
+        const outChannels = channels * multiplier;
+        const bias = Float32Array.from({ length: outChannels }, (_, i) => (i - 1.5) * 0.75);
+        const biased = ctx.depthwise(x, w, depthwiseShapeOf(c), bias)!;
+        const channelOf = (i: number) => Math.floor(i / table.positions) % outChannels;
+        sameBits(
+          biased,
+          expected.map((v, i) => v + bias[channelOf(i)]!),
+          `${preset} ${c.name} with a bias`,
+        );
       }
     });
   }

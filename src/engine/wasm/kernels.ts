@@ -58,7 +58,7 @@ interface KernelExports {
   // buffers, and their own arguments after it.
   depthwise2d(x: number, w: number, out: number, acc: number, ...geometryAndUnscale: number[]): void;
   depthwise2dPadded(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
-  depthwiseAdder(x: number, w: number, out: number, ...rest: number[]): void;
+  depthwiseAdder(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
   maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
   depthwiseFormula(
     xE: number,
@@ -902,21 +902,28 @@ function depthwiseGeometry(shape: DepthwiseShape) {
 
 /**
  * Depthwise convolution under the lmul adder, for x and w of normal or zero operands with the plan of
- * `gemmLmulAdder` (x as its right operand): bit for bit one lmul-adder GEMM per channel.
+ * `gemmLmulAdder` (x as its right operand): bit for bit one lmul-adder GEMM per channel, plus `channelBias`
+ * per output channel in f32 if given.
  */
 export function wasmDepthwiseAdder(
   x: Float32Array,
   w: Float32Array,
   shape: DepthwiseShape,
   plan: AdderPlan,
+  channelBias?: Float32Array,
 ): Float32Array {
   const outLength = depthwiseOutputLength(shape);
-  const [xAt, wAt, outAt] = layout([x.length * 4, w.length * 4, outLength * 4]) as [number, number, number];
+  const paddedWidth = paddedPlaneWidth(shape, 8);
+  const taps = shape.kernel[0] * shape.kernel[1];
+  const sizes = [x.length * 4, w.length * 4, outLength * 4, shape.image[0] * paddedWidth * 4, taps * 12, w.length * 4];
+  const [xAt, wAt, outAt, paddedAt, tapsAt, biasAt] = layout(sizes) as [number, number, number, number, number, number];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
   const { offset, bias, overflowAt, normalAt, rangeB } = plan;
   const geometry = depthwiseGeometry(shape);
-  kernels().depthwiseAdder(xAt, wAt, outAt, ...geometry, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high);
+  const thresholds = [offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high];
+  const biasArgument = placeBias(channelBias, biasAt);
+  kernels().depthwiseAdder(xAt, wAt, outAt, paddedAt, paddedWidth, tapsAt, ...geometry, ...thresholds, biasArgument);
   return copyFloat32(f32View(outAt, outLength));
 }
 

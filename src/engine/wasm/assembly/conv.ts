@@ -194,15 +194,7 @@ function groupOfEight(
     v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)), 0, 1, 4, 5),
     biases,
   );
-  if (count == 8) {
-    v128.store(dst, first);
-    v128.store(dst, second, 16);
-  } else {
-    // The last, partial group: lanes past the row's end read padding and are not stored.
-    v128.store(lanes, first);
-    v128.store(lanes, second, 16);
-    memory.copy(dst, lanes, <usize>count << 2);
-  }
+  storeEight(dst, first, second, count);
 }
 
 /** Two f64 values `step` bytes apart from `at`. */
@@ -248,16 +240,22 @@ function endColumn(shift: i32, stride: i32, wd: i32, ow: i32): i32 {
 }
 
 /**
- * Depthwise 2-D convolution under the lmul adder (geometry as `depthwise2d`; x and w fp32 patterns of
+ * Depthwise 2-D convolution under the lmul adder (geometry as `depthwise2dPadded`; x and w fp32 patterns of
  * normal or zero operands; `offset`, `bias`, its thresholds and x's magnitude range [lowX, highX] as
- * `gemmLmulAdder` takes them): each output sums its products in f32 in tap order from +0, taps on padding
- * and zero weights skipped (their products are +0 and leave a sum that is never −0 unchanged) — bit for
- * bit the one-channel GEMM of weights by patch matrix.
+ * `gemmLmulAdder` takes them): each output sums its products in f32 in tap order from +0 — bit for bit the
+ * one-channel GEMM of weights by patch matrix — then adds its channel's `channelBias` entry in f32 (0: none).
+ * Eight outputs at a time in registers over a zero-padded copy of each plane (`padded`, rows of
+ * `paddedWidth` patterns): a tap on padding reads +0, whose masked product +0 leaves the sum (started at +0,
+ * so never −0) as skipping it does; taps on rows outside the image and zero weights are skipped. `taps`
+ * holds scratch for one channel's weights as (term, pattern, kind) triples.
  */
 export function depthwiseAdder(
   x: usize,
   w: usize,
   out: usize,
+  padded: usize,
+  paddedWidth: i32,
+  taps: usize,
   batch: i32,
   channels: i32,
   multiplier: i32,
@@ -279,56 +277,148 @@ export function depthwiseAdder(
   normalAt: i32,
   lowX: i32,
   highX: i32,
+  channelBias: usize,
 ): void {
-  const taps = kh * kw;
+  const tapCount = kh * kw;
   const outChannels = channels * multiplier;
+  const paddedRow = <usize>paddedWidth << 2;
+  memory.fill(padded, 0, <usize>h * paddedRow);
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
-      const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
-      const weights = w + ((<usize>(m * taps)) << 2);
+      if (m % multiplier == 0) {
+        const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
+        for (let iy = 0; iy < h; iy++)
+          memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+      }
+      adderTaps(w + ((<usize>(m * tapCount)) << 2), tapCount, taps, offset, lowX, highX);
+      const cBias: f32 = channelBias ? load<f32>(channelBias + (<usize>m << 2)) : -0.0;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        memory.fill(outRow, 0, <usize>ow << 2);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * strideH - padTop + ky * dilationH;
-          if (iy < 0 || iy >= h) continue;
-          const row = plane + ((<usize>(iy * wd)) << 2);
-          for (let kx = 0; kx < kw; kx++) {
-            const wBits = load<i32>(weights + ((<usize>(ky * kw + kx)) << 2));
-            const wMag = wBits & 0x7fffffff;
-            if (wMag == 0) continue;
-            const shift = kx * dilationW - padLeft;
-            let ox = firstColumn(shift, strideW);
-            const end = endColumn(shift, strideW, wd, ow);
-            const term = wMag - offset;
-            if (strideW == 1) {
-              // Every product of this weight with x's magnitude range stays normal: one add each.
-              if (<i64>term + lowX >= 0x00800000 && <i64>term + highX <= 0x7f7fffff) {
-                for (; ox + 4 <= end; ox += 4) {
-                  const at = outRow + ((<usize>ox) << 2);
-                  const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
-                  v128.store(at, f32x4.add(v128.load(at), normalProducts(wBits, term, xv)));
-                }
-              } else {
-                for (; ox + 4 <= end; ox += 4) {
-                  const at = outRow + ((<usize>ox) << 2);
-                  const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
-                  v128.store(at, f32x4.add(v128.load(at), adderProducts(wBits, term, xv, bias, overflowAt, normalAt)));
-                }
-              }
-            }
-            for (; ox < end; ox++) {
-              const at = outRow + ((<usize>ox) << 2);
-              const xv = i32x4.splat(load<i32>(row + ((<usize>(ox * strideW + shift)) << 2)));
-              store<f32>(at, load<f32>(at) + f32x4.extract_lane(adderProducts(wBits, term, xv, bias, overflowAt, normalAt), 0));
-            }
-          }
+        // The kernel rows whose input row lies inside the image: ky in [first, end).
+        const top = oy * strideH - padTop;
+        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
+        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        const rows = max(0, end - first);
+        const row = padded + <usize>(top + first * dilationH) * paddedRow;
+        const rowTaps = taps + <usize>(first * kw) * 12;
+        const rowStep = <usize>dilationH * paddedRow;
+        for (let ox = 0; ox < ow; ox += 8) {
+          const at = row + ((<usize>(ox * strideW)) << 2);
+          const dst = outRow + ((<usize>ox) << 2);
+          const count = min(8, ow - ox);
+          adderGroupOfEight(at, rowStep, rowTaps, rows, kw, dilationW, strideW, bias, overflowAt, normalAt, cBias, dst, count);
         }
       }
     }
   }
 }
 
+/** Tap kinds of `adderTaps`. */
+const ZERO_TAP = 0;
+const NORMAL_TAP = 1;
+const GENERAL_TAP = 2;
+
+/**
+ * One channel's weights as (term, pattern, kind) triples at `taps`: the term |w| − offset + sign(w) (an
+ * `adderBlock4x8` term: B's pattern plus it is the product where all products stay normal), and the kind —
+ * a zero weight, one whose products with every x in [lowX, highX] stay normal, or any other.
+ */
+// @ts-ignore: decorator
+@inline
+function adderTaps(w: usize, count: i32, taps: usize, offset: i32, lowX: i32, highX: i32): void {
+  for (let t = 0; t < count; t++) {
+    const wBits = load<i32>(w + ((<usize>t) << 2));
+    const magnitude = wBits & 0x7fffffff;
+    const x = magnitude - offset;
+    const normal = <i64>x + lowX >= 0x00800000 && <i64>x + highX <= 0x7f7fffff;
+    const at = taps + <usize>t * 12;
+    store<i32>(at, x + (wBits & 0x80000000));
+    store<i32>(at, wBits, 4);
+    store<i32>(at, magnitude == 0 ? ZERO_TAP : normal ? NORMAL_TAP : GENERAL_TAP, 8);
+  }
+}
+
+/**
+ * Eight outputs of one output row under the lmul adder: Σ over `rows` kernel rows (input rows `rowStep` bytes
+ * apart from `at`) and kw taps (`dilation` values apart; their weights from `taps`) of the products with the
+ * eight inputs of a tap, `stride` values apart, in f32 in tap order; plus `channelBias`; the first `count`
+ * stored at `dst`. Out of line, as `groupOfEight`.
+ */
+function adderGroupOfEight(
+  at: usize,
+  rowStep: usize,
+  taps: usize,
+  rows: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  channelBias: f32,
+  dst: usize,
+  count: i32,
+): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  const tapStep = <usize>dilation << 2;
+  let tap = taps;
+  for (let r = 0; r < rows; r++, at += rowStep) {
+    let input = at;
+    for (let kx = 0; kx < kw; kx++, input += tapStep, tap += 12) {
+      const kind = load<i32>(tap, 8);
+      if (kind == ZERO_TAP) continue;
+      let x0: v128, x1: v128;
+      if (stride == 1) {
+        x0 = v128.load(input);
+        x1 = v128.load(input, 16);
+      } else if (stride == 2) {
+        x0 = v128.shuffle<u32>(v128.load(input), v128.load(input, 16), 0, 2, 4, 6);
+        x1 = v128.shuffle<u32>(v128.load(input, 32), v128.load(input, 48), 0, 2, 4, 6);
+      } else {
+        x0 = stridedFour(input, stride);
+        x1 = stridedFour(input + ((<usize>(4 * stride)) << 2), stride);
+      }
+      if (kind == NORMAL_TAP) {
+        const term = v128.load32_splat(tap);
+        s0 = f32x4.add(s0, v128.and(i32x4.add(x0, term), f32x4.ne(x0, f32x4.splat(0))));
+        s1 = f32x4.add(s1, v128.and(i32x4.add(x1, term), f32x4.ne(x1, f32x4.splat(0))));
+      } else {
+        const wBits = load<i32>(tap, 4);
+        const x = load<i32>(tap) - (wBits & 0x80000000); // |w| − offset
+        s0 = f32x4.add(s0, adderProducts(wBits, x, x0, bias, overflowAt, normalAt));
+        s1 = f32x4.add(s1, adderProducts(wBits, x, x1, bias, overflowAt, normalAt));
+      }
+    }
+  }
+  const biases = f32x4.splat(channelBias);
+  storeEight(dst, f32x4.add(s0, biases), f32x4.add(s1, biases), count);
+}
+
+/** Four f32 values `stride` values apart from `at`. */
+// @ts-ignore: decorator
+@inline
+function stridedFour(at: usize, stride: i32): v128 {
+  const step = <usize>stride << 2;
+  let v = v128.load32_zero(at);
+  v = v128.load32_lane(at + step, v, 1);
+  v = v128.load32_lane(at + 2 * step, v, 2);
+  return v128.load32_lane(at + 3 * step, v, 3);
+}
+
+/** Eight f32 lanes (`first`, `second`) stored at `dst`, or only the first `count` of them. */
+// @ts-ignore: decorator
+@inline
+function storeEight(dst: usize, first: v128, second: v128, count: i32): void {
+  if (count == 8) {
+    v128.store(dst, first);
+    v128.store(dst, second, 16);
+  } else {
+    // The last, partial group: lanes past the row's end read padding and are not stored.
+    v128.store(lanes, first);
+    v128.store(lanes, second, 16);
+    memory.copy(dst, lanes, <usize>count << 2);
+  }
+}
 /** Length of the k-chunks of the f32 GEMM (gemm.ts), whose summation the formula kernel reproduces. */
 const CHUNK = 64;
 
