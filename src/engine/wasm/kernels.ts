@@ -66,8 +66,9 @@ interface KernelExports {
     wLeft: number,
     wE: number,
     out: number,
-    acc: number,
-    total: number,
+    paddedE: number,
+    paddedRest: number,
+    paddedWidth: number,
     ...geometry: number[]
   ): void;
   depthwiseTable(
@@ -933,16 +934,18 @@ export function wasmDepthwiseAdder(
  */
 export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: DepthwiseShape, c: number): Float32Array {
   const outLength = depthwiseOutputLength(shape);
-  const ow = shape.output[1];
-  const [xAt, wAt, xParts, wParts, outAt, accAt, totalAt] = layout([
-    x.length * 4,
-    w.length * 4,
-    x.length * 8,
-    w.length * 8,
-    outLength * 4,
-    ow * 4,
-    ow * 8,
-  ]) as [number, number, number, number, number, number, number];
+  const paddedWidth = paddedPlaneWidth(shape, 8);
+  const plane = shape.image[0] * paddedWidth * 4;
+  const sizes = [x.length * 4, w.length * 4, x.length * 8, w.length * 8, outLength * 4, plane, plane];
+  const [xAt, wAt, xParts, wParts, outAt, paddedE, paddedRest] = layout(sizes) as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
   const wasm = kernels();
@@ -950,7 +953,8 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
   wasm.formulaRight(xAt, xParts, x.length, 1);
   wasm.formulaLeft(wAt, wParts, 1, w.length, c);
   const [xRest, wE] = [xParts + x.length * 4, wParts + w.length * 4];
-  wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, accAt, totalAt, ...depthwiseGeometry(shape));
+  const geometry = depthwiseGeometry(shape);
+  wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, paddedE, paddedRest, paddedWidth, ...geometry);
   return copyFloat32(f32View(outAt, outLength));
 }
 

@@ -367,17 +367,8 @@ function adderGroupOfEight(
     for (let kx = 0; kx < kw; kx++, input += tapStep, tap += 12) {
       const kind = load<i32>(tap, 8);
       if (kind == ZERO_TAP) continue;
-      let x0: v128, x1: v128;
-      if (stride == 1) {
-        x0 = v128.load(input);
-        x1 = v128.load(input, 16);
-      } else if (stride == 2) {
-        x0 = v128.shuffle<u32>(v128.load(input), v128.load(input, 16), 0, 2, 4, 6);
-        x1 = v128.shuffle<u32>(v128.load(input, 32), v128.load(input, 48), 0, 2, 4, 6);
-      } else {
-        x0 = stridedFour(input, stride);
-        x1 = stridedFour(input + ((<usize>(4 * stride)) << 2), stride);
-      }
+      const x0 = stridedLow(input, stride);
+      const x1 = stridedHigh(input, stride);
       if (kind == NORMAL_TAP) {
         const term = v128.load32_splat(tap);
         s0 = f32x4.add(s0, v128.and(i32x4.add(x0, term), f32x4.ne(x0, f32x4.splat(0))));
@@ -426,9 +417,11 @@ const CHUNK = 64;
  * Depthwise 2-D convolution under the lmul formula, as the f32 GEMM of inner size 2·taps runs it on the
  * transformed operands: x as planes E(x) (`xE`) and x − E(x) (`xRest`), each weight as a + c·E(a)
  * (`wLeft`) and E(a) (`wE`); term p < taps is wLeft[p]·xE[tap p], term taps + p is wE[p]·xRest[tap p].
- * Each output sums its terms in f32 over chunks of 64 and the chunk sums in f64 (`acc`: ow floats, `total`:
- * ow doubles), rounded to f32 once; taps on padding are skipped (finite·0 = ±0 leaves an f32 sum that is
- * never −0 unchanged) but keep their place in the chunks. Operands must be finite.
+ * Each output sums its terms in f32 over chunks of 64 and the chunk sums in f64, rounded to f32 once. Eight
+ * outputs at a time in registers over zero-padded copies of each channel's two planes (`paddedE`,
+ * `paddedRest`: h rows of `paddedWidth`): a tap on padding reads +0 and adds ±0, which leaves an f32 sum that
+ * is never −0 unchanged; taps on rows outside the image are skipped; all keep their place in the chunks.
+ * Operands must be finite.
  */
 export function depthwiseFormula(
   xE: usize,
@@ -436,8 +429,9 @@ export function depthwiseFormula(
   wLeft: usize,
   wE: usize,
   out: usize,
-  acc: usize,
-  total: usize,
+  paddedE: usize,
+  paddedRest: usize,
+  paddedWidth: i32,
   batch: i32,
   channels: i32,
   multiplier: i32,
@@ -455,55 +449,119 @@ export function depthwiseFormula(
   padLeft: i32,
 ): void {
   const taps = kh * kw;
-  const terms = 2 * taps;
   const outChannels = channels * multiplier;
+  const paddedRow = <usize>paddedWidth << 2;
+  memory.fill(paddedE, 0, <usize>h * paddedRow);
+  memory.fill(paddedRest, 0, <usize>h * paddedRow);
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
-      const planeOffset = (<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2;
+      if (m % multiplier == 0) {
+        const planeOffset = (<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2;
+        for (let iy = 0; iy < h; iy++) {
+          const from = planeOffset + ((<usize>(iy * wd)) << 2);
+          const to = <usize>iy * paddedRow + (<usize>padLeft << 2);
+          memory.copy(paddedE + to, xE + from, <usize>wd << 2);
+          memory.copy(paddedRest + to, xRest + from, <usize>wd << 2);
+        }
+      }
       const weightOffset = (<usize>(m * taps)) << 2;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        memory.fill(acc, 0, <usize>ow << 2);
-        memory.fill(total, 0, <usize>ow << 3);
-        for (let p = 0; p < terms; p++) {
-          const second = p >= taps;
-          const t = second ? p - taps : p;
-          const ky = t / kw;
-          const kx = t - ky * kw;
-          const iy = oy * strideH - padTop + ky * dilationH;
-          if (iy >= 0 && iy < h) {
-            const weight = load<f32>((second ? wE : wLeft) + weightOffset + ((<usize>t) << 2));
-            const row = (second ? xRest : xE) + planeOffset + ((<usize>(iy * wd)) << 2);
-            const shift = kx * dilationW - padLeft;
-            let ox = firstColumn(shift, strideW);
-            const end = endColumn(shift, strideW, wd, ow);
-            if (strideW == 1) {
-              const wv = f32x4.splat(weight);
-              for (; ox + 4 <= end; ox += 4) {
-                const at = acc + ((<usize>ox) << 2);
-                const xv = v128.load(row + ((<usize>(ox + shift)) << 2));
-                v128.store(at, f32x4.add(v128.load(at), f32x4.mul(wv, xv)));
-              }
-            }
-            for (; ox < end; ox++) {
-              const at = acc + ((<usize>ox) << 2);
-              store<f32>(at, load<f32>(at) + weight * load<f32>(row + ((<usize>(ox * strideW + shift)) << 2)));
-            }
-          }
-          if ((p & (CHUNK - 1)) == CHUNK - 1 || p == terms - 1) {
-            // End of a chunk: its f32 sums go into the f64 totals.
-            for (let ox = 0; ox < ow; ox++) {
-              const at = total + ((<usize>ox) << 3);
-              store<f64>(at, load<f64>(at) + <f64>load<f32>(acc + ((<usize>ox) << 2)));
-            }
-            memory.fill(acc, 0, <usize>ow << 2);
-          }
+        // The kernel rows whose input row lies inside the image: ky in [first, end).
+        const top = oy * strideH - padTop;
+        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
+        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        // Row ky of the kernel reads padded row top + ky·dilationH (only for ky in [first, end)).
+        const rowOffset = <isize>top * <isize>paddedRow;
+        const rowStep = <usize>dilationH * paddedRow;
+        for (let ox = 0; ox < ow; ox += 8) {
+          const at = <usize>(rowOffset + ((<isize>(ox * strideW)) << 2));
+          const dst = outRow + ((<usize>ox) << 2);
+          formulaGroupOfEight(paddedE + at, paddedRest + at, rowStep, first, end, kh, kw, dilationW, strideW, wLeft + weightOffset, wE + weightOffset, dst, min(8, ow - ox));
         }
-        for (let ox = 0; ox < ow; ox++)
-          store<f32>(outRow + ((<usize>ox) << 2), <f32>load<f64>(total + ((<usize>ox) << 3)));
       }
     }
   }
+}
+
+/**
+ * Eight outputs of one output row under the lmul formula: the terms of `depthwiseFormula` in order — first
+ * wLeft[t]·E(x), then wE[t]·(x − E(x)), t over the taps row-major — from the padded planes' rows `rowStep`
+ * bytes apart from `atE` and `atRest` (kernel rows outside [first, end) skipped), the eight inputs of a tap
+ * `stride` values apart; f32 sums over chunks of 64 terms, chunk sums in f64, rounded once and stored at
+ * `dst` (the first `count`). Out of line, as `groupOfEight`.
+ */
+function formulaGroupOfEight(
+  atE: usize,
+  atRest: usize,
+  rowStep: usize,
+  first: i32,
+  end: i32,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  wLeft: usize,
+  wE: usize,
+  dst: usize,
+  count: i32,
+): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  let t0 = f64x2.splat(0), t1 = f64x2.splat(0), t2 = f64x2.splat(0), t3 = f64x2.splat(0);
+  const tapStep = <usize>dilation << 2;
+  let p = 0;
+  for (let half = 0; half < 2; half++) {
+    const plane = half ? atRest : atE;
+    const weights = half ? wE : wLeft;
+    for (let ky = 0; ky < kh; ky++) {
+      const inside = ky >= first && ky < end;
+      const row = plane + <usize>ky * rowStep;
+      for (let kx = 0; kx < kw; kx++, p++) {
+        if (inside) {
+          const input = row + <usize>kx * tapStep;
+          const wv = v128.load32_splat(weights + ((<usize>(ky * kw + kx)) << 2));
+          s0 = f32x4.add(s0, f32x4.mul(wv, stridedLow(input, stride)));
+          s1 = f32x4.add(s1, f32x4.mul(wv, stridedHigh(input, stride)));
+        }
+        if ((p & (CHUNK - 1)) == CHUNK - 1) {
+          // End of a chunk: its f32 sums go into the f64 totals.
+          t0 = f64x2.add(t0, f64x2.promote_low_f32x4(s0));
+          t1 = f64x2.add(t1, f64x2.promote_low_f32x4(v128.shuffle<u32>(s0, s0, 2, 3, 0, 1)));
+          t2 = f64x2.add(t2, f64x2.promote_low_f32x4(s1));
+          t3 = f64x2.add(t3, f64x2.promote_low_f32x4(v128.shuffle<u32>(s1, s1, 2, 3, 0, 1)));
+          s0 = f32x4.splat(0);
+          s1 = f32x4.splat(0);
+        }
+      }
+    }
+  }
+  if ((p & (CHUNK - 1)) != 0) {
+    t0 = f64x2.add(t0, f64x2.promote_low_f32x4(s0));
+    t1 = f64x2.add(t1, f64x2.promote_low_f32x4(v128.shuffle<u32>(s0, s0, 2, 3, 0, 1)));
+    t2 = f64x2.add(t2, f64x2.promote_low_f32x4(s1));
+    t3 = f64x2.add(t3, f64x2.promote_low_f32x4(v128.shuffle<u32>(s1, s1, 2, 3, 0, 1)));
+  }
+  const low = v128.shuffle<u32>(f32x4.demote_f64x2_zero(t0), f32x4.demote_f64x2_zero(t1), 0, 1, 4, 5);
+  const high = v128.shuffle<u32>(f32x4.demote_f64x2_zero(t2), f32x4.demote_f64x2_zero(t3), 0, 1, 4, 5);
+  storeEight(dst, low, high, count);
+}
+
+/** The first four of eight f32 inputs `stride` values apart from `at`. */
+// @ts-ignore: decorator
+@inline
+function stridedLow(at: usize, stride: i32): v128 {
+  if (stride == 1) return v128.load(at);
+  if (stride == 2) return v128.shuffle<u32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+  return stridedFour(at, stride);
+}
+
+/** The last four of eight f32 inputs `stride` values apart from `at`. */
+// @ts-ignore: decorator
+@inline
+function stridedHigh(at: usize, stride: i32): v128 {
+  if (stride == 1) return v128.load(at, 16);
+  if (stride == 2) return v128.shuffle<u32>(v128.load(at, 32), v128.load(at, 48), 0, 2, 4, 6);
+  return stridedFour(at + ((<usize>(4 * stride)) << 2), stride);
 }
 
 /**
