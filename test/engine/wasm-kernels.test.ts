@@ -318,6 +318,13 @@ const DEPTHWISE_CASES: {
     multiplier: 1,
   },
   {
+    name: '7×7 pads 3 (98 formula terms: two f32 chunks, most taps inside the image)',
+    geometry: window([12, 20], [7, 7], [1, 1], [1, 1], [3, 3, 3, 3]),
+    batch: 1,
+    channels: 2,
+    multiplier: 1,
+  },
+  {
     name: '5×5 pads 2 on a wide row (register blocks of eight and leftovers)',
     geometry: window([6, 43], [5, 5], [1, 1], [1, 1], [2, 2, 2, 2]),
     batch: 1,
