@@ -496,10 +496,11 @@ export function wasmGemmLmulAdder(
   { m, n, k }: { m: number; n: number; k: number },
   plan: AdderPlan,
 ): Float32Array {
-  // The kernel's work per row and step (the A operand's checks) is paid back over n/4 vectors: short rows of
-  // C (a detector's 3×4 maps, Silero's single positions) run as Cᵀ = Bᵀ·Aᵀ, rows of m, when m is longer. An
-  // adder product is symmetric in its operands and each element still sums its products in order p.
-  const swap = n < 64 && m > n;
+  // The kernel's blocks are eight columns wide: rows of C shorter than that (Silero's single positions) run
+  // as Cᵀ = Bᵀ·Aᵀ, rows of m, when m is longer. An adder product is symmetric in its operands and each
+  // element still sums its products in order p. (For 12–48 columns the weights as A are faster: an
+  // activation's zeros as A send whole block steps down the general path.)
+  const swap = n < 8 && m > n;
   // The kernel's packed terms of its left operand: 17 bytes per element (see `packAdderTerms`).
   const terms = (swap ? n : m) * k * 17;
   const sizes = [m * k * 4, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];

@@ -313,26 +313,35 @@ export function gemmLmulAdder(
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  // 4×8 register blocks over 8-column panels of B, four rows of A at a time as packed terms.
+  // 4×8 register blocks over 8-column panels of B (the last one zero-filled past column n: zero B operands
+  // make +0 products), four rows of A at a time as packed terms.
   const groups = (<usize>k << 5) <= PANEL_BYTES ? m >> 2 : 0;
-  let j = 0;
   if (groups > 0) {
     const flags = terms + <usize>groups * (<usize>k << 4);
     packAdderTerms(a, groups, k, offset, lowB, highB, terms, flags);
-    for (; j + 8 <= n; j += 8) {
-      packColumns(b + (<usize>j << 2), rowB, k);
+    for (let j = 0; j < n; j += 8) {
+      const columns = min(8, n - j);
+      if (columns == 8) packColumns(b + (<usize>j << 2), rowB, k);
+      else packPartialColumns(b + (<usize>j << 2), rowB, k, columns);
       for (let g = 0; g < groups; g++) {
         const row = <usize>(g << 2);
         const at = row * rowA;
         const groupTerms = terms + <usize>g * (<usize>k << 4);
         const cBlock = c + row * rowB + (<usize>j << 2);
-        adderBlock4x8(a + at, rowA, groupTerms, flags + <usize>g * k, k, cBlock, rowB, offset, bias, overflowAt, normalAt, lowB, highB);
+        adderBlock4x8(a + at, rowA, groupTerms, flags + <usize>g * k, k, cBlock, rowB, columns, offset, bias, overflowAt, normalAt, lowB, highB);
       }
     }
   }
-  // The rows below the last group of four, then the columns right of the last panel, row by row.
-  adderRows(a, b, c, groups << 2, m, 0, j, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
-  adderRows(a, b, c, 0, m, j, n, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
+  // The rows below the last group of four, row by row.
+  adderRows(a, b, c, groups << 2, m, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
+}
+
+/** `packColumns` of `columns` < 8 columns, the panel's other columns +0. */
+// @ts-ignore: decorator
+@inline
+function packPartialColumns(strip: usize, rowBytes: usize, k: i32, columns: i32): void {
+  memory.fill(panel, 0, <usize>k << 5);
+  for (let p = 0; p < k; p++) memory.copy(panel + (<usize>p << 5), strip + <usize>p * rowBytes, <usize>columns << 2);
 }
 
 /**
@@ -361,8 +370,8 @@ function packAdderTerms(a: usize, groups: i32, k: i32, offset: i32, lowB: i32, h
 }
 
 /**
- * C's 4×8 block at `c` (rows `rowC` bytes apart) from A's four rows at `a` (their terms and flags) and the
- * packed panel of B's eight columns: each element sums its products in f32 in order p, as `adderRows` does.
+ * C's 4×8 block at `c` (rows `rowC` bytes apart; its first `columns` stored) from A's four rows at `a` (their
+ * terms and flags) and the packed panel of B's eight columns: each element sums its products in f32 in order p, as `adderRows` does.
  * Runs of flagged steps stay in registers; a step with a zero or range-checked A operand goes through
  * `adderStep` on the block in memory (a call inside the loop would make V8 spill the accumulators).
  */
@@ -376,6 +385,7 @@ function adderBlock4x8(
   k: i32,
   c: usize,
   rowC: usize,
+  columns: i32,
   offset: i32,
   bias: i32,
   overflowAt: i32,
@@ -418,14 +428,24 @@ function adderBlock4x8(
     c20 = v128.load(block, 64); c21 = v128.load(block, 80); c30 = v128.load(block, 96); c31 = v128.load(block, 112);
     p++;
   }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c + rowC, c10);
-  v128.store(c + rowC, c11, 16);
-  v128.store(c + 2 * rowC, c20);
-  v128.store(c + 2 * rowC, c21, 16);
-  v128.store(c + 3 * rowC, c30);
-  v128.store(c + 3 * rowC, c31, 16);
+  storeColumns(c, c00, c01, columns);
+  storeColumns(c + rowC, c10, c11, columns);
+  storeColumns(c + 2 * rowC, c20, c21, columns);
+  storeColumns(c + 3 * rowC, c30, c31, columns);
+}
+
+/** The first `columns` of eight f32 lanes (`low`, `high`) stored at `c`. */
+// @ts-ignore: decorator
+@inline
+function storeColumns(c: usize, low: v128, high: v128, columns: i32): void {
+  if (columns == 8) {
+    v128.store(c, low);
+    v128.store(c, high, 16);
+  } else {
+    v128.store(block, low);
+    v128.store(block, high, 16);
+    memory.copy(c, block, <usize>columns << 2);
+  }
 }
 
 /** A 4×8 block's sums while `adderStep` adds to them. */
@@ -463,8 +483,8 @@ function adderStep(
 }
 
 /**
- * Rows [rowFrom, rowTo) × columns [colFrom, colTo) of the adder GEMM (B and C rows n wide), row by row:
- * C's row accumulates A[i,p]·B[p, cols] over p, so each element sums its products in f32 in order p.
+ * Rows [rowFrom, rowTo) of the adder GEMM (B and C rows n wide), row by row: C's row accumulates
+ * A[i,p]·B[p,:] over p, so each element sums its products in f32 in order p.
  */
 function adderRows(
   a: usize,
@@ -472,8 +492,6 @@ function adderRows(
   c: usize,
   rowFrom: i32,
   rowTo: i32,
-  colFrom: i32,
-  colTo: i32,
   n: i32,
   k: i32,
   offset: i32,
@@ -483,15 +501,12 @@ function adderRows(
   lowB: i32,
   highB: i32,
 ): void {
-  if (colFrom >= colTo) return;
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  const first = <usize>colFrom << 2;
-  const width = <usize>(colTo - colFrom) << 2;
-  const vectors = first + ((width >> 4) << 4); // the columns' bytes covered by whole vectors
+  const vectors = <usize>(n >> 2) << 4; // bytes of a row covered by whole vectors
   for (let i = rowFrom; i < rowTo; i++) {
     const cRow = c + <usize>i * rowB;
-    memory.fill(cRow + first, 0, width);
+    memory.fill(cRow, 0, rowB);
     for (let p = 0; p < k; p++) {
       const aBits = load<i32>(a + <usize>i * rowA + (<usize>p << 2));
       const aMag = aBits & 0x7fffffff;
@@ -500,16 +515,16 @@ function adderRows(
       const x = aMag - offset;
       // Every product of this A operand with B's magnitude range [lowB, highB] stays normal: one add each.
       if (<i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff) {
-        for (let at = first; at < vectors; at += 16)
+        for (let at: usize = 0; at < vectors; at += 16)
           v128.store(cRow + at, f32x4.add(v128.load(cRow + at), normalProducts(aBits, x, v128.load(bRow + at))));
       } else {
-        for (let at = first; at < vectors; at += 16)
+        for (let at: usize = 0; at < vectors; at += 16)
           v128.store(
             cRow + at,
             f32x4.add(v128.load(cRow + at), adderProducts(aBits, x, v128.load(bRow + at), bias, overflowAt, normalAt)),
           );
       }
-      for (let at = vectors; at < first + width; at += 4) {
+      for (let at = vectors; at < rowB; at += 4) {
         const bv = i32x4.splat(load<i32>(bRow + at));
         const product = f32x4.extract_lane(adderProducts(aBits, x, bv, bias, overflowAt, normalAt), 0);
         store<f32>(cRow + at, load<f32>(cRow + at) + product);
