@@ -12,9 +12,16 @@ import { Attributes } from './attributes';
 import { legacyClipBounds } from './kernels/elementwise';
 import { WASM_MIN_ELEMENTS } from './kernels/elementwise-core';
 import { tensor, type Value } from './types';
-import { lmulOffsetBits, pow2, roundToFormat } from '../arith';
+import { lmulOffsetBits, pow2, roundToFormat, type FloatFormat } from '../arith';
 import type { MultiplyContext } from './multiply';
-import { CHAIN_STEPS, wasmElementwiseChain, type ChainProducts, type ChainStep } from './wasm/kernels';
+import {
+  CHAIN_STEPS,
+  isNormalF32PowerOfTwo,
+  wasmElementwiseChain,
+  type ChainProducts,
+  type ChainRun,
+  type ChainStep,
+} from './wasm/kernels';
 
 export interface ElementwiseChain {
   /** The chain's nodes in order: each reads the previous one's output (the first reads `input`). */
@@ -101,8 +108,9 @@ function continues(node: Node, value: string, input: string, isConstant: (name: 
  * The chain's output, computed in one pass, or null when its values do not allow it (the caller then runs
  * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip takes attributes
  * before 11), `multiply` the run's arithmetic. Under a scheme, a Mul link is the scheme's product of its
- * operands rounded into the operand format: fused for the lmul rules (element-wise rounding, no per-tensor
- * scale); the chain declines for other schemes' Mul links and for LeakyRelu where activations are replaced.
+ * operands rounded into the operand format: lmul rules round element by element; fp8 with plain products
+ * scales each operand tensor by its largest magnitude first, which a pass over the steps before the link
+ * finds. Other schemes' Mul links make the chain decline, as does LeakyRelu where activations are replaced.
  */
 export function runElementwiseChain(
   chain: ElementwiseChain,
@@ -122,17 +130,26 @@ export function runElementwiseChain(
     steps.push(schemeStep);
     value = link.outputs[0]!;
   }
+  const wasm = wasmElementwiseChain(x.data, steps.length, products ?? undefined);
+  const scaled = products?.kind === 'fp8' ? withFp8Scales(steps, wasm, multiply, products.format) : steps;
+  if (!scaled) return null;
   fused++;
-  return tensor('float32', x.dims, wasmElementwiseChain(x.data, steps, products ?? undefined));
+  return tensor('float32', x.dims, wasm.run(scaled));
 }
 
-/** The lmul products of a scheme's Mul nodes, or null where they are no lmul products (or exact). */
+/** How a scheme's Mul nodes multiply, where a chain can: null for exact mode and schemes it cannot run. */
 function schemeProducts(multiply: MultiplyContext): ChainProducts | null {
-  const { rule, operandFormat, operandRounding } = multiply.scheme;
-  if (multiply.isExact || (rule !== 'lmul-adder' && rule !== 'lmul-formula')) return null;
-  if (operandFormat.emin !== -126 || operandFormat.overflow === 'saturate') return null; // not e8mK (never for lmul)
-  const c = pow2(-lmulOffsetBits(operandFormat.manBits));
-  return { rule, c, format: operandFormat, rounding: operandRounding };
+  const { rule, operandFormat, operandRounding, fp8 } = multiply.scheme;
+  if (multiply.isExact) return null;
+  if (rule === 'lmul-adder' || rule === 'lmul-formula') {
+    if (operandFormat.emin !== -126 || operandFormat.overflow === 'saturate') return null; // not e8mK (never for lmul)
+    const c = pow2(-lmulOffsetBits(operandFormat.manBits));
+    return { kind: 'lmul', rule, c, format: operandFormat, rounding: operandRounding };
+  }
+  const saturating = operandFormat.overflow === 'saturate';
+  if (fp8 && multiply.plainProducts && saturating && operandRounding === 'rne')
+    return { kind: 'fp8', format: operandFormat };
+  return null;
 }
 
 /** An exact step as the run's arithmetic computes it, or null if the chain cannot run it. */
@@ -145,9 +162,50 @@ function underScheme(
   if (link.opType === 'LeakyRelu') return multiply.forGroup('activation').isExact ? step : null;
   if (link.opType !== 'Mul' || multiply.isExact) return step;
   if (!products) return null;
-  if (step.op === CHAIN_STEPS.MUL_X) return { op: CHAIN_STEPS.LMUL_X };
+  const withInput = step.op === CHAIN_STEPS.MUL_X;
+  if (products.kind === 'fp8')
+    return withInput ? { op: CHAIN_STEPS.FP8_MUL_X } : { op: CHAIN_STEPS.FP8_MUL, a: step.a };
+  if (withInput) return { op: CHAIN_STEPS.LMUL_X };
   // lmul operands have no per-tensor scale: the constant is rounded as the Mul kernel rounds its tensor.
   return { op: CHAIN_STEPS.LMUL, a: roundToFormat(step.a!, products.format, products.rounding) };
+}
+
+/**
+ * The steps with each fp8 Mul's scales and unscaling filled in, as the Mul kernel prepares its operand
+ * tensors: the running value's scale from its largest finite magnitude (a pass over the steps before),
+ * the chain input's from x's, a constant's from its own, which is scaled and rounded here. Null (the chain
+ * declines) where a scale factor or the unscaling is no normal f32, which the kernel multiplies by.
+ */
+function withFp8Scales(
+  steps: readonly ChainStep[],
+  wasm: ChainRun,
+  multiply: MultiplyContext,
+  format: FloatFormat,
+): ChainStep[] | null {
+  const scaled: ChainStep[] = [];
+  let inputScale: number | undefined;
+  for (const step of steps) {
+    if (step.op !== CHAIN_STEPS.FP8_MUL && step.op !== CHAIN_STEPS.FP8_MUL_X) {
+      scaled.push(step);
+      continue;
+    }
+    const valueScale = multiply.operandScale(wasm.amax(scaled));
+    let a: number;
+    let otherScale: number;
+    if (step.op === CHAIN_STEPS.FP8_MUL_X) {
+      otherScale = inputScale ??= multiply.operandScale(wasm.amax([]));
+      a = pow2(otherScale);
+      if (!isNormalF32PowerOfTwo(a)) return null;
+    } else {
+      const c = step.a!;
+      otherScale = multiply.operandScale(Number.isFinite(c) ? Math.abs(c) : 0);
+      a = roundToFormat(c * pow2(otherScale), format, 'rne');
+    }
+    const [b, d] = [pow2(valueScale), pow2(-(valueScale + otherScale))];
+    if (!isNormalF32PowerOfTwo(b) || !isNormalF32PowerOfTwo(d)) return null;
+    scaled.push({ op: step.op, a, b, d });
+  }
+  return scaled;
 }
 
 let fused = 0;

@@ -160,14 +160,19 @@ export class MultiplyContext {
     const cached = this.prepared.get(values);
     if (cached) return cached;
     const { operandFormat, operandRounding, fp8 } = this.scheme;
-    const scaleFor =
-      fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => fp8ScaleExponent(amax, operandFormat) : null;
+    const scaleFor = fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => this.operandScale(amax) : null;
     // The lmul rules read an operand's magnitude range (adder plans, finiteness): found as it is rounded.
     const lmul = this.scheme.rule === 'lmul-adder' || this.scheme.rule === 'lmul-formula';
     const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor, lmul);
     if (range !== undefined) preparedRanges.set(operand.values, range);
     this.prepared.set(values, operand);
     return operand;
+  }
+
+  /** The scale exponent s of an operand tensor whose largest finite magnitude is `amax` (SPEC §4; 0: none). */
+  operandScale(amax: number): number {
+    const { fp8, operandFormat } = this.scheme;
+    return fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(amax, operandFormat) : 0;
   }
 
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */

@@ -156,8 +156,8 @@ interface KernelExports {
     len: number,
     program: number,
     steps: number,
-    ...products: [rule: number, c: number, manBits: number, maxFinite: number, trunc: boolean]
-  ): void;
+    ...products: [rule: number, c: number, manBits: number, emin: number, maxFinite: number, trunc: boolean]
+  ): number;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
@@ -1140,6 +1140,8 @@ export const CHAIN_STEPS = {
   MIN: 16, // Math.min(v, a)
   LMUL: 17, // lmul(q(v), a), a already an operand value
   LMUL_X: 18, // lmul(q(v), q(x))
+  FP8_MUL: 19, // (q(v·b)·a)·d, a already scaled and rounded
+  FP8_MUL_X: 20, // (q(v·b)·q(x·a))·d
 } as const;
 
 export interface ChainStep {
@@ -1147,44 +1149,75 @@ export interface ChainStep {
   /** f32 constants of the step. */
   readonly a?: number;
   readonly b?: number;
+  readonly d?: number;
 }
 
 /**
- * The scheme products of a chain's lmul steps: the rule, c = 2^−l and the operand rounding q into an e8mK
- * format (fp32's exponent range: the kernel rounds on the bit pattern).
+ * How a chain's product steps round their operands and multiply: lmul rules with c = 2^−l into an e8mK
+ * format (fp32's exponent range: the kernel rounds on the bit pattern), or plain products of operands
+ * scaled and rounded (RNE) into a saturating fp8 format.
  */
-export interface ChainProducts {
-  readonly rule: 'lmul-adder' | 'lmul-formula';
-  readonly c: number;
-  readonly format: FloatFormat;
-  readonly rounding: RoundingMode;
+export type ChainProducts =
+  | {
+      readonly kind: 'lmul';
+      readonly rule: 'lmul-adder' | 'lmul-formula';
+      readonly c: number;
+      readonly format: FloatFormat;
+      readonly rounding: RoundingMode;
+    }
+  | { readonly kind: 'fp8'; readonly format: FloatFormat };
+
+/** A chain's input in linear memory: see `wasmElementwiseChain`. */
+export interface ChainRun {
+  /** The largest finite magnitude of the values after `steps` (0 if none). */
+  amax(steps: readonly ChainStep[]): number;
+  /** The values after `steps`. */
+  run(steps: readonly ChainStep[]): Float32Array;
 }
 
 /**
- * The steps applied in order to every element of `x`, each one IEEE f32 operation or comparison, or an lmul
- * product of operands rounded into a format (`products`, needed by the lmul steps).
+ * Steps (at most `maxSteps`) applied in order to every element of `x`: IEEE f32 operations and comparisons,
+ * and scheme products of operands rounded into a format (`products`, needed by the product steps). `x` is
+ * copied in once: an fp8 step's scales come from `amax` passes over the steps before it.
  */
-export function wasmElementwiseChain(
-  x: Float32Array,
-  steps: readonly ChainStep[],
-  products?: ChainProducts,
-): Float32Array {
+export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products?: ChainProducts): ChainRun {
   const padded = (x.length + 31) & ~31;
-  const [src, dst, program] = layout([padded * 4, padded * 4, steps.length * 12]) as [number, number, number];
+  const [src, dst, program] = layout([padded * 4, padded * 4, maxSteps * 16]) as [number, number, number];
   f32View(src, x.length).set(x);
-  const { buffer } = kernels().memory;
-  const ops = new Int32Array(buffer, program, steps.length * 3);
-  const constants = new Float32Array(buffer, program, steps.length * 3);
-  steps.forEach(({ op, a = 0, b = 0 }, i) => {
-    ops[3 * i] = op;
-    constants[3 * i + 1] = a;
-    constants[3 * i + 2] = b;
-  });
-  const { manBits, maxFinite } = products?.format ?? FP32;
-  const [rule, c] = products ? [products.rule === 'lmul-adder' ? 0 : 1, products.c] : [0, 0];
-  const trunc = products?.rounding === 'trunc';
-  kernels().elementwiseChain(src, dst, x.length, program, steps.length, rule, c, manBits, maxFinite, trunc);
-  return copyFloat32(f32View(dst, x.length));
+  const { manBits, emin, maxFinite } = products?.format ?? FP32;
+  const lmul = products?.kind === 'lmul' ? products : null;
+  const [rule, c, trunc] = lmul
+    ? [lmul.rule === 'lmul-adder' ? 0 : 1, lmul.c, lmul.rounding === 'trunc']
+    : [0, 0, false];
+  const pass = (steps: readonly ChainStep[], to: number) => {
+    const { buffer } = kernels().memory;
+    const ops = new Int32Array(buffer, program, steps.length * 4);
+    const constants = new Float32Array(buffer, program, steps.length * 4);
+    steps.forEach(({ op, a = 0, b = 0, d = 0 }, i) => {
+      ops[4 * i] = op;
+      constants.set([a, b, d], 4 * i + 1);
+    });
+    return kernels().elementwiseChain(
+      src,
+      to,
+      x.length,
+      program,
+      steps.length,
+      rule,
+      c,
+      manBits,
+      emin,
+      maxFinite,
+      trunc,
+    );
+  };
+  return {
+    amax: (steps) => pass(steps, 0),
+    run: (steps) => {
+      pass(steps, dst);
+      return copyFloat32(f32View(dst, x.length));
+    },
+  };
 }
 
 /**

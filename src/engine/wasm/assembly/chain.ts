@@ -23,14 +23,23 @@ const MAX = 15; // max(v, a) as Math.max (NaN wins, +0 over −0)
 const MIN = 16; // min(v, a) as Math.min
 const LMUL = 17; // lmul(q(v), a): a scheme Mul by a constant already rounded into the operand format
 const LMUL_X = 18; // lmul(q(v), q(x))
+const FP8_MUL = 19; // (q(v·b)·a)·d: a plain-products fp8 Mul by a constant a already scaled and rounded
+const FP8_MUL_X = 20; // (q(v·b)·q(x·a))·d
+
+/** Bytes of a program entry: opcode i32, then the step's f32 constants a, b and d. */
+const ENTRY = 16;
 
 /**
- * dst[i] = the chain's steps applied in order to src[i]; `program` holds `steps` entries of (opcode i32,
- * a f32, b f32). Thirty-two values at a time stay in eight registers while every step is applied to them
- * (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are padded to a
- * multiple of 32 elements (the last group's extra lanes are computed and ignored). The lmul steps are a
- * scheme's `Mul` (SPEC §3): operands rounded into its e8mK format q (`manBits`, `maxFinite`, truncation
- * or RNE as in `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`).
+ * dst[i] = the chain's steps applied in order to src[i]; `program` holds `steps` entries (`ENTRY`) of an
+ * opcode and constants a, b, d. Thirty-two values at a time stay in eight registers while every step is
+ * applied to them (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are
+ * padded to a multiple of 32 elements (the last group's extra lanes are computed and ignored). With `dst` 0
+ * nothing is stored: the largest finite magnitude of the values after the `steps` steps is returned (0 if
+ * none; an fp8 Mul step's scale comes from it). The product steps are a scheme's `Mul` (SPEC §3) of operands
+ * rounded into its format q: lmul steps into e8mK (`manBits`, `maxFinite`, truncation or RNE, as in
+ * `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`); fp8 steps into a saturating fp8
+ * format (`manBits`, smallest normal exponent `emin`, `maxFinite`; RNE), then the f32 product, exact, and its
+ * unscaling d, one rounding.
  */
 export function elementwiseChain(
   src: usize,
@@ -41,17 +50,19 @@ export function elementwiseChain(
   rule: i32,
   c: f64,
   manBits: i32,
+  emin: i32,
   maxFinite: f32,
   trunc: bool,
-): void {
+): f32 {
   const bytes = (<usize>((len + 31) & ~31)) << 2;
   const offset = adderOffset(c);
+  let amax = f32x4.splat(0);
   for (let at: usize = 0; at < bytes; at += 128) {
     const x = src + at;
     let v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
     let v4 = v128.load(x, 64), v5 = v128.load(x, 80), v6 = v128.load(x, 96), v7 = v128.load(x, 112);
     for (let s = 0; s < steps; s++) {
-      const entry = program + <usize>s * 12;
+      const entry = program + <usize>s * ENTRY;
       const a = f32x4.splat(load<f32>(entry, 4));
       const b = f32x4.splat(load<f32>(entry, 8));
       const op = load<i32>(entry);
@@ -134,9 +145,30 @@ export function elementwiseChain(
           v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
           v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
           break;
+        case FP8_MUL:
+        case FP8_MUL_X:
+          v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
+          v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
+          fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite);
+          v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
+          v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
+          break;
         default:
           unreachable();
       }
+    }
+    if (dst == 0) {
+      // Lanes past the end hold whatever the steps made of the padding: the last group is reduced in memory.
+      if (at + 128 <= (<usize>len << 2)) {
+        amax = f32x4.max(amax, f32x4.max(f32x4.max(finite(v0), finite(v1)), f32x4.max(finite(v2), finite(v3))));
+        amax = f32x4.max(amax, f32x4.max(f32x4.max(finite(v4), finite(v5)), f32x4.max(finite(v6), finite(v7))));
+      } else {
+        v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
+        v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
+        const valid = len - <i32>(at >> 2);
+        for (let i = 0; i < valid; i++) amax = f32x4.max(amax, finite(v128.load32_splat(group + ((<usize>i) << 2))));
+      }
+      continue;
     }
     const y = dst + at;
     v128.store(y, v0);
@@ -148,6 +180,16 @@ export function elementwiseChain(
     v128.store(y, v6, 96);
     v128.store(y, v7, 112);
   }
+  const pairs = f32x4.max(amax, v128.shuffle<u32>(amax, amax, 2, 3, 0, 1));
+  return max(f32x4.extract_lane(pairs, 0), f32x4.extract_lane(pairs, 1));
+}
+
+/** |v| where finite, else +0 (inf and NaN ignored, as `finiteAmax` does). */
+// @ts-ignore: decorator
+@inline
+function finite(v: v128): v128 {
+  const magnitude = f32x4.abs(v);
+  return v128.and(magnitude, f32x4.lt(magnitude, f32x4.splat(Infinity)));
 }
 
 /** Clip's comparisons: v < lo ? lo : v, then > hi ? hi (NaN and −0 pass). */
@@ -244,4 +286,42 @@ function roundedLanes(v: v128, manBits: i32, maxFinite: f32, trunc: bool): v128 
   out = i32x4.replace_lane(out, 1, roundedBits(f32x4.extract_lane(v, 1), manBits, -126, maxFinite, maxBits, false, trunc));
   out = i32x4.replace_lane(out, 2, roundedBits(f32x4.extract_lane(v, 2), manBits, -126, maxFinite, maxBits, false, trunc));
   return i32x4.replace_lane(out, 3, roundedBits(f32x4.extract_lane(v, 3), manBits, -126, maxFinite, maxBits, false, trunc));
+}
+
+/**
+ * The fp8 products of the 32 running values in `group`: (q(v·b)·w)·d with w = q(x·a) for the chain's input
+ * values at `x`, or w = a (already scaled and rounded) where `x` is 0. q rounds into a saturating fp8 format
+ * (RNE) as `roundedBits` does; scaled fp8 values multiply exactly in f32, so the unscaling d (a normal f32
+ * power of two) is the one rounding, as the Mul kernel's product and unscaling pass give.
+ */
+function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, maxFinite: f32): void {
+  const drop = 23 - manBits;
+  const halfMinusOne = halfMinusOneOf(drop, false);
+  const oddBit = oddBitOf(false);
+  const keep = keepOf(drop);
+  const maxBits = i32x4.splat(reinterpret<i32>(maxFinite));
+  const lowest = i32x4.splat((emin + 127) << 23);
+  // Adding 2^(emin − M + 23) rounds a magnitude below 2^emin to a multiple of F's subnormal quantum (RNE).
+  const magic = f32x4.splat(reinterpret<f32>((emin - manBits + 23 + 127) << 23));
+  for (let at: usize = 0; at < 128; at += 16) {
+    const v = q8(f32x4.mul(v128.load(group + at), b), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic);
+    const w = x ? q8(f32x4.mul(v128.load(x + at), a), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic) : a;
+    v128.store(group + at, f32x4.mul(f32x4.mul(v, w), d));
+  }
+}
+
+/**
+ * Four values rounded into a saturating fp8 format (RNE), as `roundedBits`: from F's smallest normal on
+ * (`lowest`) on the pattern, saturating at `maxBits` (inf too); below it by the magic-number addition; NaN
+ * passes.
+ */
+// @ts-ignore: decorator
+@inline
+function q8(v: v128, drop: i32, halfMinusOne: v128, oddBit: v128, keep: v128, maxBits: v128, lowest: v128, magic: v128): v128 {
+  const signBit = i32x4.splat(0x80000000);
+  const magnitude = v128.andnot(v, signBit);
+  const normal = i32x4.min_s(patternRounded(magnitude, drop, halfMinusOne, oddBit, keep), maxBits);
+  const small = f32x4.sub(f32x4.add(magnitude, magic), magic);
+  const rounded = v128.or(v128.bitselect(small, normal, i32x4.lt_s(magnitude, lowest)), v128.and(v, signBit));
+  return v128.bitselect(v, rounded, i32x4.gt_s(magnitude, i32x4.splat(0x7f800000)));
 }
