@@ -108,8 +108,8 @@ function continues(node: Node, value: string, input: string, isConstant: (name: 
  * The chain's output, computed in one pass, or null when its values do not allow it (the caller then runs
  * the links one by one): `valueOf` gives the values in scope, `opset` the model's (Clip takes attributes
  * before 11), `multiply` the run's arithmetic. Under a scheme, a Mul link is the scheme's product of its
- * operands rounded into the operand format: lmul rules round element by element; fp8 with plain products
- * scales each operand tensor by its largest magnitude first, which a pass over the steps before the link
+ * operands rounded into the operand format: lmul rules round element by element; fp8 schemes (e4m3, e4m3-mul…)
+ * scale each operand tensor by its largest magnitude first, which a pass over the steps before the link
  * finds. Other schemes' Mul links make the chain decline, as does LeakyRelu where activations are replaced.
  */
 export function runElementwiseChain(
@@ -146,10 +146,12 @@ function schemeProducts(multiply: MultiplyContext): ChainProducts | null {
     const c = pow2(-lmulOffsetBits(operandFormat.manBits));
     return { kind: 'lmul', rule, c, format: operandFormat, rounding: operandRounding };
   }
+  // fp8 operands multiply exactly in f32; a product format (e4m3-mul) is the operands' own, saturating too.
+  const { productFormat } = multiply.scheme;
   const saturating = operandFormat.overflow === 'saturate';
-  if (fp8 && multiply.plainProducts && saturating && operandRounding === 'rne')
-    return { kind: 'fp8', format: operandFormat };
-  return null;
+  const products = productFormat === null || productFormat === operandFormat;
+  if (!fp8 || rule !== 'exact' || !saturating || operandRounding !== 'rne' || !products) return null;
+  return { kind: 'fp8', format: operandFormat, roundProducts: productFormat !== null };
 }
 
 /** An exact step as the run's arithmetic computes it, or null if the chain cannot run it. */

@@ -183,12 +183,13 @@ const EXACT = MultiplyContext.exact();
 
 /**
  * Schemes whose Mul links run fused: exact mode, the lmul rules (truncating, with fp32's mantissa), fp8 with
- * plain products (per-tensor scales, and none).
+ * plain products or a product format (per-tensor scales, and none).
  */
 const FUSED_ARITHMETIC = [
-  ...['exact', 'lmul4', 'lmul3:trunc', 'lmul4-formula', 'lmul2-formula:trunc', 'lmul23', 'e4m3', 'e5m2'].map(
+  ...['exact', 'lmul4', 'lmul3:trunc', 'lmul4-formula', 'lmul2-formula:trunc', 'lmul23'].map(
     (scheme) => new MultiplyContext({ scheme }),
   ),
+  ...['e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul'].map((scheme) => new MultiplyContext({ scheme })),
   new MultiplyContext({ scheme: 'e4m3', fp8Scaling: 'none' }),
 ];
 
@@ -253,7 +254,7 @@ test('under other schemes a chain declines its Mul links, and its LeakyRelu wher
     const chain = chainsOf(graphOf(nodes, constants, [output]), nodes).get(nodes[0]!)!;
     return runElementwiseChain(chain, (name) => scope.get(name), 17, multiply);
   };
-  for (const scheme of ['e4m3-mul', 'e5m2:trunc', 'bf16']) {
+  for (const scheme of ['e5m2:trunc', 'fp16', 'bf16']) {
     const multiply = new MultiplyContext({ scheme });
     assert.equal(run(hardSwish, multiply), null, `${scheme}: Mul links`);
     assert.ok(run(leaky, multiply), `${scheme}: no product in the chain`);
@@ -311,7 +312,7 @@ const EXPECTED_CHAINS: Record<string, number> = {
 };
 
 for (const c of REAL_MODELS) {
-  for (const scheme of ['exact', 'lmul4', 'lmul3-formula', 'e4m3']) {
+  for (const scheme of ['exact', 'lmul4', 'lmul3-formula', 'e4m3', 'e5m2-mul']) {
     test(`${c.name}: an unobserved ${scheme} run (chains fused) gives the observed run's outputs bit for bit`, async () => {
       const model = await loadModelFile(c.path);
       const session = new Session(model);

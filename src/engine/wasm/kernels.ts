@@ -156,7 +156,15 @@ interface KernelExports {
     len: number,
     program: number,
     steps: number,
-    ...products: [rule: number, c: number, manBits: number, emin: number, maxFinite: number, trunc: boolean]
+    ...products: [
+      rule: number,
+      c: number,
+      manBits: number,
+      emin: number,
+      maxFinite: number,
+      trunc: boolean,
+      roundProducts: boolean,
+    ]
   ): number;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
@@ -1154,8 +1162,9 @@ export interface ChainStep {
 
 /**
  * How a chain's product steps round their operands and multiply: lmul rules with c = 2^−l into an e8mK
- * format (fp32's exponent range: the kernel rounds on the bit pattern), or plain products of operands
- * scaled and rounded (RNE) into a saturating fp8 format.
+ * format (fp32's exponent range: the kernel rounds on the bit pattern), or exact products of operands
+ * scaled and rounded (RNE) into a saturating fp8 format, the products rounded into it too where
+ * `roundProducts`.
  */
 export type ChainProducts =
   | {
@@ -1165,7 +1174,7 @@ export type ChainProducts =
       readonly format: FloatFormat;
       readonly rounding: RoundingMode;
     }
-  | { readonly kind: 'fp8'; readonly format: FloatFormat };
+  | { readonly kind: 'fp8'; readonly format: FloatFormat; readonly roundProducts: boolean };
 
 /** A chain's input in linear memory: see `wasmElementwiseChain`. */
 export interface ChainRun {
@@ -1189,6 +1198,7 @@ export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products
   const [rule, c, trunc] = lmul
     ? [lmul.rule === 'lmul-adder' ? 0 : 1, lmul.c, lmul.rounding === 'trunc']
     : [0, 0, false];
+  const roundProducts = products?.kind === 'fp8' && products.roundProducts;
   const pass = (steps: readonly ChainStep[], to: number) => {
     const { buffer } = kernels().memory;
     const ops = new Int32Array(buffer, program, steps.length * 4);
@@ -1209,6 +1219,7 @@ export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products
       emin,
       maxFinite,
       trunc,
+      roundProducts,
     );
   };
   return {

@@ -38,8 +38,8 @@ const ENTRY = 16;
  * none; an fp8 Mul step's scale comes from it). The product steps are a scheme's `Mul` (SPEC §3) of operands
  * rounded into its format q: lmul steps into e8mK (`manBits`, `maxFinite`, truncation or RNE, as in
  * `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`); fp8 steps into a saturating fp8
- * format (`manBits`, smallest normal exponent `emin`, `maxFinite`; RNE), then the f32 product, exact, and its
- * unscaling d, one rounding.
+ * format (`manBits`, smallest normal exponent `emin`, `maxFinite`; RNE), then the f32 product, exact, rounded
+ * into the same format where `roundProducts` (e4m3-mul, e5m2-mul), and its unscaling d, one rounding.
  */
 export function elementwiseChain(
   src: usize,
@@ -53,6 +53,7 @@ export function elementwiseChain(
   emin: i32,
   maxFinite: f32,
   trunc: bool,
+  roundProducts: bool,
 ): f32 {
   const bytes = (<usize>((len + 31) & ~31)) << 2;
   const offset = adderOffset(c);
@@ -149,7 +150,7 @@ export function elementwiseChain(
         case FP8_MUL_X:
           v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
           v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
-          fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite);
+          fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite, roundProducts);
           v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
           v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
           break;
@@ -290,11 +291,12 @@ function roundedLanes(v: v128, manBits: i32, maxFinite: f32, trunc: bool): v128 
 
 /**
  * The fp8 products of the 32 running values in `group`: (q(v·b)·w)·d with w = q(x·a) for the chain's input
- * values at `x`, or w = a (already scaled and rounded) where `x` is 0. q rounds into a saturating fp8 format
- * (RNE) as `roundedBits` does; scaled fp8 values multiply exactly in f32, so the unscaling d (a normal f32
- * power of two) is the one rounding, as the Mul kernel's product and unscaling pass give.
+ * values at `x`, or w = a (already scaled and rounded) where `x` is 0; with `roundProducts`, (q(q(v·b)·w))·d.
+ * q rounds into a saturating fp8 format (RNE) as `roundedBits` does; scaled fp8 values multiply exactly in
+ * f32, so the unscaling d (a normal f32 power of two) is the one rounding after them, as the Mul kernel's
+ * products (or product table) and unscaling give.
  */
-function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, maxFinite: f32): void {
+function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, maxFinite: f32, roundProducts: bool): void {
   const drop = 23 - manBits;
   const halfMinusOne = halfMinusOneOf(drop, false);
   const oddBit = oddBitOf(false);
@@ -306,7 +308,9 @@ function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, 
   for (let at: usize = 0; at < 128; at += 16) {
     const v = q8(f32x4.mul(v128.load(group + at), b), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic);
     const w = x ? q8(f32x4.mul(v128.load(x + at), a), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic) : a;
-    v128.store(group + at, f32x4.mul(f32x4.mul(v, w), d));
+    let product = f32x4.mul(v, w);
+    if (roundProducts) product = q8(product, drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic);
+    v128.store(group + at, f32x4.mul(product, d));
   }
 }
 
