@@ -13,6 +13,8 @@ import {
   accumulateStep,
   applyProductRule,
   exponentOf,
+  fp32FromBits,
+  fp32ToBits,
   fp8ScaleExponent,
   parseScheme,
   pow2,
@@ -409,6 +411,15 @@ function magnitudeRange(values: Float32Array): MagnitudeRange {
   return known !== undefined ? known : wasmMagnitudeRange(values);
 }
 
+/** values·2^binades (exact: no value leaves fp32's range) and its magnitude range, the extremes' images. */
+function scaledUp(values: Float32Array, range: { low: number; high: number }, binades: number) {
+  const factor = 2 ** binades;
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! * factor;
+  const image = (bits: number) => fp32ToBits(fp32FromBits(bits) * factor);
+  return { values: out, range: { low: image(range.low), high: image(range.high) } };
+}
+
 /**
  * How the integer-add kernel runs on A and B: a tensor holding subnormals is scaled by the power of two
  * 2^d that makes them normal (exact; the kernel's offset grows by d binades to compensate), and `bias`
@@ -428,9 +439,7 @@ function adderPlan(A: Float32Array, B: Float32Array, offsetBits: number) {
     if (range.low < 0x00800000) {
       const binades = -126 - exponentOf(range.low * 2 ** -149); // a subnormal's value is its pattern·2^-149
       if (range.high + binades * 0x00800000 >= 0x7f800000) return null;
-      const factor = 2 ** binades;
-      values = values.map((v) => v * factor);
-      range = magnitudeRange(values)!;
+      ({ values, range } = scaledUp(values, range, binades));
       offset += binades * 0x00800000;
     }
     operands.push(values);
