@@ -186,7 +186,7 @@ const EXACT = MultiplyContext.exact();
  * plain products or a product format (per-tensor scales, and none).
  */
 const FUSED_ARITHMETIC = [
-  ...['exact', 'lmul4', 'lmul3:trunc', 'lmul4-formula', 'lmul2-formula:trunc', 'lmul23'].map(
+  ...['exact', 'lmul4', 'lmul3:trunc', 'lmul4-formula', 'lmul2-formula:trunc', 'lmul23', 'lmul23-formula'].map(
     (scheme) => new MultiplyContext({ scheme }),
   ),
   ...['e4m3', 'e5m2', 'e4m3-mul', 'e5m2-mul'].map((scheme) => new MultiplyContext({ scheme })),

@@ -1,5 +1,5 @@
 // Fused element-wise chains (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
-import { ADDER, adderOffset, formulaMagnitudes, lmulFour, lmulLanes, normalSums } from './shared/lmul';
+import { adderOffset, lmulFour, lmulLanes, patternProducts } from './shared/lmul';
 import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits } from './shared/round';
 
 // Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a and b the
@@ -242,7 +242,7 @@ function lmulGroup(x: usize, a: v128, rule: i32, c: f64, offset: i32, manBits: i
     const signBit = i32x4.splat(0x80000000);
     const magV = patternRounded(v128.andnot(v, signBit), drop, halfMinusOne, oddBit, keep);
     const magW = patternRounded(v128.andnot(w, signBit), drop, halfMinusOne, oddBit, keep);
-    let product = roundedProducts(v, w, magV, magW, high, rule, c, offset);
+    let product = roundedProducts(v, w, magV, magW, high, rule, offset);
     if (v128.any_true(i32x4.eq(product, i32x4.splat(-1)))) {
       // Some lane needs the general path (its products are never all-ones: that pattern is a NaN's sign).
       const qv = roundedLanes(v, manBits, maxFinite, trunc);
@@ -255,29 +255,18 @@ function lmulGroup(x: usize, a: v128, rule: i32, c: f64, offset: i32, manBits: i
 /**
  * lmul(q(v), q(w)) of four lanes from the rounded magnitude patterns `magV`, `magW` (`patternRounded`), q
  * the rounding into an e8mK format: fp32's exponent range, so rounding the pattern is q for every finite
- * value (F's subnormal quantum is a whole number of fp32's). Where every rounded operand is zero or normal
- * and below `high` (F's largest finite pattern + 1) and, for the adder, the pattern sums of nonzero pairs are
- * normal, the products as `lmulFour` computes them; otherwise all-ones lanes.
+ * value (F's subnormal quantum is a whole number of fp32's). `patternProducts` where every rounded operand
+ * is zero or normal and below `high` (F's largest finite pattern + 1): all-ones lanes elsewhere.
  */
 // @ts-ignore: decorator
 @inline
-function roundedProducts(v: v128, w: v128, magV: v128, magW: v128, high: v128, rule: i32, c: f64, offset: i32): v128 {
-  const zeroV = i32x4.eq(magV, i32x4.splat(0));
-  const zeroW = i32x4.eq(magW, i32x4.splat(0));
+function roundedProducts(v: v128, w: v128, magV: v128, magW: v128, high: v128, rule: i32, offset: i32): v128 {
   // A NaN's rounded pattern may carry into bit 31: negative, so not above the smallest normal's.
   const low = i32x4.splat(0x007fffff);
-  const usableV = v128.or(zeroV, v128.and(i32x4.gt_s(magV, low), i32x4.lt_s(magV, high)));
-  const usableW = v128.or(zeroW, v128.and(i32x4.gt_s(magW, low), i32x4.lt_s(magW, high)));
-  const zero = v128.or(zeroV, zeroW);
-  const sign = v128.and(v128.xor(v, w), i32x4.splat(0x80000000));
-  let fits = v128.and(usableV, usableW);
-  let magnitude: v128;
-  if (rule == ADDER) {
-    magnitude = i32x4.sub(i32x4.add(magV, magW), i32x4.splat(offset));
-    fits = v128.and(fits, v128.or(zero, normalSums(magnitude)));
-    if (offset == 0) fits = i32x4.splat(0);
-  } else magnitude = formulaMagnitudes(magV, magW, c);
-  return v128.or(v128.or(v128.andnot(magnitude, zero), sign), v128.not(fits));
+  const zero = i32x4.splat(0);
+  const usableV = v128.or(i32x4.eq(magV, zero), v128.and(i32x4.gt_s(magV, low), i32x4.lt_s(magV, high)));
+  const usableW = v128.or(i32x4.eq(magW, zero), v128.and(i32x4.gt_s(magW, low), i32x4.lt_s(magW, high)));
+  return patternProducts(magV, magW, v128.and(usableV, usableW), v128.xor(v, w), rule, offset);
 }
 
 /** `roundedBits` of each lane. */

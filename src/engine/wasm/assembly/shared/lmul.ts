@@ -69,11 +69,8 @@ function zeroOrNormal(magnitude: v128): v128 {
 
 /**
  * Four lmul products (`rule`, c = 2^−l, `offset` = `adderOffset(c)`), bit for bit `lmulProduct` lane by
- * lane. Four at a time where every operand is zero or normal and, for the adder, every lane with two nonzero
- * operands has a pattern sum |a| + |b| − offset that is a normal pattern: it is then exactly the product, t's
- * bits fitting the 23-bit field and the carry flowing into the exponent; a zero operand gives IEEE's ±0
- * (`formulaMagnitudes` for the formula). Other groups of four (or an adder offset of 0) take `lmulProduct`
- * lane by lane.
+ * lane: `patternProducts` where every operand is zero or normal and every lane's product fits its pattern
+ * arithmetic, else `lmulProduct` lane by lane.
  */
 // @ts-ignore: decorator
 @inline
@@ -81,48 +78,54 @@ export function lmulFour(va: v128, vb: v128, rule: i32, c: f64, offset: i32): v1
   const magA = v128.and(va, i32x4.splat(0x7fffffff));
   const magB = v128.and(vb, i32x4.splat(0x7fffffff));
   const operands = v128.and(zeroOrNormal(magA), zeroOrNormal(magB));
+  const products = patternProducts(magA, magB, operands, v128.xor(va, vb), rule, offset);
+  return v128.any_true(i32x4.eq(products, i32x4.splat(-1))) ? lmulLanes(va, vb, rule, c) : products;
+}
+
+/**
+ * Four lmul products of zero or normal magnitudes `magA`, `magB` (lanes flagged in `operands`; the sign is
+ * that of `signs`) by integer arithmetic on their patterns, with c = 2^−l from `offset` =
+ * `adderOffset(c)`: with t = fa + fb + c in units of 2^−23 (T), the adder's product is the pattern sum
+ * |a| + |b| − offset (t's bits fit the 23-bit field, its carry flows into the exponent); the formula's
+ * (1 + t)·2^(ea+eb) is the pattern of 1 + t — 0x3f800000 + T, or 0x40000000 + (T − 2^23)/2 from 2 on —
+ * with ea + eb added to its exponent field. A zero operand gives IEEE's ±0. Lanes where that is not the
+ * product — an operand neither zero nor normal, a product outside the normal range, an odd T from 2 on (the
+ * halving would round), an offset of 0 — are all-ones (a NaN pattern no product has).
+ */
+// @ts-ignore: decorator
+@inline
+export function patternProducts(magA: v128, magB: v128, operands: v128, signs: v128, rule: i32, offset: i32): v128 {
   const zero = v128.or(i32x4.eq(magA, i32x4.splat(0)), i32x4.eq(magB, i32x4.splat(0)));
-  const sign = v128.and(v128.xor(va, vb), i32x4.splat(0x80000000));
+  let magnitude: v128;
+  let exact: v128;
   if (rule == ADDER) {
-    const sum = i32x4.sub(i32x4.add(magA, magB), i32x4.splat(offset));
-    if (offset != 0 && v128.all_true<i32>(v128.and(operands, v128.or(zero, normalSums(sum)))))
-      return v128.or(v128.andnot(sum, zero), sign);
-  } else if (v128.all_true<i32>(operands)) return v128.or(v128.andnot(formulaMagnitudes(magA, magB, c), zero), sign);
-  return lmulLanes(va, vb, rule, c);
+    magnitude = i32x4.sub(i32x4.add(magA, magB), i32x4.splat(offset));
+    exact = normalSums(magnitude);
+  } else {
+    const fractions = i32x4.splat(0x007fffff);
+    const t = i32x4.add(i32x4.add(v128.and(magA, fractions), v128.and(magB, fractions)), i32x4.splat(0x3f800000 - offset));
+    const carried = i32x4.gt_s(t, fractions);
+    const halved = i32x4.add(i32x4.shr_u(i32x4.sub(t, i32x4.splat(0x00800000)), 1), i32x4.splat(0x40000000));
+    const one = v128.bitselect(halved, i32x4.add(t, i32x4.splat(0x3f800000)), carried);
+    const exponents = i32x4.add(v128.and(magA, i32x4.splat(0x7f800000)), v128.and(magB, i32x4.splat(0x7f800000)));
+    magnitude = i32x4.add(one, i32x4.sub(exponents, i32x4.splat(0x7f000000)));
+    const odd = i32x4.eq(v128.and(t, i32x4.splat(1)), i32x4.splat(1));
+    exact = v128.andnot(normalSums(magnitude), v128.and(carried, odd));
+  }
+  let fits = v128.and(operands, v128.or(zero, exact));
+  if (offset == 0) fits = i32x4.splat(0);
+  const product = v128.or(v128.andnot(magnitude, zero), v128.and(signs, i32x4.splat(0x80000000)));
+  return v128.or(product, v128.not(fits));
 }
 
 /**
- * The lmul formula's product magnitudes of four pairs of normal magnitudes: (1 + fa + fb + c)·2^(ea+eb), the
- * fractions summed as integers, exact in f64 two lanes at a time and rounded to f32 once.
+ * Lanes whose pattern arithmetic result from two normal magnitudes is a normal pattern. Such results lie in
+ * (−2^30, 3·2^30): moved by 2^31 − 2^23 (wrapping), the normal range [2^23, 0x7f800000) becomes the signed
+ * values below −2^24 and nothing else does.
  */
 // @ts-ignore: decorator
 @inline
-export function formulaMagnitudes(magA: v128, magB: v128, c: f64): v128 {
-  // 2^(ea+eb) as an f64 exponent field: (biased ea + biased eb − 254 + 1023) << 52.
-  const exponents = i32x4.add(i32x4.add(i32x4.shr_u(magA, 23), i32x4.shr_u(magB, 23)), i32x4.splat(1023 - 254));
-  const fractionMask = i32x4.splat(0x007fffff);
-  const fractions = i32x4.add(v128.and(magA, fractionMask), v128.and(magB, fractionMask));
-  const onePlusC = f64x2.splat(1 + c);
-  const ulp = f64x2.splat(1.1920928955078125e-7); // 2^-23
-  const low = f64x2.mul(
-    f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(fractions), ulp)),
-    i64x2.shl(i64x2.extend_low_i32x4_s(exponents), 52),
-  );
-  const high = f64x2.mul(
-    f64x2.add(onePlusC, f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<u32>(fractions, fractions, 2, 3, 0, 1)), ulp)),
-    i64x2.shl(i64x2.extend_high_i32x4_s(exponents), 52),
-  );
-  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
-}
-
-/**
- * Lanes whose adder pattern sum of two normal magnitudes (|a| + |b| − offset) is a normal pattern. For normal
- * operands the sum lies in (−2^30, 3·2^30): moved by 2^31 − 2^23 (wrapping), its normal range
- * [2^23, 0x7f800000) becomes the signed values below −2^24 and nothing else does.
- */
-// @ts-ignore: decorator
-@inline
-export function normalSums(sum: v128): v128 {
+function normalSums(sum: v128): v128 {
   return i32x4.lt_s(i32x4.add(sum, i32x4.splat(0x7f800000)), i32x4.splat(-0x01000000));
 }
 
