@@ -155,8 +155,10 @@ for (const [m, n, k] of [
 ]) {
   test(`gemm lmul4 ${m}×${n}×${k}: the adder kernel sums the SPEC's products in f32 in order p, bit for bit`, () => {
     // Register blocks, the rows and columns left over, and (Cᵀ = BᵀAᵀ for short rows) swapped operands; zero A
-    // and B operands, and A operands whose products with B's range leave the normal range (the general step).
+    // and B operands, a column of zero A operands, and A operands whose products with B's range leave the
+    // normal range (the general step).
     const A = randomMatrix(m, k, 7, [0, 0, 2 ** 100, 2 ** -100, 0, 1.5 * 2 ** -90]);
+    for (let i = 0; i < m; i++) A[i * k + 5] = 0; // a step without products (a zero-padded STFT frame's)
     const B = randomMatrix(k, n, 8, [2 ** 40, 2 ** -40, 0]);
     const ctx = new MultiplyContext({ scheme: 'lmul4' });
     const [pa, pb] = [ctx.prepare(A), ctx.prepare(B)];

@@ -344,11 +344,18 @@ function packPartialColumns(strip: usize, rowBytes: usize, k: i32, columns: i32)
   for (let p = 0; p < k; p++) memory.copy(panel + (<usize>p << 5), strip + <usize>p * rowBytes, <usize>columns << 2);
 }
 
+/** Kinds of an adder block's step (`packAdderTerms`). */
+const GENERAL_STEP = 0;
+const FAST_STEP = 1;
+const ZERO_STEP = 2;
+
 /**
  * A's rows in groups of four as adder terms: for group g and step p, the four rows' |a| − offset + sign(a)
  * (i32, wrapping) at terms + (g·k + p)·16 — a normal product with B is then B's pattern plus the term (the
- * sum's carry never reaches the sign bit; adding A's sign bit flips B's). flags[g·k + p] is 1 where all four
- * A operands are nonzero and make normal products with every B magnitude in [lowB, highB].
+ * sum's carry never reaches the sign bit; adding A's sign bit flips B's). flags[g·k + p] is FAST_STEP where
+ * all four A operands are nonzero and make normal products with every B magnitude in [lowB, highB],
+ * ZERO_STEP where all four are zero (the step adds nothing: a zero-padded STFT frame's columns), else
+ * GENERAL_STEP.
  */
 // @ts-ignore: decorator
 @inline
@@ -357,14 +364,16 @@ function packAdderTerms(a: usize, groups: i32, k: i32, offset: i32, lowB: i32, h
   for (let g = 0; g < groups; g++) {
     for (let p = 0; p < k; p++) {
       let fast: bool = true;
+      let zeros = 0;
       const at = terms + ((<usize>(g * k + p)) << 4);
       for (let r = 0; r < 4; r++) {
         const aBits = load<i32>(a + <usize>(g * 4 + r) * rowA + (<usize>p << 2));
         const x = (aBits & 0x7fffffff) - offset;
+        if ((aBits & 0x7fffffff) == 0) zeros++;
         fast = fast && (aBits & 0x7fffffff) != 0 && <i64>x + lowB >= 0x00800000 && <i64>x + highB <= 0x7f7fffff;
         store<i32>(at + (<usize>r << 2), x + (aBits & 0x80000000));
       }
-      store<u8>(flags + <usize>(g * k + p), fast ? 1 : 0);
+      store<u8>(flags + <usize>(g * k + p), fast ? FAST_STEP : zeros == 4 ? ZERO_STEP : GENERAL_STEP);
     }
   }
 }
@@ -372,8 +381,9 @@ function packAdderTerms(a: usize, groups: i32, k: i32, offset: i32, lowB: i32, h
 /**
  * C's 4×8 block at `c` (rows `rowC` bytes apart; its first `columns` stored) from A's four rows at `a` (their
  * terms and flags) and the packed panel of B's eight columns: each element sums its products in f32 in order p, as `adderRows` does.
- * Runs of flagged steps stay in registers; a step with a zero or range-checked A operand goes through
- * `adderStep` on the block in memory (a call inside the loop would make V8 spill the accumulators).
+ * Runs of fast and zero steps stay in registers; other steps (a zero or range-checked A operand among
+ * nonzero ones) go through `adderStep` on the block in memory (a call inside the loop would make V8 spill
+ * the accumulators).
  */
 // @ts-ignore: decorator
 @inline
@@ -399,7 +409,10 @@ function adderBlock4x8(
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let p = 0;
   while (p < k) {
-    for (; p < k && load<u8>(flags + <usize>p); p++) {
+    for (; p < k; p++) {
+      const kind = load<u8>(flags + <usize>p);
+      if (kind == ZERO_STEP) continue;
+      if (kind == GENERAL_STEP) break;
       const bp = panel + (<usize>p << 5);
       const b0 = v128.load(bp);
       const b1 = v128.load(bp, 16);
