@@ -90,6 +90,11 @@ const patchTables = new Map<string, PatchTable>();
 const MAX_CACHED_OFFSETS = 1 << 23; // 32 MiB
 let cachedOffsets = 0;
 
+/** A geometry's counts of taps, output positions and image elements, without its patch table. */
+export function windowSizes(g: WindowGeometry): Omit<PatchTable, 'offsets'> {
+  return { taps: sizeOf(g.kernel), positions: sizeOf(g.positions), imageSize: sizeOf(g.imageDims) };
+}
+
 /** The patch table of a geometry (cached; callers only read it). */
 export function patchTable(g: WindowGeometry): PatchTable {
   const key = [g.imageDims, g.positions, g.kernel, g.strides, g.dilations, g.padsBegin, g.padsEnd].join(';');

@@ -15,6 +15,7 @@ import {
   depthwisePlane,
   im2col,
   patchTable,
+  windowSizes,
   planeWindows,
   slidingWindow,
   spatialInts,
@@ -72,16 +73,15 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands,
     throw new EngineError(`X has ${channels} channels, W [${wDims}] and group ${group} do not fit`);
   }
   const geometry = slidingWindow(ctx, xDims.slice(2), wDims.slice(2));
-  const table = patchTable(geometry);
   const dims = [batch, outChannels, ...geometry.positions];
   // Depthwise layers with small windows (3×3, 5×5, 7×7) are faster summed directly than through a patch
   // matrix; a single-channel convolution with a long kernel (a learned STFT) is a real GEMM.
-  const depthwise = groupChannels === 1 && group > 1 && table.taps <= 49;
+  const depthwise = groupChannels === 1 && group > 1 && windowSizes(geometry).taps <= 49;
   const shape = depthwise && xDims.length <= 4 ? depthwiseShape(operands, geometry) : null;
   const direct = shape && arith.depthwise(operands.x, operands.w, shape, bias);
   if (direct) return { dims, values: direct };
-  if (!(depthwise && arith.plainProducts))
-    return { dims, values: convolveByGemm(arith, table, operands, geometry, bias) };
+  if (!(depthwise && arith.plainProducts)) return { dims, values: convolveByGemm(arith, operands, geometry, bias) };
+  const table = patchTable(geometry);
   const values = arith.allocate(batch * outChannels * table.positions);
   convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), values);
   return { dims, values: addBlocks(values, bias, table.positions) };
@@ -93,20 +93,20 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands,
  */
 function convolveByGemm(
   arith: Arithmetic,
-  table: PatchTable,
   { x, xDims, w, wDims, group }: ConvOperands,
   geometry: WindowGeometry,
   bias: Numeric | undefined,
 ): Numeric {
   const [batch, channels] = xDims as [number, number];
   const [outChannels, groupChannels] = wDims as [number, number];
-  const { taps, positions, imageSize } = table;
+  const { taps, positions, imageSize } = windowSizes(geometry);
   const groupOut = outChannels / group;
   const inner = groupChannels * taps;
   // A 1×1 kernel with stride 1 and no padding reads the input planes as they are: no patch matrix.
   const pointwise = taps === 1 && positions === imageSize && geometry.padsBegin.every((p) => p === 0);
   const tile = Math.max(1, Math.min(positions, Math.floor(MAX_PATCH_ELEMENTS / inner)));
-  // The patch matrix, built in JS only where `gemmPatches` declines.
+  // The patch table (not for pointwise Convs), and the patch matrix, built in JS only where `gemmPatches` declines.
+  let table: PatchTable | undefined;
   let patchMatrix: Numeric | null = null;
   const col = () => (patchMatrix ??= arith.allocate(inner * tile));
   const single = batch === 1 && group === 1 && tile === positions;
@@ -125,6 +125,7 @@ function convolveByGemm(
         continue;
       }
       const planes = arith.slice(x, start, start + groupChannels * imageSize);
+      table ??= patchTable(geometry);
       for (let from = 0; from < positions; from += tile) {
         const width = Math.min(tile, positions - from);
         const shape = { m: groupOut, channels: groupChannels, from, width, rowBias };

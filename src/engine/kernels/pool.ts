@@ -32,12 +32,16 @@ function pooling(op: string, value: Value | undefined, geometryOf: (spatial: num
   if (x.dims.length < 3) throw new EngineError(`${op} needs an input of rank >= 3, got [${x.dims}]`);
   if (x.dtype === 'string' || isBigIntDType(x.dtype)) throw new EngineError(`${op} does not support ${x.dtype}`);
   const geometry = geometryOf(x.dims.slice(2));
+  let table: PatchTable | undefined;
   return {
     x,
     data: x.data as ArrayLike<number>,
     planes: x.dims[0]! * x.dims[1]!,
     geometry,
-    table: patchTable(geometry),
+    // Built on first use: the WebAssembly MaxPool and the one-loop global pools never read it.
+    get table() {
+      return (table ??= patchTable(geometry));
+    },
   };
 }
 
