@@ -1,19 +1,20 @@
 /**
  * Element-wise chains: runs of element-wise nodes over one float32 tensor — x + c, x · c, Clip, Relu, …,
  * and steps with the chain's own input, as in hard-swish x · clip(x + 3, 0, 6) / 6 — where every link's
- * output is read only by the next link. An exact, unobserved run computes such a chain in one WebAssembly
- * pass instead of one pass (and one copy in and out of linear memory) per node, and never stores the
- * intermediate values. Every step is the IEEE f32 operation or comparison the node's own kernel does, so the
- * result is bit for bit that of running the nodes; whatever a chain's values turn out to be at run time
- * (not float32, a non-scalar constant, a small tensor) makes it decline, and the nodes run one by one.
+ * output is read only by the next link. An unobserved run computes such a chain in one WebAssembly pass
+ * instead of one pass (and one copy in and out of linear memory) per node, and never stores the intermediate
+ * values. Every step is the IEEE f32 operation or comparison the node's own kernel does, or under a scheme
+ * the scheme product its Mul kernel takes, so the result is bit for bit that of running the nodes; whatever
+ * a chain's values turn out to be at run time (not float32, a non-scalar constant, a small tensor) makes it
+ * decline, and the nodes run one by one.
  */
+import { lmulOffsetBits, pow2, roundToFormat, type FloatFormat } from '../arith';
 import { outerScopeReads, subgraphsOf, type Graph, type Node, type Tensor } from '../onnx';
 import { Attributes } from './attributes';
 import { legacyClipBounds } from './kernels/elementwise';
 import { WASM_MIN_ELEMENTS } from './kernels/elementwise-core';
-import { tensor, type Value } from './types';
-import { lmulOffsetBits, pow2, roundToFormat, type FloatFormat } from '../arith';
 import type { MultiplyContext } from './multiply';
+import { tensor, type Value } from './types';
 import {
   CHAIN_STEPS,
   isNormalF32PowerOfTwo,

@@ -2,8 +2,9 @@
 import { adderOffset, lmulFour, lmulLanes, patternProducts } from './shared/lmul';
 import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits } from './shared/round';
 
-// Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a and b the
-// step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it.
+// Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a, b and d
+// the step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it,
+// or a scheme's product of operands rounded by q, as its Mul kernel takes it.
 const ADD = 0; // v + a
 const SUB = 1; // v − a
 const SUB_FROM = 2; // a − v
