@@ -2,7 +2,7 @@
  * Multiplications and additions a node performs, counted from the shapes it actually ran with (SPEC §6
  * groups), plus the bytes it reads and writes — the inputs of the energy model.
  */
-import type { Node } from '../onnx';
+import { ACTIVATION_PRODUCTS_PER_ELEMENT, type Node } from '../onnx';
 import { sizeOf } from '../engine/tensors';
 import type { Value } from '../engine/types';
 import type { MultiplyGroup } from '../engine/multiply';
@@ -69,8 +69,6 @@ const NORMALIZATION_MULTIPLIES_PER_ELEMENT: Record<string, number> = {
   RMSNormalization: 2,
 };
 
-const ACTIVATION_MULTIPLIES_PER_ELEMENT: Record<string, number> = { Gelu: 3, HardSwish: 2, Softmax: 1, LogSoftmax: 0 };
-
 export function countNode(
   node: Node,
   inputs: readonly (Value | undefined)[],
@@ -83,7 +81,7 @@ export function countNode(
   const multiplies: Record<MultiplyGroup, number> = {
     multiply: mainMacs,
     normalization: (NORMALIZATION_MULTIPLIES_PER_ELEMENT[node.opType] ?? 0) * out + gemmScale,
-    activation: (ACTIVATION_MULTIPLIES_PER_ELEMENT[node.opType] ?? 0) * out,
+    activation: (ACTIVATION_PRODUCTS_PER_ELEMENT[node.opType] ?? 0) * out,
   };
   let weightElements = 0;
   let activationElements = outputs.reduce((sum, v) => sum + elementsOf(v), 0);

@@ -3,6 +3,7 @@ export type { DType } from './dtype';
 export { OnnxLoadError, type OnnxLoadErrorKind } from './errors';
 export { normaliseLocation, type ExternalDataReader, type ExternalLocation } from './external-data';
 export {
+  ACTIVATION_PRODUCTS_PER_ELEMENT,
   formatSummaryText,
   multiplyCategory,
   summarizeModel,

@@ -30,6 +30,26 @@ export type NodeLocation = 'main' | 'subgraph' | 'function';
  */
 export type MultiplyCategory = 'multiply' | 'normalization' | 'activation';
 
+/**
+ * Multiplications per output element that an activation op's kernel takes as scheme products when
+ * activations are replaced (SPEC §6): alpha·x (LeakyRelu, Elu, Celu, HardSigmoid), slope·x (PRelu), gamma
+ * and alpha (Selu), x·gate(x) (Gelu, Mish, Swish), HardSwish's x/6 and x·gate, SwiGLU's gate and ·b. Softmax
+ * and LogSoftmax divide and take exponentials: nothing to replace.
+ */
+export const ACTIVATION_PRODUCTS_PER_ELEMENT: Readonly<Record<string, number>> = {
+  LeakyRelu: 1,
+  PRelu: 1,
+  Elu: 1,
+  Selu: 2,
+  Celu: 1,
+  HardSigmoid: 1,
+  HardSwish: 2,
+  Gelu: 1,
+  Mish: 1,
+  Swish: 1,
+  SwiGLU: 2,
+};
+
 const OPS_BY_CATEGORY: Record<MultiplyCategory, readonly string[]> = {
   multiply: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Einsum', 'Attention', 'Mul'],
   normalization: [
@@ -39,7 +59,7 @@ const OPS_BY_CATEGORY: Record<MultiplyCategory, readonly string[]> = {
     'GroupNormalization',
     'RMSNormalization',
   ],
-  activation: ['Gelu', 'HardSwish', 'Softmax', 'LogSoftmax'],
+  activation: Object.keys(ACTIVATION_PRODUCTS_PER_ELEMENT),
 };
 
 const MULTIPLY_OPS: ReadonlyMap<string, MultiplyCategory> = new Map(
