@@ -43,8 +43,6 @@ export function roundOperands(
 ): void {
   const maxBits = reinterpret<u32>(maxFinite);
   let i = 0;
-  // Four at a time where every lane is zero or normal in F below its top: RNE (or truncation) on the
-  // pattern, the mantissa carry flowing into the exponent. Other groups of four take the general path.
   if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38 && manBits < 23) {
     // factor is a normal f32: one f32 multiplication rounds the exact product as the f64 path does.
     const scale = f32x4.splat(<f32>factor);
@@ -55,16 +53,37 @@ export function roundOperands(
     const halfMinusOne = halfMinusOneOf(drop, trunc);
     const oddBit = oddBitOf(trunc);
     const keep = keepOf(drop);
-    for (; i + 4 <= len; i += 4) {
-      const at = (<usize>i) << 2;
-      const v = f32x4.mul(v128.load(src + at), scale);
-      const magnitude = v128.andnot(v, signBit);
-      const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
-      if (!v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest))) {
-        roundScalar(src, dst, i, 4, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
-        continue;
+    if (!trunc) {
+      // RNE, every lane four at a time: from F's smallest normal on, on the pattern (the mantissa carry
+      // flowing into the exponent; finite overflow and inf become ±maxFinite when saturating, else ±inf);
+      // below it, adding 2^(emin − M + 23) rounds to a multiple of F's subnormal quantum; NaN passes.
+      const overflow = i32x4.splat(saturate ? maxBits : 0x7f800000);
+      const magic = f32x4.splat(reinterpret<f32>((emin - manBits + 23 + 127) << 23));
+      const infinity = i32x4.splat(0x7f800000);
+      for (; i + 4 <= len; i += 4) {
+        const at = (<usize>i) << 2;
+        const v = f32x4.mul(v128.load(src + at), scale);
+        const magnitude = v128.andnot(v, signBit);
+        const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
+        const normal = v128.bitselect(overflow, rounded, i32x4.gt_s(rounded, highest));
+        const small = f32x4.sub(f32x4.add(magnitude, magic), magic);
+        const finite = v128.bitselect(small, normal, i32x4.lt_s(magnitude, lowest));
+        const result = v128.bitselect(v, v128.or(finite, v128.and(v, signBit)), i32x4.gt_s(magnitude, infinity));
+        v128.store(dst + at, result);
       }
-      v128.store(dst + at, v128.or(rounded, v128.and(v, signBit)));
+    } else {
+      // Truncation: four at a time where every lane is zero or normal in F below its top, else one by one.
+      for (; i + 4 <= len; i += 4) {
+        const at = (<usize>i) << 2;
+        const v = f32x4.mul(v128.load(src + at), scale);
+        const magnitude = v128.andnot(v, signBit);
+        const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
+        if (!v128.all_true<i32>(roundedOnPattern(magnitude, rounded, lowest, highest))) {
+          roundScalar(src, dst, i, 4, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
+          continue;
+        }
+        v128.store(dst + at, v128.or(rounded, v128.and(v, signBit)));
+      }
     }
   }
   roundScalar(src, dst, i, len - i, factor, manBits, emin, maxFinite, maxBits, saturate, trunc);
