@@ -42,9 +42,12 @@ import {
   wasmMagnitudeRange,
   wasmRelu,
   wasmGemmProductTable,
-  wasmProductTableOperands,
+  wasmEncodeFp8,
+  wasmPrepareFp8,
   wasmProductTableRuns,
   wasmRoundOperands,
+  wasmScaledProductTable,
+  fp8Values,
 } from '../../src/engine/wasm/kernels';
 
 /** Bit patterns spread over the whole fp32 range (every exponent, subnormals, specials) and normal values. */
@@ -103,6 +106,59 @@ test('operand rounding picks the fp8 scale from the largest finite magnitude', (
   assert.equal(scale, fp8ScaleExponent(0.25, E4M3));
 });
 
+/**
+ * Values around an fp8 format's range once scaled by 2^scale: normal and subnormal values of the format and
+ * the ties between them (rounding halfway up or down), tiny and zero values of both signs; in the second
+ * half also values just past the largest finite one (saturating or not) and f32 patterns spread over every
+ * exponent (the first half's groups of sixteen are all in range).
+ */
+function fp8RangeValues(format: FloatFormat, count: number, seed: number, scale: number): Float32Array {
+  const uniform = seededUniform(seed);
+  const normal = seededNormal(seed + 1);
+  const spread = mixedFinite(count, seed + 2);
+  const quantum = 2 ** (format.emin - format.manBits);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const sign = uniform() < 0.5 ? -1 : 1;
+    const kind = Math.floor(uniform() * (i < count / 2 ? 4 : 6));
+    let v: number;
+    // Subnormals and the ties between them, normal values off the format's, tiny values, f32 values of the
+    // format's range; in the second half values just past the largest finite one and spread f32 patterns.
+    if (kind === 0) v = Math.floor(uniform() * 2 ** (format.manBits + 2)) * quantum * 0.5;
+    else if (kind === 1) v = decodeBits(format, Math.floor(uniform() * 0x7c)) * (1 + (uniform() - 0.5) * 2 ** -4);
+    else if (kind === 2) v = uniform() < 0.5 ? 0 : quantum * uniform() * 2 ** -Math.floor(uniform() * 30);
+    else if (kind === 3) v = normal() * 2 ** Math.round(normal() * 2);
+    else if (kind === 4) v = format.maxFinite * (1 + uniform() * 2 ** -(format.manBits - 1));
+    else v = spread[i]!;
+    out[i] = sign * v * 2 ** -scale;
+  }
+  return out;
+}
+
+for (const format of [E4M3, E5M2]) {
+  for (const mode of ['rne', 'trunc'] as const) {
+    test(`fp8 preparation into ${format.name} (${mode}): one-pass codes equal encodeFp8 of roundOperands bit for bit`, () => {
+      // Scales whose factor is a normal f32 (the sixteen-lane path) and ones outside it (the general path).
+      for (const scale of [0, 3, -9, 100, 130, -128, -140]) {
+        for (const specials of [false, true]) {
+          const values = fp8RangeValues(format, 4099, 90 + scale, scale);
+          if (specials) values.set(mixedValues(64, scale + 5), 1000); // NaN, ±inf, f32 extremes among them
+          const rounded = wasmRoundOperands(values, format, mode, () => scale).values;
+          sameBits(rounded, roundArray(values, format, mode, 2 ** scale), 'rounded reference');
+          const expected = wasmEncodeFp8(format, rounded);
+          const prepared = wasmPrepareFp8(values, format, mode, () => scale);
+          assert.equal(prepared.scale, scale);
+          assert.equal(prepared.codes.specials, expected.specials, `specials at 2^${scale}`);
+          assert.deepEqual(prepared.codes.bytes, expected.bytes, `codes at 2^${scale}`);
+          // Values come with the codes exactly when a value is NaN or inf; otherwise decoding gives them.
+          assert.equal(prepared.values !== undefined, expected.specials);
+          sameBits(prepared.values ?? fp8Values(format, prepared.codes.bytes), rounded, `values at 2^${scale}`);
+        }
+      }
+    });
+  }
+}
+
 /** fp8 operands: random codes' values (NaN and, in e5m2, ±inf only when asked), some zeros. */
 function fp8Operand(format: FloatFormat, count: number, seed: number, withSpecials: boolean): Float32Array {
   const uniform = seededUniform(seed);
@@ -117,6 +173,7 @@ function fp8Operand(format: FloatFormat, count: number, seed: number, withSpecia
 for (const preset of ['e4m3-mul', 'e5m2-mul']) {
   const scheme = parseScheme(preset);
   const format = scheme.operandFormat;
+  const codes = (values: Float32Array) => wasmEncodeFp8(format, values);
   // Scale sums inside f32's range, outside it (the table is scaled in doubles), and ones whose products
   // fall to fp32 subnormals or overflow to inf.
   for (const scales of [0, 9, -20, 135, -140, 150, -130]) {
@@ -125,7 +182,7 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const [m, n, k] = [7, 13, 37];
         const A = fp8Operand(format, m * k, 11 + scales, withSpecials);
         const B = fp8Operand(format, k * n, 12 + scales, withSpecials);
-        const out = wasmGemmProductTable(scheme, A, B, m, n, k, scales);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, scales);
         sameBits(out, orderedTableSums(A, B, m, n, k, scales), preset);
       });
     }
@@ -174,14 +231,15 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const A = operand(m * k, 5);
         const B = operand(k * n, 7);
         for (let p = 0; p < k; p++) A[p] = -0; // row 0 of A: −0 only, so its sums are +0
-        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, scales), orderedTableSums(A, B, m, n, k, scales), preset);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, scales);
+        sameBits(out, orderedTableSums(A, B, m, n, k, scales), preset);
       }
     }
   });
 
   test(`${preset} table GEMM: B of few codes (quad tables of a few groups) equals the ordered double sum`, () => {
     const uniform = seededUniform(41);
-    const codes = [0x00, 0x80, 0x31, 0xb1, 0x7b, 0xfb, 0x5a]; // finite in both formats
+    const few = [0x00, 0x80, 0x31, 0xb1, 0x7b, 0xfb, 0x5a]; // finite in both formats
     for (const [m, n, k] of [
       [3, 9, 7],
       [8, 24, 16],
@@ -189,9 +247,13 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     ] as const) {
       const A = fp8Operand(format, m * k, 42, false);
       const B = Float32Array.from({ length: k * n }, () =>
-        decodeBits(format, codes[Math.floor(uniform() * codes.length)]!),
+        decodeBits(format, few[Math.floor(uniform() * few.length)]!),
       );
-      sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 5), orderedTableSums(A, B, m, n, k, 5), preset);
+      sameBits(
+        wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, 5),
+        orderedTableSums(A, B, m, n, k, 5),
+        preset,
+      );
     }
   });
 
@@ -202,7 +264,8 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const [m, n] = [2, 3];
         const A = Float32Array.from({ length: m * k }, (_, i) => (i < k ? 448 : -448));
         const B = new Float32Array(k * n).fill(448);
-        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 0), orderedTableSums(A, B, m, n, k, 0), `k = ${k}`);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, 0);
+        sameBits(out, orderedTableSums(A, B, m, n, k, 0), `k = ${k}`);
       }
     });
   }
@@ -214,13 +277,14 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     const plan = planBroadcast([65536], [65536]);
     // Unscaled products exact in fp32 (the runs multiply the base table) and not (an unscaled table).
     for (const scales of [0, -3, 130, -135, 141, -120]) {
-      const { a, b, table } = wasmProductTableOperands(scheme, A, B, scales);
-      const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a[i]! << 8) | b[i]!]!);
+      const [a, b] = [codes(A), codes(B)];
+      const table = wasmScaledProductTable(scheme, scales);
+      const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a.bytes[i]! << 8) | b.bytes[i]!]!);
       const expected = Float32Array.from({ length: 65536 }, (_, i) =>
         multiplyPrepared(scheme, A[i]!, B[i]!, scales, 0),
       );
       sameBits(out, expected, `${preset} 2^-${scales}`);
-      sameBits(wasmProductTableRuns(scheme, plan, A, B, scales), expected, `${preset} runs 2^-${scales}`);
+      sameBits(wasmProductTableRuns(scheme, plan, a, b, scales), expected, `${preset} runs 2^-${scales}`);
     }
   });
 }

@@ -53,6 +53,20 @@ interface KernelExports {
     trunc: boolean,
   ): void;
   encodeFp8(src: number, dst: number, len: number, manBits: number, bias: number): number;
+  roundEncodeFp8(
+    src: number,
+    dst: number,
+    codes: number,
+    len: number,
+    factor: number,
+    manBits: number,
+    bias: number,
+    maxFinite: number,
+    trunc: boolean,
+  ): number;
+  /** `im2col` and `im2colRuns` over planes of fp8 codes (bytes). */
+  im2colCodes: KernelExports['im2col'];
+  im2colCodeRuns: KernelExports['im2colRuns'];
   scaleTable(src: number, dst: number, factor: number): void;
   // Depthwise and pooling kernels take a plane geometry (`depthwiseGeometry`: batch … padLeft) after their
   // buffers, and their own arguments after it.
@@ -550,6 +564,63 @@ export function wasmRoundOperands(
   return { values: f32View(dst, values.length).slice(), scale, range };
 }
 
+/** The fp8 codes of an operand tensor (product-table schemes). */
+export interface Fp8Codes {
+  readonly bytes: Uint8Array;
+  /** Whether any value is NaN or infinite (whose products with zero are NaN, not ±0). */
+  readonly specials: boolean;
+}
+
+/**
+ * Operand preparation for a product-table scheme (`hasProductTable`): the scale exponent from the largest
+ * finite magnitude (`scaleFor`), then the fp8 codes of q_F(fp32(x·2^s)), rounded and encoded in one pass —
+ * bit for bit `encodeFp8` of `wasmRoundOperands`' values, without storing or copying out those values
+ * (`fp8Values` decodes them where needed). Where a value is NaN or inf the rounded values come too, NaN
+ * payloads as the rounding leaves them.
+ */
+export function wasmPrepareFp8(
+  values: Float32Array,
+  format: FloatFormat,
+  mode: RoundingMode,
+  scaleFor: ((amax: number) => number) | null,
+): { codes: Fp8Codes; scale: number; values?: Float32Array } {
+  const length = values.length;
+  const [src, dst, codes] = layout([length * 4, length * 4, length]) as [number, number, number];
+  f32View(src, length).set(values);
+  const wasm = kernels();
+  const scale = scaleFor ? scaleFor(wasm.finiteAmax(src, length)) : 0;
+  const { manBits, bias, maxFinite } = format;
+  const trunc = mode === 'trunc';
+  const specials = wasm.roundEncodeFp8(src, dst, codes, length, 2 ** scale, manBits, bias, maxFinite, trunc) !== 0;
+  const bytes = new Uint8Array(wasm.memory.buffer, codes, length).slice();
+  if (!specials) return { codes: { bytes, specials }, scale };
+  wasm.roundOperands(src, dst, length, 2 ** scale, manBits, format.emin, maxFinite, true, trunc);
+  return { codes: { bytes, specials }, scale, values: f32View(dst, length).slice() };
+}
+
+/** fp8 codes of values that are already exact values of the format (prepared operands). */
+export function wasmEncodeFp8(format: FloatFormat, values: Float32Array): Fp8Codes {
+  const [src, codes] = layout([values.length * 4, values.length]) as [number, number];
+  f32View(src, values.length).set(values);
+  const specials = encode(format, src, codes, values.length);
+  return { bytes: new Uint8Array(kernels().memory.buffer, codes, values.length).slice(), specials };
+}
+
+/** The values of fp8 codes, by format name: 256 entries each. */
+const fp8Decodings = new Map<string, Float32Array>();
+
+/** The values of fp8 codes (a NaN code gives a NaN). */
+export function fp8Values(format: FloatFormat, bytes: Uint8Array): Float32Array {
+  let decoding = fp8Decodings.get(format.name);
+  if (!decoding) {
+    decoding = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    fp8Decodings.set(format.name, decoding);
+  }
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = decoding[bytes[i]!]!;
+  return out;
+}
+
 /** Bit-pattern range of the values' nonzero magnitudes, or null if they hold inf or NaN. */
 export type MagnitudeRange = { readonly low: number; readonly high: number } | null;
 
@@ -685,8 +756,8 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
 }
 
 /**
- * C = A·B of prepared fp8 operands under a product-format scheme (`hasProductTable`), with scale exponents
- * summing to `scales`: each product a table lookup, summed as the definition does — in f64 in order
+ * C = A·B of prepared fp8 operands' codes under a product-format scheme (`hasProductTable`), with scale
+ * exponents summing to `scales` (B may be a convolution's patch matrix of code planes): each product a table lookup, summed as the definition does — in f64 in order
  * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
  * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds,
  * or else A against its own (Cᵀ = BᵀAᵀ; `gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), otherwise
@@ -695,8 +766,8 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
-  A: Float32Array,
-  B: Float32Array | Patches,
+  A: Fp8Codes,
+  B: Fp8Codes | CodePatches,
   m: number,
   n: number,
   k: number,
@@ -705,9 +776,7 @@ export function wasmGemmProductTable(
 ): Float32Array {
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const columns = (n + 3) & ~3;
-  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, bias, c] = layout([
-    m * k * 4,
-    k * n * 4,
+  const [aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, bias, c] = layout([
     m * k,
     k * n,
     65536 * 4,
@@ -719,12 +788,10 @@ export function wasmGemmProductTable(
     64 * 4,
     m * 8,
     m * n * 4,
-  ]) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-  f32View(a, m * k).set(A);
-  placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
-  const format = scheme.operandFormat;
-  const aHasSpecials = encode(format, a, aCodes, m * k);
-  const bHasSpecials = encode(format, b, bCodes, k * n);
+  ]) as [number, number, number, number, number, number, number, number, number, number, number];
+  new Uint8Array(kernels().memory.buffer, aCodes, m * k).set(A.bytes);
+  const bHasSpecials = placeRightCodes(B, bCodes, n, c + ((m * n * 4 + 15) & ~15));
+  const aHasSpecials = A.specials;
   const unit = exactSumUnit(scheme, counts, k, scales);
   const at = { a: aCodes, b: bCodes, c, acc, panels, rows, quads, flags, groups };
   if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, m, n, k, counts, unit)) {
@@ -736,6 +803,38 @@ export function wasmGemmProductTable(
     kernels().addRowBias(c, m, n, bias);
   }
   return copyFloat32(f32View(c, m * n));
+}
+
+/** A GEMM's right operand given as a convolution's patch matrix of fp8 code planes: positions [from, from + width). */
+export interface CodePatches {
+  readonly planes: Fp8Codes;
+  readonly table: PatchGather;
+  readonly channels: number;
+  readonly from: number;
+}
+
+/**
+ * Puts the codes of a table GEMM's right operand (k × n) at byte offset `at`: copied in, or a patch matrix
+ * gathered from code planes (copied in from `scratch` on), bit for bit the codes of the f32 patch matrix
+ * (padding as code 0, +0). Returns whether the operand's tensor holds NaN or inf.
+ */
+function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scratch: number): boolean {
+  const wasm = kernels();
+  if (!('planes' in B)) {
+    new Uint8Array(wasm.memory.buffer, at, B.bytes.length).set(B.bytes);
+    return B.specials;
+  }
+  const { planes, table, channels, from } = B;
+  const { taps, positions, imageSize, offsets } = table;
+  const runs = patchRuns(table);
+  const indices = runs ?? offsets;
+  const [xAt, indicesAt] = layout([planes.bytes.length, indices.length * 4], scratch) as [number, number];
+  const { buffer } = wasm.memory; // after the layout: growing memory detaches earlier views
+  new Uint8Array(buffer, xAt, planes.bytes.length).set(planes.bytes);
+  new Int32Array(buffer, indicesAt, indices.length).set(indices);
+  if (runs) wasm.im2colCodeRuns(xAt, indicesAt, runs.length / 4, at, channels, taps, imageSize, from, n);
+  else wasm.im2colCodes(xAt, indicesAt, at, channels, taps, positions, imageSize, from, n);
+  return planes.specials;
 }
 
 /**
@@ -767,34 +866,14 @@ function gemmIntegerSums(
 }
 
 /**
- * Element-wise products under a product-format scheme: the fp8 codes of both prepared operands and the
- * table of their products unscaled by 2^-scales (out[i] = table[codeA·256 + codeB]).
+ * Element-wise products under a product-format scheme: the table of the products of fp8 codes unscaled by
+ * 2^-scales (the product of codes a and b is table[a·256 + b]).
  */
-export function wasmProductTableOperands(
-  scheme: Scheme,
-  A: Float32Array,
-  B: Float32Array,
-  scales: number,
-): { a: Uint8Array; b: Uint8Array; table: Float32Array } {
-  productTable(scheme);
-  const [a, b, aCodes, bCodes, table] = layout([A.length * 4, B.length * 4, A.length, B.length, 65536 * 4]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  f32View(a, A.length).set(A);
-  f32View(b, B.length).set(B);
-  encode(scheme.operandFormat, a, aCodes, A.length);
-  encode(scheme.operandFormat, b, bCodes, B.length);
+export function wasmScaledProductTable(scheme: Scheme, scales: number): Float32Array {
+  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const [table] = layout([65536 * 4]) as [number];
   scaledTable(scheme, scales, table);
-  const { buffer } = kernels().memory;
-  return {
-    a: new Uint8Array(buffer, aCodes, A.length).slice(),
-    b: new Uint8Array(buffer, bCodes, B.length).slice(),
-    table: f32View(table, 65536).slice(),
-  };
+  return f32View(table, 65536).slice();
 }
 
 /** A depthwise 2-D convolution: `batch` images of `channels` planes h×w, `multiplier` outputs per channel. */
@@ -968,7 +1047,7 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
 }
 
 /**
- * Depthwise convolution of prepared fp8 operands under a product-format scheme (scale exponents summing to
+ * Depthwise convolution of prepared fp8 operands' codes under a product-format scheme (scale exponents summing to
  * `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
  * `exactSumUnit` allows and x holds no NaN or inf, else the table unscaled and summed in tap order. Null
  * when the weights hold NaN or inf (their products with the padding are not zero: the GEMM path handles
@@ -976,33 +1055,31 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
  */
 export function wasmDepthwiseTable(
   scheme: Scheme,
-  x: Float32Array,
-  w: Float32Array,
+  x: Fp8Codes,
+  w: Fp8Codes,
   shape: DepthwiseShape,
   scales: number,
 ): Float32Array | null {
+  if (w.specials) return null;
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const outLength = depthwiseOutputLength(shape);
   const { kernel, output, strides, dilations } = shape;
   // The padded plane reaches every tap of every output, output columns rounded up to blocks of four.
   const rows = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1;
   const columns = (((output[1] + 3) & ~3) - 1) * strides[1] + (kernel[1] - 1) * dilations[1] + 1;
-  const [xAt, wAt, xCodes, wCodes, table, outAt, accAt, padded, taps] = layout([
-    x.length * 4,
-    w.length * 4,
-    x.length,
-    w.length,
+  const [xCodes, wCodes, table, outAt, accAt, padded, taps] = layout([
+    x.bytes.length,
+    w.bytes.length,
     65536 * 4,
     outLength * 4,
     output[1] * 8,
     rows * columns * 2,
     kernel[0] * kernel[1] * 4,
-  ]) as [number, number, number, number, number, number, number, number, number];
-  f32View(xAt, x.length).set(x);
-  f32View(wAt, w.length).set(w);
-  const format = scheme.operandFormat;
-  if (encode(format, wAt, wCodes, w.length)) return null;
-  const xHasSpecials = encode(format, xAt, xCodes, x.length);
+  ]) as [number, number, number, number, number, number, number];
+  const { buffer } = kernels().memory;
+  new Uint8Array(buffer, xCodes, x.bytes.length).set(x.bytes);
+  new Uint8Array(buffer, wCodes, w.bytes.length).set(w.bytes);
+  const xHasSpecials = x.specials;
   const unit = exactSumUnit(scheme, counts, kernel[0] * kernel[1], scales);
   const geometry = depthwiseGeometry(shape);
   if (unit !== null && !xHasSpecials) {
@@ -1077,24 +1154,23 @@ export function wasmLmulRuns(
 }
 
 /**
- * Element-wise products of prepared fp8 operands under a product-format scheme over a broadcast, scale
+ * Element-wise products of prepared fp8 operands' codes under a product-format scheme over a broadcast, scale
  * exponents summing to `scales`: each a lookup in the scheme's product table times 2^−scales in f32 (exact
  * where `unscaledProductsExact`), else in the table unscaled by 2^−scales entry by entry.
  */
 export function wasmProductTableRuns(
   scheme: Scheme,
   plan: BroadcastRuns,
-  A: Float32Array,
-  B: Float32Array,
+  A: Fp8Codes,
+  B: Fp8Codes,
   scales: number,
 ): Float32Array {
   const products = productTable(scheme); // before the layout: it may claim memory at heapStart
-  const at = broadcastLayout(plan, A.length, B.length);
-  const [a, b, table] = layout([A.length * 4, B.length * 4, 65536 * 4], at.end) as [number, number, number];
-  f32View(a, A.length).set(A);
-  f32View(b, B.length).set(B);
-  encode(scheme.operandFormat, a, at.a, A.length);
-  encode(scheme.operandFormat, b, at.b, B.length);
+  const at = broadcastLayout(plan, A.bytes.length, B.bytes.length);
+  const [table] = layout([65536 * 4], at.end) as [number];
+  const { buffer } = kernels().memory;
+  new Uint8Array(buffer, at.a, A.bytes.length).set(A.bytes);
+  new Uint8Array(buffer, at.b, B.bytes.length).set(B.bytes);
   if (unscaledProductsExact(scheme, scales)) {
     kernels().tableRuns(products, 2 ** -scales, at.a, at.b, at.out, ...at.runs);
   } else {

@@ -146,6 +146,95 @@ export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: 
   return encodeScalar(src, dst, i, len - i, manBits, bias) || special;
 }
 
+/**
+ * `roundOperands` then `encodeFp8` in one pass for an fp8 format (saturating; exponent `bias`): codes[i] is
+ * the code of q_F(fp32(src[i]·factor)), the rounded values themselves never stored. Sixteen at a time where
+ * every lane is finite and at most maxFinite once rounded: normal lanes round on the pattern as
+ * `roundOperands` does, lanes below the smallest normal (F's subnormals, zeros) take their value in units
+ * of the smallest subnormal, rounded to an integer (nearest even, or truncated) — the quantum of those
+ * lanes, so that integer is both the rounding and the code. Other groups (NaN, inf, overflow, a factor
+ * outside f32's normal range) are rounded into `dst` (len f32) by the general path and encoded from there.
+ * Returns whether any rounded value is NaN or infinite.
+ */
+export function roundEncodeFp8(
+  src: usize,
+  dst: usize,
+  codes: usize,
+  len: i32,
+  factor: f64,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  const emin = 1 - bias;
+  const maxBits = reinterpret<u32>(maxFinite);
+  let special = false;
+  let i = 0;
+  if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38) {
+    const scale = f32x4.splat(<f32>factor);
+    const lowest = i32x4.splat((emin + 127) << 23);
+    const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
+    const highest = i32x4.splat(maxBits);
+    for (; i + 16 <= len; i += 16) {
+      const at = src + ((<usize>i) << 2);
+      const v0 = f32x4.mul(v128.load(at), scale), v1 = f32x4.mul(v128.load(at, 16), scale);
+      const v2 = f32x4.mul(v128.load(at, 32), scale), v3 = f32x4.mul(v128.load(at, 48), scale);
+      const r0 = roundedMagnitudes(v0, manBits, trunc), r1 = roundedMagnitudes(v1, manBits, trunc);
+      const r2 = roundedMagnitudes(v2, manBits, trunc), r3 = roundedMagnitudes(v3, manBits, trunc);
+      // A lane is in range where its pattern rounded as a normal value is at most maxFinite's: never inf or
+      // NaN, always a lane below the smallest normal.
+      const ok = v128.and(
+        v128.and(i32x4.le_u(r0, highest), i32x4.le_u(r1, highest)),
+        v128.and(i32x4.le_u(r2, highest), i32x4.le_u(r3, highest)),
+      );
+      if (!v128.all_true<i32>(ok)) {
+        roundScalar(src, dst, i, 16, factor, manBits, emin, maxFinite, maxBits, true, trunc);
+        special = encodeScalar(dst, codes, i, 16, manBits, bias) || special;
+        continue;
+      }
+      const c0 = roundedCodes(v0, r0, lowest, units, manBits, bias, trunc);
+      const c1 = roundedCodes(v1, r1, lowest, units, manBits, bias, trunc);
+      const c2 = roundedCodes(v2, r2, lowest, units, manBits, bias, trunc);
+      const c3 = roundedCodes(v3, r3, lowest, units, manBits, bias, trunc);
+      v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
+    }
+  }
+  roundScalar(src, dst, i, len - i, factor, manBits, emin, maxFinite, maxBits, true, trunc);
+  return encodeScalar(dst, codes, i, len - i, manBits, bias) || special;
+}
+
+/**
+ * The magnitude patterns of four values rounded on the pattern to `manBits` (RNE or truncation): for normal
+ * values of the format, their rounding.
+ */
+// @ts-ignore: decorator
+@inline
+function roundedMagnitudes(v: v128, manBits: i32, trunc: bool): v128 {
+  const drop = 23 - manBits;
+  const magnitude = magnitudeOf(v);
+  const keep = i32x4.splat(~((1 << drop) - 1));
+  if (trunc) return v128.and(magnitude, keep);
+  const odd = i32x4.shr_u(v128.and(magnitude, i32x4.splat(1 << drop)), drop);
+  return v128.and(i32x4.add(magnitude, i32x4.add(i32x4.splat((1 << (drop - 1)) - 1), odd)), keep);
+}
+
+/**
+ * fp8 codes (one per i32 lane) of four finite values rounded into the format: normal lanes from their
+ * `rounded` magnitude patterns, the others as their value in units (`units`: the reciprocal of the smallest
+ * subnormal) rounded to an integer — 2^manBits where they round up to the smallest normal, which is its code.
+ */
+// @ts-ignore: decorator
+@inline
+function roundedCodes(v: v128, rounded: v128, lowest: v128, units: v128, manBits: i32, bias: i32, trunc: bool): v128 {
+  const magnitude = magnitudeOf(v);
+  const normal = i32x4.sub(i32x4.shr_u(rounded, 23 - manBits), i32x4.splat((127 - bias) << manBits));
+  const scaled = f32x4.mul(magnitude, units);
+  const subnormal = i32x4.trunc_sat_f32x4_s(trunc ? scaled : f32x4.nearest(scaled));
+  const codes = v128.bitselect(normal, subnormal, i32x4.ge_s(magnitude, lowest));
+  return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
+}
+
 /** The pattern of |v| in each lane. */
 // @ts-ignore: decorator
 @inline
@@ -585,6 +674,65 @@ export function addRowBias(c: usize, m: i32, n: i32, bias: usize): void {
     for (; j < n; j++) {
       const at = row + ((<usize>j) << 2);
       store<f32>(at, <f32>(<f64>load<f32>(at) + addend));
+    }
+  }
+}
+
+/**
+ * `im2col` (gemm.ts) over image planes of fp8 codes: the patch matrix of positions [from, from + width) as
+ * codes, padding as code 0 (+0, what the f32 patch matrix holds there).
+ */
+export function im2colCodes(
+  x: usize,
+  offsets: usize,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  positions: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  let out = col;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + <usize>(c * imageSize);
+    for (let t = 0; t < taps; t++) {
+      const tapOffsets = offsets + ((<usize>(t * positions + from)) << 2);
+      for (let o = 0; o < width; o++, out++) {
+        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
+        store<u8>(out, s >= 0 ? load<u8>(plane + <usize>s) : 0);
+      }
+    }
+  }
+}
+
+/** `im2colRuns` (gemm.ts) over image planes of fp8 codes: one move or zero fill per run and channel. */
+export function im2colCodeRuns(
+  x: usize,
+  runs: usize,
+  count: i32,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  const end = from + width;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + <usize>(c * imageSize);
+    const rows = col + <usize>(c * taps * width);
+    for (let r = 0; r < count; r++) {
+      const entry = runs + ((<usize>r) << 4);
+      const start = load<i32>(entry, 4);
+      const stop = start + load<i32>(entry, 8);
+      const first = max(start, from);
+      const last = min(stop, end);
+      if (first >= last) continue;
+      const dst = rows + <usize>(load<i32>(entry) * width + first - from);
+      const source = load<i32>(entry, 12);
+      if (source < 0) memory.fill(dst, 0, <usize>(last - first));
+      else memory.copy(dst, plane + <usize>(source + first - start), <usize>(last - first));
     }
   }
 }
