@@ -5,14 +5,19 @@ import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
 export function finiteAmax(src: usize, len: i32): f32 {
-  let best = f32x4.splat(0);
-  const inf = f32x4.splat(Infinity);
+  // Four running maxima, so that no step waits for the previous one; pmax (one instruction, where max
+  // spends several on NaN) sees no NaN: NaN and inf lanes compare false and contribute +0.
+  let best0 = f32x4.splat(0), best1 = f32x4.splat(0), best2 = f32x4.splat(0), best3 = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const magnitude = f32x4.abs(v128.load(src + ((<usize>i) << 2)));
-    // NaN and inf lanes compare false and contribute 0.
-    best = f32x4.max(best, v128.and(magnitude, f32x4.lt(magnitude, inf)));
+  for (; i + 16 <= len; i += 16) {
+    const at = src + ((<usize>i) << 2);
+    best0 = f32x4.pmax(best0, finiteMagnitudes(v128.load(at)));
+    best1 = f32x4.pmax(best1, finiteMagnitudes(v128.load(at, 16)));
+    best2 = f32x4.pmax(best2, finiteMagnitudes(v128.load(at, 32)));
+    best3 = f32x4.pmax(best3, finiteMagnitudes(v128.load(at, 48)));
   }
+  for (; i + 4 <= len; i += 4) best0 = f32x4.pmax(best0, finiteMagnitudes(v128.load(src + ((<usize>i) << 2))));
+  const best = f32x4.pmax(f32x4.pmax(best0, best1), f32x4.pmax(best2, best3));
   let amax = max(
     max(f32x4.extract_lane(best, 0), f32x4.extract_lane(best, 1)),
     max(f32x4.extract_lane(best, 2), f32x4.extract_lane(best, 3)),
@@ -22,6 +27,14 @@ export function finiteAmax(src: usize, len: i32): f32 {
     if (magnitude > amax && magnitude < Infinity) amax = magnitude;
   }
   return amax;
+}
+
+/** |v| in each lane, +0 where v is NaN or infinite. */
+// @ts-ignore: decorator
+@inline
+function finiteMagnitudes(v: v128): v128 {
+  const magnitude = f32x4.abs(v);
+  return v128.and(magnitude, f32x4.lt(magnitude, f32x4.splat(Infinity)));
 }
 
 /**
@@ -167,70 +180,99 @@ export function roundEncodeFp8(
   maxFinite: f32,
   trunc: bool,
 ): bool {
-  const emin = 1 - bias;
-  const maxBits = reinterpret<u32>(maxFinite);
   let special = false;
   let i = 0;
   if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38) {
-    const scale = f32x4.splat(<f32>factor);
-    const lowest = i32x4.splat((emin + 127) << 23);
-    const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
-    const highest = i32x4.splat(maxBits);
-    for (; i + 16 <= len; i += 16) {
-      const at = src + ((<usize>i) << 2);
-      const v0 = f32x4.mul(v128.load(at), scale), v1 = f32x4.mul(v128.load(at, 16), scale);
-      const v2 = f32x4.mul(v128.load(at, 32), scale), v3 = f32x4.mul(v128.load(at, 48), scale);
-      const r0 = roundedMagnitudes(v0, manBits, trunc), r1 = roundedMagnitudes(v1, manBits, trunc);
-      const r2 = roundedMagnitudes(v2, manBits, trunc), r3 = roundedMagnitudes(v3, manBits, trunc);
-      // A lane is in range where its pattern rounded as a normal value is at most maxFinite's: never inf or
-      // NaN, always a lane below the smallest normal.
-      const ok = v128.and(
-        v128.and(i32x4.le_u(r0, highest), i32x4.le_u(r1, highest)),
-        v128.and(i32x4.le_u(r2, highest), i32x4.le_u(r3, highest)),
-      );
-      if (!v128.all_true<i32>(ok)) {
-        roundScalar(src, dst, i, 16, factor, manBits, emin, maxFinite, maxBits, true, trunc);
-        special = encodeScalar(dst, codes, i, 16, manBits, bias) || special;
-        continue;
-      }
-      const c0 = roundedCodes(v0, r0, lowest, units, manBits, bias, trunc);
-      const c1 = roundedCodes(v1, r1, lowest, units, manBits, bias, trunc);
-      const c2 = roundedCodes(v2, r2, lowest, units, manBits, bias, trunc);
-      const c3 = roundedCodes(v3, r3, lowest, units, manBits, bias, trunc);
-      v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
-    }
+    // The fp8 formats' mantissa widths as constants, so that every shift is by an immediate.
+    if (manBits == 3) special = roundEncodeGroups(src, dst, codes, len, factor, 3, bias, maxFinite, trunc);
+    else special = roundEncodeGroups(src, dst, codes, len, factor, 2, bias, maxFinite, trunc);
+    i = len & ~15;
   }
-  roundScalar(src, dst, i, len - i, factor, manBits, emin, maxFinite, maxBits, true, trunc);
+  roundScalar(src, dst, i, len - i, factor, manBits, 1 - bias, maxFinite, reinterpret<u32>(maxFinite), true, trunc);
   return encodeScalar(dst, codes, i, len - i, manBits, bias) || special;
 }
 
+/** `roundEncodeFp8` of the whole groups of sixteen, for a normal f32 `factor`: whether any value is NaN or inf. */
+// @ts-ignore: decorator
+@inline
+function roundEncodeGroups(
+  src: usize,
+  dst: usize,
+  codes: usize,
+  len: i32,
+  factor: f64,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  const emin = 1 - bias;
+  const maxBits = reinterpret<u32>(maxFinite);
+  let special = false;
+  // Every constant splatted once, out of the loop (inside it, they are rebuilt at every step).
+  const scale = f32x4.splat(<f32>factor);
+  const drop = 23 - manBits;
+  const keep = i32x4.splat(~((1 << drop) - 1));
+  // RNE adds half a quantum less one plus the kept part's lowest bit; truncation adds nothing.
+  const half = i32x4.splat(trunc ? 0 : (1 << (drop - 1)) - 1);
+  const odd = i32x4.splat(trunc ? 0 : 1);
+  const rebias = i32x4.splat((127 - bias) << manBits);
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
+  const highest = i32x4.splat(maxBits);
+  for (let i = 0; i + 16 <= len; i += 16) {
+    const at = src + ((<usize>i) << 2);
+    const v0 = f32x4.mul(v128.load(at), scale), v1 = f32x4.mul(v128.load(at, 16), scale);
+    const v2 = f32x4.mul(v128.load(at, 32), scale), v3 = f32x4.mul(v128.load(at, 48), scale);
+    const r0 = roundedMagnitudes(v0, drop, keep, half, odd), r1 = roundedMagnitudes(v1, drop, keep, half, odd);
+    const r2 = roundedMagnitudes(v2, drop, keep, half, odd), r3 = roundedMagnitudes(v3, drop, keep, half, odd);
+    // A lane is in range where its pattern rounded as a normal value is at most maxFinite's: never inf or
+    // NaN, always a lane below the smallest normal.
+    const ok = v128.and(
+      v128.and(i32x4.le_u(r0, highest), i32x4.le_u(r1, highest)),
+      v128.and(i32x4.le_u(r2, highest), i32x4.le_u(r3, highest)),
+    );
+    if (!v128.all_true<i32>(ok)) {
+      roundScalar(src, dst, i, 16, factor, manBits, emin, maxFinite, maxBits, true, trunc);
+      special = encodeScalar(dst, codes, i, 16, manBits, bias) || special;
+      continue;
+    }
+    const c0 = roundedCodes(v0, r0, drop, rebias, lowest, units, trunc);
+    const c1 = roundedCodes(v1, r1, drop, rebias, lowest, units, trunc);
+    const c2 = roundedCodes(v2, r2, drop, rebias, lowest, units, trunc);
+    const c3 = roundedCodes(v3, r3, drop, rebias, lowest, units, trunc);
+    v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
+  }
+  return special;
+}
+
 /**
- * The magnitude patterns of four values rounded on the pattern to `manBits` (RNE or truncation): for normal
- * values of the format, their rounding.
+ * The magnitude patterns of four values rounded on the pattern to 23 − `drop` mantissa bits (`keep` masks
+ * the kept bits; `half` and `odd` as `roundEncodeFp8` sets them): for normal values of the format, their
+ * rounding.
  */
 // @ts-ignore: decorator
 @inline
-function roundedMagnitudes(v: v128, manBits: i32, trunc: bool): v128 {
-  const drop = 23 - manBits;
+function roundedMagnitudes(v: v128, drop: i32, keep: v128, half: v128, odd: v128): v128 {
   const magnitude = magnitudeOf(v);
-  const keep = i32x4.splat(~((1 << drop) - 1));
-  if (trunc) return v128.and(magnitude, keep);
-  const odd = i32x4.shr_u(v128.and(magnitude, i32x4.splat(1 << drop)), drop);
-  return v128.and(i32x4.add(magnitude, i32x4.add(i32x4.splat((1 << (drop - 1)) - 1), odd)), keep);
+  const lowestKept = v128.and(i32x4.shr_u(magnitude, drop), odd);
+  return v128.and(i32x4.add(magnitude, i32x4.add(half, lowestKept)), keep);
 }
 
 /**
  * fp8 codes (one per i32 lane) of four finite values rounded into the format: normal lanes from their
- * `rounded` magnitude patterns, the others as their value in units (`units`: the reciprocal of the smallest
+ * `rounded` magnitude patterns (the exponent re-biased by `rebias`), the others as their value in units (`units`: the reciprocal of the smallest
  * subnormal) rounded to an integer — 2^manBits where they round up to the smallest normal, which is its code.
+ * That integer (below 2^23) is the low bits of its sum with 2^23, whose f32 addition rounds to nearest even.
  */
 // @ts-ignore: decorator
 @inline
-function roundedCodes(v: v128, rounded: v128, lowest: v128, units: v128, manBits: i32, bias: i32, trunc: bool): v128 {
+function roundedCodes(v: v128, rounded: v128, drop: i32, rebias: v128, lowest: v128, units: v128, trunc: bool): v128 {
   const magnitude = magnitudeOf(v);
-  const normal = i32x4.sub(i32x4.shr_u(rounded, 23 - manBits), i32x4.splat((127 - bias) << manBits));
+  const normal = i32x4.sub(i32x4.shr_u(rounded, drop), rebias);
   const scaled = f32x4.mul(magnitude, units);
-  const subnormal = i32x4.trunc_sat_f32x4_s(trunc ? scaled : f32x4.nearest(scaled));
+  const integer = f32x4.add(trunc ? f32x4.trunc(scaled) : scaled, f32x4.splat(8388608));
+  const subnormal = i32x4.sub(integer, i32x4.splat(0x4b000000));
   const codes = v128.bitselect(normal, subnormal, i32x4.ge_s(magnitude, lowest));
   return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
 }
