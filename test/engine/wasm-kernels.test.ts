@@ -257,6 +257,31 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     }
   });
 
+  test(`${preset} table GEMM: code groups listed once per weight slice equal the ordered double sum, run after run`, () => {
+    // One weight tensor's codes, sliced as a grouped Conv slices them: each slice holds its own few code
+    // groups (wide A of few groups: quad tables of Cᵀ = BᵀAᵀ over A's groups), listed once and reused.
+    const [m, n, k] = [40, 3, 9];
+    const uniform = seededUniform(51);
+    const sets = [
+      [0x31, 0xb1, 0x00],
+      [0x5a, 0xda, 0x0b],
+    ];
+    const weights = Float32Array.from({ length: 2 * m * k }, (_, i) => {
+      const set = sets[i < m * k ? 0 : 1]!;
+      return decodeBits(format, set[Math.floor(uniform() * set.length)]!);
+    });
+    const whole = codes(weights);
+    const B = fp8Operand(format, k * n, 52, false);
+    for (let run = 0; run < 2; run++) {
+      for (const half of [0, 1]) {
+        const A = weights.subarray(half * m * k, (half + 1) * m * k);
+        const slice = { bytes: whole.bytes.subarray(half * m * k, (half + 1) * m * k), specials: false };
+        const out = wasmGemmProductTable(scheme, slice, codes(B), m, n, k, 3);
+        sameBits(out, orderedTableSums(A, B, m, n, k, 3), `${preset} slice ${half}, run ${run}`);
+      }
+    }
+  });
+
   if (preset === 'e4m3-mul') {
     test('e4m3-mul table GEMM: integer sums up to the i32 bound (k = 9362 products of 448), ordered sums past it', () => {
       // 448 = 229,376 units of 2^-9: k·229,376 < 2^31 up to k = 9362.

@@ -794,7 +794,8 @@ export function wasmGemmProductTable(
   const aHasSpecials = A.specials;
   const unit = exactSumUnit(scheme, counts, k, scales);
   const at = { a: aCodes, b: bCodes, c, acc, panels, rows, quads, flags, groups };
-  if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, m, n, k, counts, unit)) {
+  const bytes = { a: A.bytes, b: 'bytes' in B ? B.bytes : null };
+  if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, bytes, m, n, k, counts, unit)) {
     scaledTable(scheme, scales, table);
     kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
   }
@@ -842,9 +843,11 @@ function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scrat
  * tables where the columns outnumber four times the groups of codes B holds — a quad table costs ~16
  * operations per group and saves ~2 per product on four products per column — or else the rows A's groups
  * (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
+ * `bytes` are the codes at `at.a`, `at.b` where they were copied in from JS (not a gathered patch matrix).
  */
 function gemmIntegerSums(
   at: Record<'a' | 'b' | 'c' | 'acc' | 'panels' | 'rows' | 'quads' | 'flags' | 'groups', number>,
+  bytes: { readonly a: Uint8Array; readonly b: Uint8Array | null },
   m: number,
   n: number,
   k: number,
@@ -854,8 +857,9 @@ function gemmIntegerSums(
   const wasm = kernels();
   const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
   for (const transposed of [false, true]) {
-    const [codes, length, columns] = transposed ? [at.a, m * k, m] : [at.b, k * n, n];
-    const groupCount = wasm.codeGroups(codes, length, at.flags, at.groups);
+    const [codes, known, columns] = transposed ? [at.a, bytes.a, m] : [at.b, bytes.b, n];
+    if (columns < 4) continue; // fewer than four times the one group there is at least
+    const groupCount = placeCodeGroups(codes, transposed ? m * k : k * n, known, at.flags, at.groups);
     if (columns < 4 * groupCount) continue;
     quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups, groupCount);
     return true;
@@ -863,6 +867,31 @@ function gemmIntegerSums(
   if (counts.wide) return false;
   wasm.gemmTableExact(at.a, at.b, at.c, m, n, k, counts.at, unit, at.panels, at.rows);
   return true;
+}
+
+/** The code groups of fp8 codes from JS (`codeGroups`), by their buffer and place in it. */
+const codeGroupLists = new WeakMap<ArrayBufferLike, Map<string, Uint32Array>>();
+
+/**
+ * `codeGroups` of `length` codes at byte offset `codes` into `groups` (`flags`: its scratch), returning how
+ * many. Where the codes were copied in from `known`, the list is kept by its bytes' buffer and place: a
+ * weight's codes are the same bytes in every run (prepared once), so their groups are listed once.
+ */
+function placeCodeGroups(codes: number, length: number, known: Uint8Array | null, flags: number, groups: number) {
+  const wasm = kernels();
+  const key = known ? `${known.byteOffset}:${known.length}` : '';
+  let lists = known ? codeGroupLists.get(known.buffer) : undefined;
+  const list = lists?.get(key);
+  if (list) {
+    new Uint32Array(wasm.memory.buffer, groups, list.length).set(list);
+    return list.length;
+  }
+  const count = wasm.codeGroups(codes, length, flags, groups);
+  if (known) {
+    if (!lists) codeGroupLists.set(known.buffer, (lists = new Map()));
+    lists.set(key, new Uint32Array(wasm.memory.buffer, groups, count).slice());
+  }
+  return count;
 }
 
 /**
