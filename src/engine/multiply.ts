@@ -42,6 +42,7 @@ import {
   wasmGemmProductTable,
   wasmLmulRuns,
   wasmEncodeFp8,
+  wasmFp8ProductRuns,
   wasmPrepareFp8,
   wasmProductTableRuns,
   wasmRoundOperands,
@@ -210,8 +211,8 @@ export class MultiplyContext {
     if (this.isExact) return { values, scale: 0 };
     const cached = this.prepared.get(values);
     if (cached) return cached;
-    const { operandFormat, operandRounding, fp8 } = this.scheme;
-    const scaleFor = fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => this.operandScale(amax) : null;
+    const { operandFormat, operandRounding } = this.scheme;
+    const scaleFor = this.fp8ScaleFor();
     if (hasProductTable(this.scheme)) {
       // The table kernels read codes: rounded and encoded in one pass, no f32 values copied out.
       const fp8 = wasmPrepareFp8(values, operandFormat, operandRounding, scaleFor);
@@ -231,6 +232,12 @@ export class MultiplyContext {
   operandScale(amax: number): number {
     const { fp8, operandFormat } = this.scheme;
     return fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(amax, operandFormat) : 0;
+  }
+
+  /** `operandScale` as operand preparation takes it: null where tensors are not scaled. */
+  private fp8ScaleFor(): ((amax: number) => number) | null {
+    const { fp8 } = this.scheme;
+    return fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => this.operandScale(amax) : null;
   }
 
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
@@ -282,6 +289,19 @@ export class MultiplyContext {
     if ((rule === 'lmul-adder' || rule === 'lmul-formula') && scales === 0)
       return wasmLmulRuns(rule, pow2(-lmulOffsetBits(operandFormat.manBits)), plan, a.values, b.values);
     return null;
+  }
+
+  /**
+   * Element-wise products of two tensors' values under a product-table scheme over a broadcast, the
+   * operands prepared inside the product kernel (or taken from `prepare`'s cache), each product computed
+   * rather than looked up: bit for bit `productRuns(prepare(a), prepare(b), plan)`. Null for the other
+   * schemes and where that kernel declines (see `wasmFp8ProductRuns`).
+   */
+  fp8ProductRuns(a: Float32Array, b: Float32Array, plan: BroadcastRuns): Float32Array | null {
+    if (!hasProductTable(this.scheme)) return null;
+    const scaleFor = this.fp8ScaleFor();
+    const operand = (values: Float32Array) => this.prepared.get(values) ?? { values, scaleFor };
+    return wasmFp8ProductRuns(this.scheme, this.scheme.operandRounding, plan, operand(a), operand(b));
   }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */

@@ -43,6 +43,7 @@ import {
   wasmRelu,
   wasmGemmProductTable,
   wasmEncodeFp8,
+  wasmFp8ProductRuns,
   wasmPrepareFp8,
   wasmProductTableRuns,
   wasmRoundOperands,
@@ -742,6 +743,78 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formul
       assert.ok(out, `${preset} has a WebAssembly product kernel`);
       sameBits(out, expected, `${preset} [${dimsA}] [${dimsB}]`);
     }
+  });
+}
+
+for (const preset of ['e4m3-mul', 'e5m2-mul']) {
+  const scheme = parseScheme(preset);
+  const format = scheme.operandFormat;
+
+  test(`${preset} computed element-wise products equal the table's for every pair of codes, scaled`, () => {
+    const values = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    const finite = values.filter((v) => Number.isFinite(v));
+    const A = Float32Array.from({ length: finite.length ** 2 }, (_, i) => finite[Math.floor(i / finite.length)]!);
+    const B = Float32Array.from({ length: finite.length ** 2 }, (_, i) => finite[i % finite.length]!);
+    const plan = planBroadcast([A.length], [B.length]);
+    const [a, b] = [wasmEncodeFp8(format, A), wasmEncodeFp8(format, B)];
+    // Prepared operands (factor 1) with scales whose unscaled products are exact fp32 values, and beyond.
+    for (const [sa, sb] of [
+      [0, 0],
+      [3, -7],
+      [70, 60],
+      [-60, -59],
+      [71, 70],
+    ]) {
+      const out = wasmFp8ProductRuns(scheme, 'rne', plan, { values: A, scale: sa }, { values: B, scale: sb });
+      const expected = wasmProductTableRuns(scheme, plan, a, b, sa + sb);
+      // Computed where the smallest and largest products unscaled are fp32 values (e4m3: −119 ≤ sa + sb ≤ 140).
+      const [smallest, largest] = [2 ** (format.emin - format.manBits - sa - sb), format.maxFinite * 2 ** -(sa + sb)];
+      if (Math.fround(smallest) !== smallest || Math.fround(largest) !== largest) assert.equal(out, null, 'inexact');
+      else sameBits(out!, expected, `${preset} 2^-${sa + sb}`);
+    }
+  });
+
+  for (const rounding of ['', ':trunc']) {
+    test(`${preset}${rounding} computed element-wise products equal prepared table products over broadcasts`, () => {
+      const ctx = new MultiplyContext({ scheme: preset + rounding });
+      const size = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
+      let seed = 130;
+      for (const [dimsA, dimsB] of BROADCASTS) {
+        const plan = planBroadcast(dimsA, dimsB);
+        for (const [scaleA, scaleB] of [
+          [0, 0],
+          [5, -3],
+          [-20, 12],
+        ]) {
+          // Subnormals of the format and ties, tiny values, zeros of both signs (the in-range first half of
+          // fp8RangeValues), with the tensors' own scales.
+          const x = fp8RangeValues(format, 2 * size(dimsA), seed++, scaleA).slice(0, size(dimsA));
+          const y = fp8RangeValues(format, 2 * size(dimsB), seed++, scaleB).slice(0, size(dimsB));
+          const computed = ctx.fp8ProductRuns(x, y, plan);
+          const looked = ctx.productRuns(ctx.prepare(x), ctx.prepare(y), plan)!;
+          assert.ok(computed, `${preset}${rounding} computes [${dimsA}] [${dimsB}]`);
+          sameBits(computed, looked, `${preset}${rounding} [${dimsA}] [${dimsB}]`);
+          // x, prepared and cached above, now enters as its prepared values (factor 1).
+          sameBits(
+            ctx.fp8ProductRuns(x, y.slice(), plan)!,
+            looked,
+            `${preset}${rounding} cached [${dimsA}] [${dimsB}]`,
+          );
+        }
+      }
+    });
+  }
+
+  test(`${preset} computed element-wise products decline NaN, inf and values past the format's range`, () => {
+    const ctx = new MultiplyContext({ scheme: preset, fp8Scaling: 'none' });
+    const plan = planBroadcast([64], [64]);
+    const ones = new Float32Array(64).fill(1);
+    for (const special of [NaN, Infinity, -Infinity, format.maxFinite * 2]) {
+      const x = new Float32Array(64).fill(0.5);
+      x[37] = special;
+      assert.equal(ctx.fp8ProductRuns(x, ones, plan), null, `${special}`);
+    }
+    assert.ok(ctx.fp8ProductRuns(ones, ones, plan));
   });
 }
 

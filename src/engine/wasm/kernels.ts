@@ -64,6 +64,24 @@ interface KernelExports {
     maxFinite: number,
     trunc: boolean,
   ): number;
+  fp8ProductRuns(
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    run: number,
+    stepA: number,
+    stepB: number,
+    startA: number,
+    startB: number,
+    factorA: number,
+    factorB: number,
+    unscale: number,
+    manBits: number,
+    bias: number,
+    maxFinite: number,
+    trunc: boolean,
+  ): number;
   /** `im2col` and `im2colRuns` over planes of fp8 codes (bytes). */
   im2colCodes: KernelExports['im2col'];
   im2colCodeRuns: KernelExports['im2colRuns'];
@@ -1207,6 +1225,62 @@ export function wasmProductTableRuns(
     kernels().tableRuns(table, 1, at.a, at.b, at.out, ...at.runs);
   }
   return copyFloat32(f32View(at.out, plan.rows * plan.run));
+}
+
+/**
+ * An operand of `wasmFp8ProductRuns`: prepared values with their scale exponent, or a tensor's own values
+ * with `scaleFor` (as `wasmPrepareFp8` takes it), prepared inside the kernel.
+ */
+export type Fp8ProductOperand =
+  | { readonly values: Float32Array; readonly scale: number }
+  | { readonly values: Float32Array; readonly scaleFor: ((amax: number) => number) | null };
+
+/**
+ * Element-wise products under a product-format scheme over a broadcast, each operand rounded into the fp8
+ * format inside the kernel and each product rounded into it arithmetically (`fp8ProductRuns`): bit for bit
+ * `wasmProductTableRuns` of the operands' prepared codes, without preparing, encoding and copying them
+ * apart. Null where that kernel does not apply — an unscaled product that is not an exact fp32 value, a
+ * scale factor outside f32's normal range, NaN, inf or values past the format's range: the caller then
+ * prepares the operands and looks their products up.
+ */
+export function wasmFp8ProductRuns(
+  scheme: Scheme,
+  mode: RoundingMode,
+  plan: BroadcastRuns,
+  A: Fp8ProductOperand,
+  B: Fp8ProductOperand,
+): Float32Array | null {
+  const at = broadcastLayout(plan, A.values.length * 4, B.values.length * 4);
+  f32View(at.a, A.values.length).set(A.values);
+  f32View(at.b, B.values.length).set(B.values);
+  const [scaleA, scaleB] = [scaleOf(A, at.a), scaleOf(B, at.b)];
+  const [factorA, factorB] = ['scale' in A ? 1 : 2 ** scaleA, 'scale' in B ? 1 : 2 ** scaleB];
+  const scales = scaleA + scaleB;
+  if (!isNormalF32PowerOfTwo(factorA) || !isNormalF32PowerOfTwo(factorB) || !unscaledProductsExact(scheme, scales))
+    return null;
+  const { manBits, bias, maxFinite } = scheme.operandFormat;
+  const trunc = mode === 'trunc';
+  const [a, b, unscale] = [at.a, at.b, 2 ** -scales];
+  const done = kernels().fp8ProductRuns(
+    a,
+    b,
+    at.out,
+    ...at.runs,
+    factorA,
+    factorB,
+    unscale,
+    manBits,
+    bias,
+    maxFinite,
+    trunc,
+  );
+  return done ? copyFloat32(f32View(at.out, plan.rows * plan.run)) : null;
+}
+
+/** An operand's scale exponent: its own, or the one `scaleFor` picks from its values at byte offset `at`. */
+function scaleOf(operand: Fp8ProductOperand, at: number): number {
+  if ('scale' in operand) return operand.scale;
+  return operand.scaleFor ? operand.scaleFor(kernels().finiteAmax(at, operand.values.length)) : 0;
 }
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */

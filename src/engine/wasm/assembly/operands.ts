@@ -277,6 +277,147 @@ function roundedCodes(v: v128, rounded: v128, drop: i32, rebias: v128, lowest: v
   return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
 }
 
+/**
+ * Element-wise products of a product-format scheme computed rather than looked up, over a broadcast of two
+ * f32 tensors (`rows` runs of `run` outputs, element steps 0 or 1, run starts as `tableRuns`): each operand
+ * is rounded into the fp8 format after its factor (`factorA`, `factorB`: 2^s, normal f32 values, or 1 for
+ * prepared values, which rounding leaves as they are) exactly as `roundEncodeFp8` rounds it; their product,
+ * exact in f32, is rounded into the format (nearest even, saturating) and multiplied by `unscale` in f32 —
+ * the product table's entry for the two codes times `unscale`. Returns false, leaving `out` unfinished, as
+ * soon as an operand is NaN, infinite or past the largest finite value once scaled (the table path takes
+ * those).
+ */
+export function fp8ProductRuns(
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+  factorA: f32,
+  factorB: f32,
+  unscale: f32,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  // The fp8 formats' mantissa widths as constants, so that every shift is by an immediate.
+  if (manBits == 3) {
+    return productGroups(a, b, out, rows, run, stepA, stepB, startA, startB, factorA, factorB, unscale, 3, bias, maxFinite, trunc);
+  }
+  return productGroups(a, b, out, rows, run, stepA, stepB, startA, startB, factorA, factorB, unscale, 2, bias, maxFinite, trunc);
+}
+
+/** `fp8ProductRuns` for a constant `manBits`, four outputs at a time. */
+// @ts-ignore: decorator
+@inline
+function productGroups(
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+  factorA: f32,
+  factorB: f32,
+  unscale: f32,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  const emin = 1 - bias;
+  const drop = 23 - manBits;
+  const keep = i32x4.splat(~((1 << drop) - 1));
+  // Operands round as `roundEncodeFp8` does (nearest even or truncation), products to nearest even.
+  const half = i32x4.splat((1 << (drop - 1)) - 1);
+  const odd = i32x4.splat(1);
+  const operandHalf = trunc ? i32x4.splat(0) : half;
+  const operandOdd = trunc ? i32x4.splat(0) : odd;
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
+  const quantum = f32x4.splat(<f32>Math.pow(2, emin - manBits));
+  // A sum with `magic` (whose ulp is the quantum) rounds a value below the smallest normal to nearest even.
+  const magic = f32x4.splat(<f32>Math.pow(2, emin - manBits + 23));
+  const highest = i32x4.splat(reinterpret<u32>(maxFinite));
+  const scaleA = f32x4.splat(factorA), scaleB = f32x4.splat(factorB), back = f32x4.splat(unscale);
+  for (let r = 0; r < rows; r++) {
+    const pa = a + ((<usize>load<i32>(startA + ((<usize>r) << 2))) << 2);
+    const pb = b + ((<usize>load<i32>(startB + ((<usize>r) << 2))) << 2);
+    const rowOut = out + ((<usize>(r * run)) << 2);
+    for (let i = 0; i < run; i += 4) {
+      const count = min(4, run - i);
+      const x = f32x4.mul(loadLanes(pa + ((<usize>(i * stepA)) << 2), stepA, count), scaleA);
+      const y = f32x4.mul(loadLanes(pb + ((<usize>(i * stepB)) << 2), stepB, count), scaleB);
+      const rx = roundedMagnitudes(x, drop, keep, operandHalf, operandOdd);
+      const ry = roundedMagnitudes(y, drop, keep, operandHalf, operandOdd);
+      if (!v128.all_true<i32>(v128.and(i32x4.le_u(rx, highest), i32x4.le_u(ry, highest)))) return false;
+      const qx = v128.or(formatMagnitudes(x, rx, lowest, units, quantum, magic, trunc), signOf(x));
+      const qy = v128.or(formatMagnitudes(y, ry, lowest, units, quantum, magic, trunc), signOf(y));
+      const p = f32x4.mul(qx, qy);
+      const rp = roundedMagnitudes(p, drop, keep, half, odd);
+      const magnitude = i32x4.min_u(formatMagnitudes(p, rp, lowest, units, quantum, magic, false), highest);
+      storeLanes(rowOut + ((<usize>i) << 2), f32x4.mul(v128.or(magnitude, signOf(p)), back), count);
+    }
+  }
+  return true;
+}
+
+/**
+ * The magnitudes of four finite values rounded into the format: `rounded` (their patterns rounded on the
+ * pattern, `roundedMagnitudes`) where normal in the format, else the nearest (or, with `trunc`, the lower)
+ * multiple of the quantum — both exact f32 values, as `roundScalar` computes them.
+ */
+// @ts-ignore: decorator
+@inline
+function formatMagnitudes(v: v128, rounded: v128, lowest: v128, units: v128, quantum: v128, magic: v128, trunc: bool): v128 {
+  const magnitude = magnitudeOf(v);
+  const small = trunc
+    ? f32x4.mul(f32x4.trunc(f32x4.mul(magnitude, units)), quantum)
+    : f32x4.sub(f32x4.add(magnitude, magic), magic);
+  return v128.bitselect(rounded, small, i32x4.ge_s(magnitude, lowest));
+}
+
+/** The sign bit of each lane. */
+// @ts-ignore: decorator
+@inline
+function signOf(v: v128): v128 {
+  return v128.and(v, i32x4.splat(0x80000000));
+}
+
+/** Four f32 values from `at`, `step` (0 or 1) apart: the first `count` (1–4), zeros after them. */
+// @ts-ignore: decorator
+@inline
+function loadLanes(at: usize, step: i32, count: i32): v128 {
+  if (step == 0) return f32x4.splat(load<f32>(at));
+  if (count == 4) return v128.load(at);
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(at));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
+  return v;
+}
+
+/** Stores the first `count` (1–4) lanes of `v` at `at`. */
+// @ts-ignore: decorator
+@inline
+function storeLanes(at: usize, v: v128, count: i32): void {
+  if (count == 4) {
+    v128.store(at, v);
+    return;
+  }
+  store<f32>(at, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8);
+}
+
 /** The pattern of |v| in each lane. */
 // @ts-ignore: decorator
 @inline
