@@ -258,9 +258,9 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     }
   });
 
-  test(`${preset} table GEMM: code groups listed once per weight slice equal the ordered double sum, run after run`, () => {
+  test(`${preset} table GEMM: code groups kept per weight slice equal the ordered double sum, run after run`, () => {
     // One weight tensor's codes, sliced as a grouped Conv slices them: each slice holds its own few code
-    // groups (wide A of few groups: quad tables of Cᵀ = BᵀAᵀ over A's groups), listed once and reused.
+    // groups (wide A of few groups: quad tables of Cᵀ = BᵀAᵀ over A's groups per step), found once and kept.
     const [m, n, k] = [40, 3, 9];
     const uniform = seededUniform(51);
     const sets = [

@@ -211,7 +211,15 @@ interface KernelExports {
     acc: number,
     skipZeros: boolean,
   ): void;
-  codeGroups(codes: number, len: number, flags: number, groups: number): number;
+  stepCodeGroups(
+    codes: number,
+    colCount: number,
+    k: number,
+    colStep: number,
+    colStride: number,
+    flags: number,
+    masks: number,
+  ): number;
   addRowBias(c: number, m: number, n: number, bias: number): void;
   /** `gemmTableQuads` over f64 counts (the same generic kernel). */
   gemmTableQuadsWide: KernelExports['gemmTableQuads'];
@@ -228,7 +236,6 @@ interface KernelExports {
     acc: number,
     quads: number,
     groups: number,
-    groupCount: number,
   ): void;
   gemmTableExact(
     a: number,
@@ -802,8 +809,8 @@ export function wasmGemmProductTable(
     k * columns * 2,
     k * 16,
     QUAD_STEPS * 8192,
-    64,
-    64 * 4,
+    k * 64,
+    k * 8,
     m * 8,
     m * n * 4,
   ]) as [number, number, number, number, number, number, number, number, number, number, number];
@@ -858,9 +865,9 @@ function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scrat
 
 /**
  * The table GEMM of codes at `at.a`, `at.b` with integer sums of `counts` (times `unit`) into `at.c`: quad
- * tables where the columns outnumber four times the groups of codes B holds — a quad table costs ~16
- * operations per group and saves ~2 per product on four products per column — or else the rows A's groups
- * (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
+ * tables where the columns outnumber four times the groups of codes B holds per step (on average) — a quad
+ * table costs ~16 operations per group and saves ~2 per product on four products per column — or else the
+ * rows A's groups (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
  * `bytes` are the codes at `at.a`, `at.b` where they were copied in from JS (not a gathered patch matrix).
  */
 function gemmIntegerSums(
@@ -875,11 +882,12 @@ function gemmIntegerSums(
   const wasm = kernels();
   const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
   for (const transposed of [false, true]) {
-    const [codes, known, columns] = transposed ? [at.a, bytes.a, m] : [at.b, bytes.b, n];
-    if (columns < 4) continue; // fewer than four times the one group there is at least
-    const groupCount = placeCodeGroups(codes, transposed ? m * k : k * n, known, at.flags, at.groups);
-    if (columns < 4 * groupCount) continue;
-    quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups, groupCount);
+    const columns = transposed ? m : n;
+    if (columns < 4) continue; // fewer than four times the one group a step holds at least
+    // Quad tables pay where the columns outnumber four times the groups their steps hold, on average.
+    const groups = placeStepGroups(transposed ? bytes.a : bytes.b, at, { m, n, k }, transposed);
+    if (columns * k < 4 * groups) continue;
+    quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups);
     return true;
   }
   if (counts.wide) return false;
@@ -887,29 +895,38 @@ function gemmIntegerSums(
   return true;
 }
 
-/** The code groups of fp8 codes from JS (`codeGroups`), by their buffer and place in it. */
-const codeGroupLists = new WeakMap<ArrayBufferLike, Map<string, Uint32Array>>();
+/**
+ * Masks of the code groups per step (`stepCodeGroups`) of codes copied in from JS, and their total count,
+ * by the codes' buffer, place and use: a weight's codes are the same bytes in every run (prepared once).
+ */
+const stepGroupMasks = new WeakMap<ArrayBufferLike, Map<string, { masks: Uint32Array; total: number }>>();
 
 /**
- * `codeGroups` of `length` codes at byte offset `codes` into `groups` (`flags`: its scratch), returning how
- * many. Where the codes were copied in from `known`, the list is kept by its bytes' buffer and place: a
- * weight's codes are the same bytes in every run (prepared once), so their groups are listed once.
+ * The code groups per step of a quad-table GEMM's column operand — B, or A when `transposed` — as masks at
+ * `at.groups` (`at.flags`: scratch), taken from `stepGroupMasks` where `known` (that operand's codes where
+ * they were copied in from JS) was seen. Returns the masks' total count of groups.
  */
-function placeCodeGroups(codes: number, length: number, known: Uint8Array | null, flags: number, groups: number) {
+function placeStepGroups(
+  known: Uint8Array | null,
+  at: Record<'a' | 'b' | 'flags' | 'groups', number>,
+  { m, n, k }: { m: number; n: number; k: number },
+  transposed: boolean,
+): number {
   const wasm = kernels();
-  const key = known ? `${known.byteOffset}:${known.length}` : '';
-  let lists = known ? codeGroupLists.get(known.buffer) : undefined;
-  const list = lists?.get(key);
-  if (list) {
-    new Uint32Array(wasm.memory.buffer, groups, list.length).set(list);
-    return list.length;
+  const key = known ? `${known.byteOffset}:${known.length}:${k}:${transposed}` : '';
+  let seen = known ? stepGroupMasks.get(known.buffer) : undefined;
+  const kept = seen?.get(key);
+  if (kept) {
+    new Uint32Array(wasm.memory.buffer, at.groups, kept.masks.length).set(kept.masks);
+    return kept.total;
   }
-  const count = wasm.codeGroups(codes, length, flags, groups);
+  const [codes, colCount, colStep, colStride] = transposed ? [at.a, m, 1, k] : [at.b, n, n, 1];
+  const total = wasm.stepCodeGroups(codes, colCount, k, colStep, colStride, at.flags, at.groups);
   if (known) {
-    if (!lists) codeGroupLists.set(known.buffer, (lists = new Map()));
-    lists.set(key, new Uint32Array(wasm.memory.buffer, groups, count).slice());
+    if (!seen) stepGroupMasks.set(known.buffer, (seen = new Map()));
+    seen.set(key, { masks: new Uint32Array(wasm.memory.buffer, at.groups, 2 * k).slice(), total });
   }
-  return count;
+  return total;
 }
 
 /**

@@ -592,12 +592,13 @@ const QUAD_STEPS = 4;
  * counts, four with f64) and a step p, the quad table Q_p[b] = (T[a0][b], T[a1][b], …) — 32 bytes per code
  * b, built from the block's table rows by transposes — gives the block's products with column j's code
  * b[p,j] in two v128 loads, added to the column's sums in `acc` over QUAD_STEPS steps at a time. Only the
- * groups of four codes that B holds are built (`groups`: `groupCount` offsets, code·4, listed by
- * `codeGroups`), so a quad table costs at most 64 groups' transposes, against n·rows products. `quads`
+ * groups of four codes that B holds at step p are built (`groups`: a mask per step, `stepCodeGroups`), so a
+ * quad table costs at most 64 groups' transposes, against n·rows products — far fewer where a step holds
+ * few codes (a windowed STFT kernel's column holds ~18 groups of the tensor's 62). `quads`
  * holds QUAD_STEPS quad tables; rows past the edge take code 0 (products 0, not stored). `table` holds
  * i32 counts (sums exact in i32 up to the caller's bound on k). `transposed` computes Cᵀ = BᵀAᵀ instead,
  * for a narrow B and a wide A (products commute, so the table is symmetric): quad tables of columns of B,
- * and the groups are those that A holds.
+ * and the groups are those that A holds at each step.
  */
 export function gemmTableQuads(
   a: usize,
@@ -612,10 +613,9 @@ export function gemmTableQuads(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
-  if (transposed) quadGemm<i32>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
-  else quadGemm<i32>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<i32>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups);
+  else quadGemm<i32>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups);
 }
 
 /**
@@ -635,10 +635,9 @@ export function gemmTableQuadsWide(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
-  if (transposed) quadGemm<f64>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
-  else quadGemm<f64>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<f64>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups);
+  else quadGemm<f64>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups);
 }
 
 /**
@@ -666,7 +665,6 @@ function quadGemm<T>(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
   const scale = f64x2.splat(unit);
   const step = <usize>colStep;
@@ -678,7 +676,8 @@ function quadGemm<T>(
       const steps = min(QUAD_STEPS, k - p0);
       for (let s = 0; s < steps; s++) {
         const quad = quads + ((<usize>s) << 13);
-        buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, groups, groupCount);
+        const stepGroups = load<u64>(groups + ((<usize>(p0 + s)) << 3));
+        buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, stepGroups);
       }
       const codes = colOperand + <usize>p0 * step;
       if (steps == QUAD_STEPS) {
@@ -721,7 +720,10 @@ function addSums<T>(x: v128, y: v128): v128 {
   return isInteger<T>() ? i32x4.add(x, y) : f64x2.add(x, y);
 }
 
-/** Quad table of the block of rows from i (code 0 past rowCount) at step p, for the listed code groups. */
+/**
+ * Quad table of the block of rows from i (code 0 past rowCount) at step p, for the code groups whose bits
+ * `groups` sets (bit g: codes 4g…4g+3).
+ */
 // @ts-ignore: decorator
 @inline
 function buildQuad<T>(
@@ -733,8 +735,7 @@ function buildQuad<T>(
   rowStride: i32,
   rowStep: i32,
   p: i32,
-  groups: usize,
-  groupCount: i32,
+  groups: u64,
 ): void {
   const at = operand + <usize>(p * rowStep);
   const r0 = tableRow<T>(table, at, i, rowCount, rowStride);
@@ -747,16 +748,16 @@ function buildQuad<T>(
     const r5 = tableRow<T>(table, at, i + 5, rowCount, rowStride);
     const r6 = tableRow<T>(table, at, i + 6, rowCount, rowStride);
     const r7 = tableRow<T>(table, at, i + 7, rowCount, rowStride);
-    for (let g = 0; g < groupCount; g++) {
-      const from = <usize>load<u32>(groups + ((<usize>g) << 2)); // the group's first code·4
+    for (let bits = groups; bits != 0; bits &= bits - 1) {
+      const from = (<usize>ctz(bits)) << 4; // the group's first code·4
       const to = quad + (from << 3);
       transpose4(v128.load(r0 + from), v128.load(r1 + from), v128.load(r2 + from), v128.load(r3 + from), to);
       transpose4(v128.load(r4 + from), v128.load(r5 + from), v128.load(r6 + from), v128.load(r7 + from), to + 16);
     }
   } else {
     // Four rows: two 2×2 transposes per pair of codes.
-    for (let g = 0; g < groupCount; g++) {
-      const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2;
+    for (let bits = groups; bits != 0; bits &= bits - 1) {
+      const code = (<usize>ctz(bits)) << 2;
       for (let pair: usize = 0; pair < 4; pair += 2) {
         const from = (code + pair) << 3;
         const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
@@ -921,19 +922,46 @@ export function im2colCodeRuns(
 }
 
 /**
- * The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many.
- * `flags` (64 bytes) marks the groups seen: independent stores, no chain of dependent operations per code.
+ * For each step p of a quad-table GEMM's column operand (the code of column j at step p at codes +
+ * p·colStep + j·colStride), the groups of four codes it holds at that step as a mask (u64 at masks + p·8,
+ * bit g for codes 4g…4g+3). `flags` (k·64 bytes) marks the groups seen per step first: independent stores,
+ * no chain of dependent operations per code. Returns the masks' total count of groups (the quad tables' to
+ * build).
  */
-export function codeGroups(codes: usize, len: i32, flags: usize, groups: usize): i32 {
-  memory.fill(flags, 0, 64);
-  for (let i = 0; i < len; i++) store<u8>(flags + ((<usize>load<u8>(codes + i)) >> 2), 1);
-  let count = 0;
-  for (let g = 0; g < 64; g++) {
-    if (load<u8>(flags + g) == 0) continue;
-    store<u32>(groups + ((<usize>count) << 2), <u32>g << 4);
-    count++;
+export function stepCodeGroups(
+  codes: usize,
+  colCount: i32,
+  k: i32,
+  colStep: i32,
+  colStride: i32,
+  flags: usize,
+  masks: usize,
+): i32 {
+  memory.fill(flags, 0, (<usize>k) << 6);
+  // Along whichever of the two runs through consecutive codes.
+  if (colStep == 1) {
+    for (let j = 0; j < colCount; j++) {
+      const column = codes + <usize>(j * colStride);
+      for (let p = 0; p < k; p++) store<u8>(flags + ((<usize>p) << 6) + ((<usize>load<u8>(column + p)) >> 2), 1);
+    }
+  } else {
+    for (let p = 0; p < k; p++) {
+      const step = codes + <usize>(p * colStep);
+      const stepFlags = flags + ((<usize>p) << 6);
+      for (let j = 0; j < colCount; j++) store<u8>(stepFlags + ((<usize>load<u8>(step + <usize>(j * colStride))) >> 2), 1);
+    }
   }
-  return count;
+  let total = 0;
+  for (let p = 0; p < k; p++) {
+    const at = flags + ((<usize>p) << 6);
+    const zero = i8x16.splat(0);
+    const low = <u32>i8x16.bitmask(i8x16.ne(v128.load(at), zero)) | (<u32>i8x16.bitmask(i8x16.ne(v128.load(at, 16), zero)) << 16);
+    const high = <u32>i8x16.bitmask(i8x16.ne(v128.load(at, 32), zero)) | (<u32>i8x16.bitmask(i8x16.ne(v128.load(at, 48), zero)) << 16);
+    const mask = ((<u64>high) << 32) | <u64>low;
+    store<u64>(masks + ((<usize>p) << 3), mask);
+    total += <i32>popcnt(mask);
+  }
+  return total;
 }
 
 /** B (k×n codes) as panels of four columns, panel[p·4 + q] = code·4 (u16), columns past n padded with 0. */
