@@ -299,9 +299,15 @@ export class MultiplyContext {
    */
   fp8ProductRuns(a: Float32Array, b: Float32Array, plan: BroadcastRuns): Float32Array | null {
     if (!hasProductTable(this.scheme)) return null;
+    // An operand each of whose elements serves a whole run (a scalar, a per-channel factor: mostly
+    // constants) is prepared once and cached, so that the kernel does not round it again for every output.
+    const prepared = (values: Float32Array, step: number) =>
+      step === 0 ? this.prepare(values) : this.prepared.get(values);
+    const [preparedA, preparedB] = [prepared(a, plan.step[0]!), prepared(b, plan.step[1]!)];
+    if (preparedA?.codes?.specials || preparedB?.codes?.specials) return null;
     const scaleFor = this.fp8ScaleFor();
-    const operand = (values: Float32Array) => this.prepared.get(values) ?? { values, scaleFor };
-    return wasmFp8ProductRuns(this.scheme, this.scheme.operandRounding, plan, operand(a), operand(b));
+    const [operandA, operandB] = [preparedA ?? { values: a, scaleFor }, preparedB ?? { values: b, scaleFor }];
+    return wasmFp8ProductRuns(this.scheme, this.scheme.operandRounding, plan, operandA, operandB);
   }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */

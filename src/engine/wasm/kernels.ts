@@ -76,6 +76,8 @@ interface KernelExports {
     startB: number,
     factorA: number,
     factorB: number,
+    preparedA: boolean,
+    preparedB: boolean,
     unscale: number,
     manBits: number,
     bias: number,
@@ -1245,8 +1247,8 @@ export function wasmProductTableRuns(
 }
 
 /**
- * An operand of `wasmFp8ProductRuns`: prepared values with their scale exponent, or a tensor's own values
- * with `scaleFor` (as `wasmPrepareFp8` takes it), prepared inside the kernel.
+ * An operand of `wasmFp8ProductRuns`: finite prepared values with their scale exponent, or a tensor's own
+ * values with `scaleFor` (as `wasmPrepareFp8` takes it), prepared inside the kernel.
  */
 export type Fp8ProductOperand =
   | { readonly values: Float32Array; readonly scale: number }
@@ -1271,26 +1273,15 @@ export function wasmFp8ProductRuns(
   f32View(at.a, A.values.length).set(A.values);
   f32View(at.b, B.values.length).set(B.values);
   const [scaleA, scaleB] = [scaleOf(A, at.a), scaleOf(B, at.b)];
-  const [factorA, factorB] = ['scale' in A ? 1 : 2 ** scaleA, 'scale' in B ? 1 : 2 ** scaleB];
+  const [preparedA, preparedB] = ['scale' in A, 'scale' in B];
+  const [factorA, factorB] = [preparedA ? 1 : 2 ** scaleA, preparedB ? 1 : 2 ** scaleB];
   const scales = scaleA + scaleB;
   if (!isNormalF32PowerOfTwo(factorA) || !isNormalF32PowerOfTwo(factorB) || !unscaledProductsExact(scheme, scales))
     return null;
   const { manBits, bias, maxFinite } = scheme.operandFormat;
   const trunc = mode === 'trunc';
-  const [a, b, unscale] = [at.a, at.b, 2 ** -scales];
-  const done = kernels().fp8ProductRuns(
-    a,
-    b,
-    at.out,
-    ...at.runs,
-    factorA,
-    factorB,
-    unscale,
-    manBits,
-    bias,
-    maxFinite,
-    trunc,
-  );
+  const products = [factorA, factorB, preparedA, preparedB, 2 ** -scales, manBits, bias, maxFinite, trunc] as const;
+  const done = kernels().fp8ProductRuns(at.a, at.b, at.out, ...at.runs, ...products);
   return done ? copyFloat32(f32View(at.out, plan.rows * plan.run)) : null;
 }
 

@@ -280,12 +280,12 @@ function roundedCodes(v: v128, rounded: v128, drop: i32, rebias: v128, lowest: v
 /**
  * Element-wise products of a product-format scheme computed rather than looked up, over a broadcast of two
  * f32 tensors (`rows` runs of `run` outputs, element steps 0 or 1, run starts as `tableRuns`): each operand
- * is rounded into the fp8 format after its factor (`factorA`, `factorB`: 2^s, normal f32 values, or 1 for
- * prepared values, which rounding leaves as they are) exactly as `roundEncodeFp8` rounds it; their product,
- * exact in f32, is rounded into the format (nearest even, saturating) and multiplied by `unscale` in f32 —
- * the product table's entry for the two codes times `unscale`. Returns false, leaving `out` unfinished, as
- * soon as an operand is NaN, infinite or past the largest finite value once scaled (the table path takes
- * those).
+ * is rounded into the fp8 format after its factor (`factorA`, `factorB`: 2^s, normal f32 values) exactly as
+ * `roundEncodeFp8` rounds it, or taken as it is where it is prepared (`preparedA`, `preparedB`: finite
+ * values of the format already); their product, exact in f32, is rounded into the format (nearest even,
+ * saturating) and multiplied by `unscale` in f32 — the product table's entry for the two codes times
+ * `unscale`. Returns false, leaving `out` unfinished, as soon as an operand is NaN, infinite or past the
+ * largest finite value once scaled (the table path takes those).
  */
 export function fp8ProductRuns(
   a: usize,
@@ -299,6 +299,8 @@ export function fp8ProductRuns(
   startB: usize,
   factorA: f32,
   factorB: f32,
+  preparedA: bool,
+  preparedB: bool,
   unscale: f32,
   manBits: i32,
   bias: i32,
@@ -307,9 +309,15 @@ export function fp8ProductRuns(
 ): bool {
   // The fp8 formats' mantissa widths as constants, so that every shift is by an immediate.
   if (manBits == 3) {
-    return productGroups(a, b, out, rows, run, stepA, stepB, startA, startB, factorA, factorB, unscale, 3, bias, maxFinite, trunc);
+    return productGroups(
+      a, b, out, rows, run, stepA, stepB, startA, startB,
+      factorA, factorB, preparedA, preparedB, unscale, 3, bias, maxFinite, trunc,
+    );
   }
-  return productGroups(a, b, out, rows, run, stepA, stepB, startA, startB, factorA, factorB, unscale, 2, bias, maxFinite, trunc);
+  return productGroups(
+    a, b, out, rows, run, stepA, stepB, startA, startB,
+    factorA, factorB, preparedA, preparedB, unscale, 2, bias, maxFinite, trunc,
+  );
 }
 
 /** `fp8ProductRuns` for a constant `manBits`, four outputs at a time. */
@@ -327,6 +335,8 @@ function productGroups(
   startB: usize,
   factorA: f32,
   factorB: f32,
+  preparedA: bool,
+  preparedB: bool,
   unscale: f32,
   manBits: i32,
   bias: i32,
@@ -354,14 +364,21 @@ function productGroups(
     const rowOut = out + ((<usize>(r * run)) << 2);
     for (let i = 0; i < run; i += 4) {
       const count = min(4, run - i);
-      const x = f32x4.mul(loadLanes(pa + ((<usize>(i * stepA)) << 2), stepA, count), scaleA);
-      const y = f32x4.mul(loadLanes(pb + ((<usize>(i * stepB)) << 2), stepB, count), scaleB);
-      const rx = roundedMagnitudes(x, drop, keep, operandHalf, operandOdd);
-      const ry = roundedMagnitudes(y, drop, keep, operandHalf, operandOdd);
-      if (!v128.all_true<i32>(v128.and(i32x4.le_u(rx, highest), i32x4.le_u(ry, highest)))) return false;
-      const qx = v128.or(formatMagnitudes(x, rx, lowest, units, quantum, magic, trunc), signOf(x));
-      const qy = v128.or(formatMagnitudes(y, ry, lowest, units, quantum, magic, trunc), signOf(y));
-      const p = f32x4.mul(qx, qy);
+      let x = loadLanes(pa + ((<usize>(i * stepA)) << 2), stepA, count);
+      let y = loadLanes(pb + ((<usize>(i * stepB)) << 2), stepB, count);
+      if (!preparedA) {
+        x = f32x4.mul(x, scaleA);
+        const rounded = roundedMagnitudes(x, drop, keep, operandHalf, operandOdd);
+        if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
+        x = v128.or(formatMagnitudes(x, rounded, lowest, units, quantum, magic, trunc), signOf(x));
+      }
+      if (!preparedB) {
+        y = f32x4.mul(y, scaleB);
+        const rounded = roundedMagnitudes(y, drop, keep, operandHalf, operandOdd);
+        if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
+        y = v128.or(formatMagnitudes(y, rounded, lowest, units, quantum, magic, trunc), signOf(y));
+      }
+      const p = f32x4.mul(x, y);
       const rp = roundedMagnitudes(p, drop, keep, half, odd);
       const magnitude = i32x4.min_u(formatMagnitudes(p, rp, lowest, units, quantum, magic, false), highest);
       storeLanes(rowOut + ((<usize>i) << 2), f32x4.mul(v128.or(magnitude, signOf(p)), back), count);
