@@ -784,8 +784,8 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
 
 /**
  * C = A·B of prepared fp8 operands' codes under a product-format scheme (`hasProductTable`), with scale
- * exponents summing to `scales` (B may be a convolution's patch matrix of code planes): each product a table lookup, summed as the definition does — in f64 in order
- * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
+ * exponents summing to `scales` (B may be a convolution's patch matrix of code planes): each product a table
+ * lookup, summed as the definition does — in f64 in order k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
  * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds,
  * or else A against its own (Cᵀ = BᵀAᵀ; `gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), otherwise
  * for i32 counts in 4×4 blocks (`gemmTableExact`); in every other case the table is unscaled and summed in
@@ -833,7 +833,7 @@ export function wasmGemmProductTable(
   return copyFloat32(f32View(c, m * n));
 }
 
-/** A GEMM's right operand given as a convolution's patch matrix of fp8 code planes: positions [from, from + width). */
+/** A table GEMM's right operand as a convolution's patch matrix of fp8 code planes (positions from `from`). */
 export interface CodePatches {
   readonly planes: Fp8Codes;
   readonly table: PatchGather;
@@ -869,8 +869,9 @@ function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scrat
  * The table GEMM of codes at `at.a`, `at.b` with integer sums of `counts` (times `unit`) into `at.c`: quad
  * tables where the columns outnumber four times the groups of codes B holds per step (on average) — a quad
  * table costs ~16 operations per group and saves ~2 per product on four products per column — or else the
- * rows A's groups (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
- * `bytes` are the codes at `at.a`, `at.b` where they were copied in from JS (not a gathered patch matrix).
+ * rows A's groups (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts,
+ * narrow A and B). `bytes` are the codes at `at.a`, `at.b` where they were copied in from JS (not a gathered
+ * patch matrix).
  */
 function gemmIntegerSums(
   at: Record<'a' | 'b' | 'c' | 'acc' | 'panels' | 'rows' | 'quads' | 'flags' | 'groups', number>,
@@ -1113,8 +1114,8 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
 }
 
 /**
- * Depthwise convolution of prepared fp8 operands' codes under a product-format scheme (scale exponents summing to
- * `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
+ * Depthwise convolution of prepared fp8 operands' codes under a product-format scheme (scale exponents
+ * summing to `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
  * `exactSumUnit` allows and x holds no NaN or inf, else the table unscaled and summed in tap order. Null
  * when the weights hold NaN or inf (their products with the padding are not zero: the GEMM path handles
  * them).

@@ -261,8 +261,8 @@ function roundedMagnitudes(v: v128, drop: i32, keep: v128, half: v128, odd: v128
 
 /**
  * fp8 codes (one per i32 lane) of four finite values rounded into the format: normal lanes from their
- * `rounded` magnitude patterns (the exponent re-biased by `rebias`), the others as their value in units (`units`: the reciprocal of the smallest
- * subnormal) rounded to an integer — 2^manBits where they round up to the smallest normal, which is its code.
+ * `rounded` magnitude patterns (the exponent re-biased by `rebias`), the others as their value in units
+ * (`units`: the reciprocal of the smallest subnormal) rounded to an integer — 2^manBits where they round up to the smallest normal, which is its code.
  * That integer (below 2^23) is the low bits of its sum with 2^23, whose f32 addition rounds to nearest even.
  */
 // @ts-ignore: decorator
@@ -394,7 +394,15 @@ function productGroups(
  */
 // @ts-ignore: decorator
 @inline
-function formatMagnitudes(v: v128, rounded: v128, lowest: v128, units: v128, quantum: v128, magic: v128, trunc: bool): v128 {
+function formatMagnitudes(
+  v: v128,
+  rounded: v128,
+  lowest: v128,
+  units: v128,
+  quantum: v128,
+  magic: v128,
+  trunc: bool,
+): v128 {
   const magnitude = magnitudeOf(v);
   const small = trunc
     ? f32x4.mul(f32x4.trunc(f32x4.mul(magnitude, units)), quantum)
@@ -965,20 +973,28 @@ export function stepCodeGroups(
     for (let p = 0; p < k; p++) {
       const step = codes + <usize>(p * colStep);
       const stepFlags = flags + ((<usize>p) << 6);
-      for (let j = 0; j < colCount; j++) store<u8>(stepFlags + ((<usize>load<u8>(step + <usize>(j * colStride))) >> 2), 1);
+      for (let j = 0; j < colCount; j++) {
+        store<u8>(stepFlags + ((<usize>load<u8>(step + <usize>(j * colStride))) >> 2), 1);
+      }
     }
   }
   let total = 0;
   for (let p = 0; p < k; p++) {
     const at = flags + ((<usize>p) << 6);
-    const zero = i8x16.splat(0);
-    const low = <u32>i8x16.bitmask(i8x16.ne(v128.load(at), zero)) | (<u32>i8x16.bitmask(i8x16.ne(v128.load(at, 16), zero)) << 16);
-    const high = <u32>i8x16.bitmask(i8x16.ne(v128.load(at, 32), zero)) | (<u32>i8x16.bitmask(i8x16.ne(v128.load(at, 48), zero)) << 16);
+    const low = flagBits(v128.load(at)) | (flagBits(v128.load(at, 16)) << 16);
+    const high = flagBits(v128.load(at, 32)) | (flagBits(v128.load(at, 48)) << 16);
     const mask = ((<u64>high) << 32) | <u64>low;
     store<u64>(masks + ((<usize>p) << 3), mask);
     total += <i32>popcnt(mask);
   }
   return total;
+}
+
+/** Bit i set where byte i of `flags` is nonzero. */
+// @ts-ignore: decorator
+@inline
+function flagBits(flags: v128): u32 {
+  return <u32>i8x16.bitmask(i8x16.ne(flags, i8x16.splat(0)));
 }
 
 /** B (k×n codes) as panels of four columns, panel[p·4 + q] = code·4 (u16), columns past n padded with 0. */
