@@ -41,13 +41,18 @@ import {
   wasmGemmLmulFormula,
   wasmGemmProductTable,
   wasmLmulRuns,
-  wasmProductTableOperands,
+  wasmEncodeFp8,
+  wasmFp8ProductRuns,
+  wasmPrepareFp8,
   wasmProductTableRuns,
   wasmRoundOperands,
+  wasmScaledProductTable,
+  fp8Values,
   wasmMagnitudeRange,
   type MagnitudeRange,
   type BroadcastRuns,
   type DepthwiseShape,
+  type Fp8Codes,
   type PatchGather,
 } from './wasm/kernels';
 
@@ -78,6 +83,51 @@ const ACCUMULATORS: Record<AccumulationName, FloatFormat> = {
 export interface PreparedOperand {
   readonly values: Float32Array;
   readonly scale: number;
+  /** The values' fp8 codes, for the product-table schemes (`hasProductTable`). */
+  readonly codes?: Fp8Codes;
+}
+
+/**
+ * A prepared operand of a product-table scheme as its fp8 codes, which is what the table kernels read: the
+ * values are decoded from them when first asked for (exactly the rounded values: the codes of a tensor
+ * holding NaN or inf come with its values, NaN payloads kept).
+ */
+class Fp8Operand implements PreparedOperand {
+  constructor(
+    readonly codes: Fp8Codes,
+    readonly scale: number,
+    private readonly format: FloatFormat,
+    private decoded?: Float32Array,
+  ) {}
+
+  get values(): Float32Array {
+    return (this.decoded ??= fp8Values(this.format, this.codes.bytes));
+  }
+
+  /** Elements [start, end), codes and (once decoded) values. */
+  slice(start: number, end: number): Fp8Operand {
+    const { bytes, specials } = this.codes;
+    const codes = { bytes: bytes.subarray(start, end), specials };
+    return new Fp8Operand(codes, this.scale, this.format, this.decoded?.subarray(start, end));
+  }
+
+  /** The operand as a rows × cols matrix, transposed. */
+  transposed(rows: number, cols: number): Fp8Operand {
+    const codes = { bytes: transpose(this.codes.bytes, rows, cols), specials: this.codes.specials };
+    return new Fp8Operand(codes, this.scale, this.format, this.decoded && transpose(this.decoded, rows, cols));
+  }
+}
+
+/** Elements [start, end) of a prepared operand (a batch, group or block of its tensor: the tensor's scale). */
+export function sliceOperand(operand: PreparedOperand, start: number, end: number): PreparedOperand {
+  if (operand instanceof Fp8Operand) return operand.slice(start, end);
+  return { values: operand.values.subarray(start, end), scale: operand.scale };
+}
+
+/** A prepared rows × cols matrix, transposed. */
+export function transposeOperand(operand: PreparedOperand, rows: number, cols: number): PreparedOperand {
+  if (operand instanceof Fp8Operand) return operand.transposed(rows, cols);
+  return { values: transpose(operand.values, rows, cols), scale: operand.scale };
 }
 
 export interface GemmShape {
@@ -161,8 +211,15 @@ export class MultiplyContext {
     if (this.isExact) return { values, scale: 0 };
     const cached = this.prepared.get(values);
     if (cached) return cached;
-    const { operandFormat, operandRounding, fp8 } = this.scheme;
-    const scaleFor = fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => this.operandScale(amax) : null;
+    const { operandFormat, operandRounding } = this.scheme;
+    const scaleFor = this.fp8ScaleFor();
+    if (hasProductTable(this.scheme)) {
+      // The table kernels read codes: rounded and encoded in one pass, no f32 values copied out.
+      const fp8 = wasmPrepareFp8(values, operandFormat, operandRounding, scaleFor);
+      const operand = new Fp8Operand(fp8.codes, fp8.scale, operandFormat, fp8.values);
+      this.prepared.set(values, operand);
+      return operand;
+    }
     // The lmul rules read an operand's magnitude range (adder plans, finiteness): found as it is rounded.
     const lmul = this.scheme.rule === 'lmul-adder' || this.scheme.rule === 'lmul-formula';
     const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor, lmul);
@@ -177,6 +234,12 @@ export class MultiplyContext {
     return fp8 && this.fp8Scaling === 'per-tensor' ? fp8ScaleExponent(amax, operandFormat) : 0;
   }
 
+  /** `operandScale` as operand preparation takes it: null where tensors are not scaled. */
+  private fp8ScaleFor(): ((amax: number) => number) | null {
+    const { fp8 } = this.scheme;
+    return fp8 && this.fp8Scaling === 'per-tensor' ? (amax: number) => this.operandScale(amax) : null;
+  }
+
   /** One product of prepared operand values (scale exponents from their tensors), rounded to fp32. */
   readonly product: ProductFunction;
 
@@ -186,17 +249,14 @@ export class MultiplyContext {
    * b.values[j + t·stepB]. Loops are specialised per rule; product-format schemes look products up in a table.
    */
   productsOf(a: PreparedOperand, b: PreparedOperand): ProductRuns {
-    const [valuesA, valuesB] = [a.values, b.values];
     if (hasProductTable(this.scheme)) {
-      const {
-        a: codesA,
-        b: codesB,
-        table,
-      } = wasmProductTableOperands(this.scheme, valuesA, valuesB, a.scale + b.scale);
+      const [codesA, codesB] = [this.codesOf(a).bytes, this.codesOf(b).bytes];
+      const table = wasmScaledProductTable(this.scheme, a.scale + b.scale);
       return (out, o, count, i, stepA, j, stepB) => {
         for (let t = 0; t < count; t++, i += stepA, j += stepB) out[o + t] = table[(codesA[i]! << 8) | codesB[j]!]!;
       };
     }
+    const [valuesA, valuesB] = [a.values, b.values];
     if (this.scheme.rule === 'exact') {
       // Prepared operands have at most 24 significant bits: a·b and the power-of-two unscale are exact in
       // a double, and the Float32Array store is the one rounding.
@@ -224,10 +284,30 @@ export class MultiplyContext {
       const out = wasmBinaryRuns('mul', plan, a.values, b.values);
       return unscaleAndBias(out, { scale: pow2(-scales) }, out.length);
     }
-    if (hasProductTable(this.scheme)) return wasmProductTableRuns(this.scheme, plan, a.values, b.values, scales);
+    if (hasProductTable(this.scheme))
+      return wasmProductTableRuns(this.scheme, plan, this.codesOf(a), this.codesOf(b), scales);
     if ((rule === 'lmul-adder' || rule === 'lmul-formula') && scales === 0)
       return wasmLmulRuns(rule, pow2(-lmulOffsetBits(operandFormat.manBits)), plan, a.values, b.values);
     return null;
+  }
+
+  /**
+   * Element-wise products of two tensors' values under a product-table scheme over a broadcast, the
+   * operands prepared inside the product kernel (or taken from `prepare`'s cache), each product computed
+   * rather than looked up: bit for bit `productRuns(prepare(a), prepare(b), plan)`. Null for the other
+   * schemes and where that kernel declines (see `wasmFp8ProductRuns`).
+   */
+  fp8ProductRuns(a: Float32Array, b: Float32Array, plan: BroadcastRuns): Float32Array | null {
+    if (!hasProductTable(this.scheme)) return null;
+    // An operand each of whose elements serves a whole run (a scalar, a per-channel factor: mostly
+    // constants) is prepared once and cached, so that the kernel does not round it again for every output.
+    const prepared = (values: Float32Array, step: number) =>
+      step === 0 ? this.prepare(values) : this.prepared.get(values);
+    const [preparedA, preparedB] = [prepared(a, plan.step[0]!), prepared(b, plan.step[1]!)];
+    if (preparedA?.codes?.specials || preparedB?.codes?.specials) return null;
+    const scaleFor = this.fp8ScaleFor();
+    const [operandA, operandB] = [preparedA ?? { values: a, scaleFor }, preparedB ?? { values: b, scaleFor }];
+    return wasmFp8ProductRuns(this.scheme, this.scheme.operandRounding, plan, operandA, operandB);
   }
 
   /** Sum of already fp32-rounded products in the accumulation format (SPEC §5). */
@@ -237,12 +317,15 @@ export class MultiplyContext {
 
   /** C = A·B (m×n, row-major) under the scheme, from prepared operands, plus `shape.rowBias` if given. */
   gemm(a: PreparedOperand, b: PreparedOperand, shape: GemmShape): Float32Array {
-    const A = shape.transA ? transpose(a.values, shape.k, shape.m) : a.values;
-    const B = shape.transB ? transpose(b.values, shape.n, shape.k) : b.values;
     const { m, n, k, rowBias } = shape;
+    if (this.accumulator === FP32 && hasProductTable(this.scheme)) {
+      const codesA = this.codesOf(shape.transA ? transposeOperand(a, k, m) : a);
+      const codesB = this.codesOf(shape.transB ? transposeOperand(b, n, k) : b);
+      return wasmGemmProductTable(this.scheme, codesA, codesB, m, n, k, a.scale + b.scale, rowBias);
+    }
+    const A = shape.transA ? transpose(a.values, k, m) : a.values;
+    const B = shape.transB ? transpose(b.values, n, k) : b.values;
     const { rule, productFormat, operandFormat } = this.scheme;
-    if (this.accumulator === FP32 && hasProductTable(this.scheme))
-      return wasmGemmProductTable(this.scheme, A, B, m, n, k, a.scale + b.scale, rowBias);
     if (this.accumulator !== FP32 || productFormat)
       return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
@@ -271,9 +354,9 @@ export class MultiplyContext {
     const { m, channels, from, width, rowBias } = shape;
     if (this.accumulator !== FP32) return null;
     if (hasProductTable(this.scheme)) {
-      const patches = { planes: x.values, table, channels, from };
+      const patches = { planes: this.codesOf(x), table, channels, from };
       const k = channels * table.taps;
-      return wasmGemmProductTable(this.scheme, a.values, patches, m, width, k, a.scale + x.scale, rowBias);
+      return wasmGemmProductTable(this.scheme, this.codesOf(a), patches, m, width, k, a.scale + x.scale, rowBias);
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));
@@ -326,13 +409,22 @@ export class MultiplyContext {
   private depthwiseProducts(x: PreparedOperand, w: PreparedOperand, shape: DepthwiseShape): Float32Array | null {
     const scales = x.scale + w.scale;
     if (this.accumulator !== FP32) return null;
-    if (hasProductTable(this.scheme)) return wasmDepthwiseTable(this.scheme, x.values, w.values, shape, scales);
+    if (hasProductTable(this.scheme))
+      return wasmDepthwiseTable(this.scheme, this.codesOf(x), this.codesOf(w), shape, scales);
     const { rule, operandFormat } = this.scheme;
     if (scales !== 0) return null;
     const offsetBits = lmulOffsetBits(operandFormat.manBits);
     if (rule === 'lmul-formula' && magnitudeRange(x.values) && magnitudeRange(w.values))
       return wasmDepthwiseFormula(x.values, w.values, shape, pow2(-offsetBits));
     return null;
+  }
+
+  /**
+   * The fp8 codes of a prepared operand of a product-table scheme: those `prepare` made, or encoded from the
+   * values of one assembled from prepared values (a transposed or gathered block).
+   */
+  private codesOf(operand: PreparedOperand): Fp8Codes {
+    return operand.codes ?? wasmEncodeFp8(this.scheme.operandFormat, operand.values);
   }
 
   /**
@@ -358,8 +450,8 @@ export class MultiplyContext {
   }
 }
 
-export function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(values.length);
+export function transpose<T extends Float32Array | Uint8Array>(values: T, rows: number, cols: number): T {
+  const out = new (values.constructor as new (length: number) => T)(values.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
   return out;
 }

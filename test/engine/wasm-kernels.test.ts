@@ -42,9 +42,13 @@ import {
   wasmMagnitudeRange,
   wasmRelu,
   wasmGemmProductTable,
-  wasmProductTableOperands,
+  wasmEncodeFp8,
+  wasmFp8ProductRuns,
+  wasmPrepareFp8,
   wasmProductTableRuns,
   wasmRoundOperands,
+  wasmScaledProductTable,
+  fp8Values,
 } from '../../src/engine/wasm/kernels';
 
 /** Bit patterns spread over the whole fp32 range (every exponent, subnormals, specials) and normal values. */
@@ -103,6 +107,59 @@ test('operand rounding picks the fp8 scale from the largest finite magnitude', (
   assert.equal(scale, fp8ScaleExponent(0.25, E4M3));
 });
 
+/**
+ * Values around an fp8 format's range once scaled by 2^scale: normal and subnormal values of the format and
+ * the ties between them (rounding halfway up or down), tiny and zero values of both signs; in the second
+ * half also values just past the largest finite one (saturating or not) and f32 patterns spread over every
+ * exponent (the first half's groups of sixteen are all in range).
+ */
+function fp8RangeValues(format: FloatFormat, count: number, seed: number, scale: number): Float32Array {
+  const uniform = seededUniform(seed);
+  const normal = seededNormal(seed + 1);
+  const spread = mixedFinite(count, seed + 2);
+  const quantum = 2 ** (format.emin - format.manBits);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const sign = uniform() < 0.5 ? -1 : 1;
+    const kind = Math.floor(uniform() * (i < count / 2 ? 4 : 6));
+    let v: number;
+    // Subnormals and the ties between them, normal values off the format's, tiny values, f32 values of the
+    // format's range; in the second half values just past the largest finite one and spread f32 patterns.
+    if (kind === 0) v = Math.floor(uniform() * 2 ** (format.manBits + 2)) * quantum * 0.5;
+    else if (kind === 1) v = decodeBits(format, Math.floor(uniform() * 0x7c)) * (1 + (uniform() - 0.5) * 2 ** -4);
+    else if (kind === 2) v = uniform() < 0.5 ? 0 : quantum * uniform() * 2 ** -Math.floor(uniform() * 30);
+    else if (kind === 3) v = normal() * 2 ** Math.round(normal() * 2);
+    else if (kind === 4) v = format.maxFinite * (1 + uniform() * 2 ** -(format.manBits - 1));
+    else v = spread[i]!;
+    out[i] = sign * v * 2 ** -scale;
+  }
+  return out;
+}
+
+for (const format of [E4M3, E5M2]) {
+  for (const mode of ['rne', 'trunc'] as const) {
+    test(`fp8 preparation into ${format.name} (${mode}): one-pass codes equal encodeFp8 of roundOperands bit for bit`, () => {
+      // Scales whose factor is a normal f32 (the sixteen-lane path) and ones outside it (the general path).
+      for (const scale of [0, 3, -9, 100, 130, -128, -140]) {
+        for (const specials of [false, true]) {
+          const values = fp8RangeValues(format, 4099, 90 + scale, scale);
+          if (specials) values.set(mixedValues(64, scale + 5), 1000); // NaN, ±inf, f32 extremes among them
+          const rounded = wasmRoundOperands(values, format, mode, () => scale).values;
+          sameBits(rounded, roundArray(values, format, mode, 2 ** scale), 'rounded reference');
+          const expected = wasmEncodeFp8(format, rounded);
+          const prepared = wasmPrepareFp8(values, format, mode, () => scale);
+          assert.equal(prepared.scale, scale);
+          assert.equal(prepared.codes.specials, expected.specials, `specials at 2^${scale}`);
+          assert.deepEqual(prepared.codes.bytes, expected.bytes, `codes at 2^${scale}`);
+          // Values come with the codes exactly when a value is NaN or inf; otherwise decoding gives them.
+          assert.equal(prepared.values !== undefined, expected.specials);
+          sameBits(prepared.values ?? fp8Values(format, prepared.codes.bytes), rounded, `values at 2^${scale}`);
+        }
+      }
+    });
+  }
+}
+
 /** fp8 operands: random codes' values (NaN and, in e5m2, ±inf only when asked), some zeros. */
 function fp8Operand(format: FloatFormat, count: number, seed: number, withSpecials: boolean): Float32Array {
   const uniform = seededUniform(seed);
@@ -117,6 +174,7 @@ function fp8Operand(format: FloatFormat, count: number, seed: number, withSpecia
 for (const preset of ['e4m3-mul', 'e5m2-mul']) {
   const scheme = parseScheme(preset);
   const format = scheme.operandFormat;
+  const codes = (values: Float32Array) => wasmEncodeFp8(format, values);
   // Scale sums inside f32's range, outside it (the table is scaled in doubles), and ones whose products
   // fall to fp32 subnormals or overflow to inf.
   for (const scales of [0, 9, -20, 135, -140, 150, -130]) {
@@ -125,7 +183,7 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const [m, n, k] = [7, 13, 37];
         const A = fp8Operand(format, m * k, 11 + scales, withSpecials);
         const B = fp8Operand(format, k * n, 12 + scales, withSpecials);
-        const out = wasmGemmProductTable(scheme, A, B, m, n, k, scales);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, scales);
         sameBits(out, orderedTableSums(A, B, m, n, k, scales), preset);
       });
     }
@@ -174,14 +232,15 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const A = operand(m * k, 5);
         const B = operand(k * n, 7);
         for (let p = 0; p < k; p++) A[p] = -0; // row 0 of A: −0 only, so its sums are +0
-        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, scales), orderedTableSums(A, B, m, n, k, scales), preset);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, scales);
+        sameBits(out, orderedTableSums(A, B, m, n, k, scales), preset);
       }
     }
   });
 
   test(`${preset} table GEMM: B of few codes (quad tables of a few groups) equals the ordered double sum`, () => {
     const uniform = seededUniform(41);
-    const codes = [0x00, 0x80, 0x31, 0xb1, 0x7b, 0xfb, 0x5a]; // finite in both formats
+    const few = [0x00, 0x80, 0x31, 0xb1, 0x7b, 0xfb, 0x5a]; // finite in both formats
     for (const [m, n, k] of [
       [3, 9, 7],
       [8, 24, 16],
@@ -189,9 +248,38 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     ] as const) {
       const A = fp8Operand(format, m * k, 42, false);
       const B = Float32Array.from({ length: k * n }, () =>
-        decodeBits(format, codes[Math.floor(uniform() * codes.length)]!),
+        decodeBits(format, few[Math.floor(uniform() * few.length)]!),
       );
-      sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 5), orderedTableSums(A, B, m, n, k, 5), preset);
+      sameBits(
+        wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, 5),
+        orderedTableSums(A, B, m, n, k, 5),
+        preset,
+      );
+    }
+  });
+
+  test(`${preset} table GEMM: code groups kept per weight slice equal the ordered double sum, run after run`, () => {
+    // One weight tensor's codes, sliced as a grouped Conv slices them: each slice holds its own few code
+    // groups (wide A of few groups: quad tables of Cᵀ = BᵀAᵀ over A's groups per step), found once and kept.
+    const [m, n, k] = [40, 3, 9];
+    const uniform = seededUniform(51);
+    const sets = [
+      [0x31, 0xb1, 0x00],
+      [0x5a, 0xda, 0x0b],
+    ];
+    const weights = Float32Array.from({ length: 2 * m * k }, (_, i) => {
+      const set = sets[i < m * k ? 0 : 1]!;
+      return decodeBits(format, set[Math.floor(uniform() * set.length)]!);
+    });
+    const whole = codes(weights);
+    const B = fp8Operand(format, k * n, 52, false);
+    for (let run = 0; run < 2; run++) {
+      for (const half of [0, 1]) {
+        const A = weights.subarray(half * m * k, (half + 1) * m * k);
+        const slice = { bytes: whole.bytes.subarray(half * m * k, (half + 1) * m * k), specials: false };
+        const out = wasmGemmProductTable(scheme, slice, codes(B), m, n, k, 3);
+        sameBits(out, orderedTableSums(A, B, m, n, k, 3), `${preset} slice ${half}, run ${run}`);
+      }
     }
   });
 
@@ -202,7 +290,8 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
         const [m, n] = [2, 3];
         const A = Float32Array.from({ length: m * k }, (_, i) => (i < k ? 448 : -448));
         const B = new Float32Array(k * n).fill(448);
-        sameBits(wasmGemmProductTable(scheme, A, B, m, n, k, 0), orderedTableSums(A, B, m, n, k, 0), `k = ${k}`);
+        const out = wasmGemmProductTable(scheme, codes(A), codes(B), m, n, k, 0);
+        sameBits(out, orderedTableSums(A, B, m, n, k, 0), `k = ${k}`);
       }
     });
   }
@@ -214,13 +303,14 @@ for (const preset of ['e4m3-mul', 'e5m2-mul']) {
     const plan = planBroadcast([65536], [65536]);
     // Unscaled products exact in fp32 (the runs multiply the base table) and not (an unscaled table).
     for (const scales of [0, -3, 130, -135, 141, -120]) {
-      const { a, b, table } = wasmProductTableOperands(scheme, A, B, scales);
-      const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a[i]! << 8) | b[i]!]!);
+      const [a, b] = [codes(A), codes(B)];
+      const table = wasmScaledProductTable(scheme, scales);
+      const out = Float32Array.from({ length: 65536 }, (_, i) => table[(a.bytes[i]! << 8) | b.bytes[i]!]!);
       const expected = Float32Array.from({ length: 65536 }, (_, i) =>
         multiplyPrepared(scheme, A[i]!, B[i]!, scales, 0),
       );
       sameBits(out, expected, `${preset} 2^-${scales}`);
-      sameBits(wasmProductTableRuns(scheme, plan, A, B, scales), expected, `${preset} runs 2^-${scales}`);
+      sameBits(wasmProductTableRuns(scheme, plan, a, b, scales), expected, `${preset} runs 2^-${scales}`);
     }
   });
 }
@@ -653,6 +743,78 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23', 'lmul4-formula', 'lmul1-formul
       assert.ok(out, `${preset} has a WebAssembly product kernel`);
       sameBits(out, expected, `${preset} [${dimsA}] [${dimsB}]`);
     }
+  });
+}
+
+for (const preset of ['e4m3-mul', 'e5m2-mul']) {
+  const scheme = parseScheme(preset);
+  const format = scheme.operandFormat;
+
+  test(`${preset} computed element-wise products equal the table's for every pair of codes, scaled`, () => {
+    const values = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    const finite = values.filter((v) => Number.isFinite(v));
+    const A = Float32Array.from({ length: finite.length ** 2 }, (_, i) => finite[Math.floor(i / finite.length)]!);
+    const B = Float32Array.from({ length: finite.length ** 2 }, (_, i) => finite[i % finite.length]!);
+    const plan = planBroadcast([A.length], [B.length]);
+    const [a, b] = [wasmEncodeFp8(format, A), wasmEncodeFp8(format, B)];
+    // Prepared operands (factor 1) with scales whose unscaled products are exact fp32 values, and beyond.
+    for (const [sa, sb] of [
+      [0, 0],
+      [3, -7],
+      [70, 60],
+      [-60, -59],
+      [71, 70],
+    ]) {
+      const out = wasmFp8ProductRuns(scheme, 'rne', plan, { values: A, scale: sa }, { values: B, scale: sb });
+      const expected = wasmProductTableRuns(scheme, plan, a, b, sa + sb);
+      // Computed where the smallest and largest products unscaled are fp32 values (e4m3: −119 ≤ sa + sb ≤ 140).
+      const [smallest, largest] = [2 ** (format.emin - format.manBits - sa - sb), format.maxFinite * 2 ** -(sa + sb)];
+      if (Math.fround(smallest) !== smallest || Math.fround(largest) !== largest) assert.equal(out, null, 'inexact');
+      else sameBits(out!, expected, `${preset} 2^-${sa + sb}`);
+    }
+  });
+
+  for (const rounding of ['', ':trunc']) {
+    test(`${preset}${rounding} computed element-wise products equal prepared table products over broadcasts`, () => {
+      const ctx = new MultiplyContext({ scheme: preset + rounding });
+      const size = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
+      let seed = 130;
+      for (const [dimsA, dimsB] of BROADCASTS) {
+        const plan = planBroadcast(dimsA, dimsB);
+        for (const [scaleA, scaleB] of [
+          [0, 0],
+          [5, -3],
+          [-20, 12],
+        ]) {
+          // Subnormals of the format and ties, tiny values, zeros of both signs (the in-range first half of
+          // fp8RangeValues), with the tensors' own scales.
+          const x = fp8RangeValues(format, 2 * size(dimsA), seed++, scaleA).slice(0, size(dimsA));
+          const y = fp8RangeValues(format, 2 * size(dimsB), seed++, scaleB).slice(0, size(dimsB));
+          const computed = ctx.fp8ProductRuns(x, y, plan);
+          const looked = ctx.productRuns(ctx.prepare(x), ctx.prepare(y), plan)!;
+          assert.ok(computed, `${preset}${rounding} computes [${dimsA}] [${dimsB}]`);
+          sameBits(computed, looked, `${preset}${rounding} [${dimsA}] [${dimsB}]`);
+          // x, prepared and cached above, now enters as its prepared values (factor 1).
+          sameBits(
+            ctx.fp8ProductRuns(x, y.slice(), plan)!,
+            looked,
+            `${preset}${rounding} cached [${dimsA}] [${dimsB}]`,
+          );
+        }
+      }
+    });
+  }
+
+  test(`${preset} computed element-wise products decline NaN, inf and values past the format's range`, () => {
+    const ctx = new MultiplyContext({ scheme: preset, fp8Scaling: 'none' });
+    const plan = planBroadcast([64], [64]);
+    const ones = new Float32Array(64).fill(1);
+    for (const special of [NaN, Infinity, -Infinity, format.maxFinite * 2]) {
+      const x = new Float32Array(64).fill(0.5);
+      x[37] = special;
+      assert.equal(ctx.fp8ProductRuns(x, ones, plan), null, `${special}`);
+    }
+    assert.ok(ctx.fp8ProductRuns(ones, ones, plan));
   });
 }
 

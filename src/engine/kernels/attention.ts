@@ -7,7 +7,7 @@
  */
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
-import type { GemmShape, MultiplyContext, PreparedOperand } from '../multiply';
+import { sliceOperand, type GemmShape, type MultiplyContext, type PreparedOperand } from '../multiply';
 import { broadcastIndex, expectTensor, toNumbers } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext, type Value } from '../types';
 import { transposeData } from './shape-copy';
@@ -176,7 +176,7 @@ function checkSoftmaxPrecision(ctx: KernelContext): void {
 
 /** A head's block of a prepared [batch, heads, length, size] tensor. */
 function headBlock(operand: PreparedOperand, index: number, blockSize: number): PreparedOperand {
-  return { values: operand.values.subarray(index * blockSize, (index + 1) * blockSize), scale: operand.scale };
+  return sliceOperand(operand, index * blockSize, (index + 1) * blockSize);
 }
 
 /**

@@ -90,10 +90,14 @@ const mulKernel: Kernel = (inputs, ctx) => {
 
 /** Each product of the operands prepared as whole tensors (operand rounding, fp8 per-tensor scale). */
 function schemeMul(a: TensorOf<'float32'>, b: TensorOf<'float32'>, multiply: MultiplyContext): Tensor {
+  const plan = planBroadcast(a.dims, b.dims);
+  const large = plan.count >= WASM_MIN_ELEMENTS;
+  // Product-table schemes compute large products from the tensors themselves (no operands prepared apart).
+  const computed = large ? multiply.fp8ProductRuns(a.data, b.data, plan) : null;
+  if (computed) return tensor('float32', plan.dims, computed);
   const pa = multiply.prepare(a.data);
   const pb = multiply.prepare(b.data);
-  const plan = planBroadcast(a.dims, b.dims);
-  const products = plan.count >= WASM_MIN_ELEMENTS ? multiply.productRuns(pa, pb, plan) : null;
+  const products = large ? multiply.productRuns(pa, pb, plan) : null;
   if (products) return tensor('float32', plan.dims, products);
   const out = new Float32Array(plan.count);
   const { rows, run, rowStart } = plan;

@@ -4,7 +4,7 @@
  * A cell (rnn.ts) supplies the per-step gate arithmetic.
  */
 import type { Node } from '../../onnx';
-import { transpose, type MultiplyContext, type PreparedOperand } from '../multiply';
+import { sliceOperand, transposeOperand, type MultiplyContext, type PreparedOperand } from '../multiply';
 import { expectTensor, float32Data, toNumbers } from '../tensors';
 import { EngineError, tensor, type KernelContext, type Value } from '../types';
 import { activationFunctions, type Activation } from './rnn-activations';
@@ -277,31 +277,33 @@ function parseActivations(ctx: KernelContext, defaults: readonly string[], direc
 
 /** A contiguous block of a prepared operand (its tensor's scale applies). */
 export function rowBlock(operand: PreparedOperand, start: number, length: number): PreparedOperand {
-  return { values: operand.values.subarray(start, start + length), scale: operand.scale };
+  return sliceOperand(operand, start, start + length);
 }
 
 /**
- * Transposed row blocks of prepared weights, by the whole prepared array and then by block. Weights are
- * the same array in every run (initializers, Constant and folded values; `prepare` caches per array), so
- * they are transposed once; an array computed by the run is a new object each run (a recycled buffer
- * too), so an entry can never be stale.
+ * Transposed row blocks of prepared weights, by the whole prepared array (its fp8 codes where the scheme
+ * prepares codes, not decoding values for a key) and then by block. Weights are the same array in every
+ * run (initializers, Constant and folded values; `prepare` caches per array), so they are transposed once;
+ * an array computed by the run is a new object each run (a recycled buffer too), so an entry can never be
+ * stale.
  */
-const transposedBlocks = new WeakMap<Float32Array, Map<string, Float32Array>>();
+const transposedBlocks = new WeakMap<Float32Array | Uint8Array, Map<string, PreparedOperand>>();
 
 /**
  * Rows [first, first + count) of a whole prepared rows × cols matrix, transposed to cols × count (a GEMM's
  * B), computed once per matrix and block.
  */
 function transposedRows(operand: PreparedOperand, first: number, count: number, cols: number): PreparedOperand {
-  let blocks = transposedBlocks.get(operand.values);
-  if (!blocks) transposedBlocks.set(operand.values, (blocks = new Map()));
+  const whole = operand.codes?.bytes ?? operand.values;
+  let blocks = transposedBlocks.get(whole);
+  if (!blocks) transposedBlocks.set(whole, (blocks = new Map()));
   const key = `${first}:${count}`;
-  let values = blocks.get(key);
-  if (!values) {
-    values = transpose(operand.values.subarray(first * cols, (first + count) * cols), count, cols);
-    blocks.set(key, values);
+  let block = blocks.get(key);
+  if (!block) {
+    block = transposeOperand(sliceOperand(operand, first * cols, (first + count) * cols), count, cols);
+    blocks.set(key, block);
   }
-  return { values, scale: operand.scale };
+  return block;
 }
 
 /** Adds `bias` to every row of `matrix` (in place; returns it). */

@@ -5,7 +5,7 @@
  */
 import { BF16, FP16, roundToFormat, type FloatFormat } from '../../arith';
 import type { DType, Tensor } from '../../onnx';
-import type { GemmShape, MultiplyContext, PatchesShape } from '../multiply';
+import { sliceOperand, type GemmShape, type MultiplyContext, type PatchesShape } from '../multiply';
 import { addBlocks, type DepthwiseShape, type PatchGather } from '../wasm/kernels';
 import { zeroFloat32 } from '../buffers';
 import { broadcastIndex, broadcastShapes, expectTensor, sizeOf } from '../tensors';
@@ -95,7 +95,7 @@ class SchemeArithmetic implements Arithmetic {
   }
 
   slice(operand: Operand, start: number, end: number): Operand {
-    return { values: operand.values.subarray(start, end), scale: operand.scale };
+    return sliceOperand(operand as PreparedFloat32, start, end);
   }
 
   gemm(a: Operand, b: Operand, shape: GemmShape): Numeric {

@@ -53,6 +53,40 @@ interface KernelExports {
     trunc: boolean,
   ): void;
   encodeFp8(src: number, dst: number, len: number, manBits: number, bias: number): number;
+  roundEncodeFp8(
+    src: number,
+    dst: number,
+    codes: number,
+    len: number,
+    factor: number,
+    manBits: number,
+    bias: number,
+    maxFinite: number,
+    trunc: boolean,
+  ): number;
+  fp8ProductRuns(
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    run: number,
+    stepA: number,
+    stepB: number,
+    startA: number,
+    startB: number,
+    factorA: number,
+    factorB: number,
+    preparedA: boolean,
+    preparedB: boolean,
+    unscale: number,
+    manBits: number,
+    bias: number,
+    maxFinite: number,
+    trunc: boolean,
+  ): number;
+  /** `im2col` and `im2colRuns` over planes of fp8 codes (bytes). */
+  im2colCodes: KernelExports['im2col'];
+  im2colCodeRuns: KernelExports['im2colRuns'];
   scaleTable(src: number, dst: number, factor: number): void;
   // Depthwise and pooling kernels take a plane geometry (`depthwiseGeometry`: batch … padLeft) after their
   // buffers, and their own arguments after it.
@@ -179,7 +213,15 @@ interface KernelExports {
     acc: number,
     skipZeros: boolean,
   ): void;
-  codeGroups(codes: number, len: number, flags: number, groups: number): number;
+  stepCodeGroups(
+    codes: number,
+    colCount: number,
+    k: number,
+    colStep: number,
+    colStride: number,
+    flags: number,
+    masks: number,
+  ): number;
   addRowBias(c: number, m: number, n: number, bias: number): void;
   /** `gemmTableQuads` over f64 counts (the same generic kernel). */
   gemmTableQuadsWide: KernelExports['gemmTableQuads'];
@@ -196,7 +238,6 @@ interface KernelExports {
     acc: number,
     quads: number,
     groups: number,
-    groupCount: number,
   ): void;
   gemmTableExact(
     a: number,
@@ -550,6 +591,63 @@ export function wasmRoundOperands(
   return { values: f32View(dst, values.length).slice(), scale, range };
 }
 
+/** The fp8 codes of an operand tensor (product-table schemes). */
+export interface Fp8Codes {
+  readonly bytes: Uint8Array;
+  /** Whether any value is NaN or infinite (whose products with zero are NaN, not ±0). */
+  readonly specials: boolean;
+}
+
+/**
+ * Operand preparation for a product-table scheme (`hasProductTable`): the scale exponent from the largest
+ * finite magnitude (`scaleFor`), then the fp8 codes of q_F(fp32(x·2^s)), rounded and encoded in one pass —
+ * bit for bit `encodeFp8` of `wasmRoundOperands`' values, without storing or copying out those values
+ * (`fp8Values` decodes them where needed). Where a value is NaN or inf the rounded values come too, NaN
+ * payloads as the rounding leaves them.
+ */
+export function wasmPrepareFp8(
+  values: Float32Array,
+  format: FloatFormat,
+  mode: RoundingMode,
+  scaleFor: ((amax: number) => number) | null,
+): { codes: Fp8Codes; scale: number; values?: Float32Array } {
+  const length = values.length;
+  const [src, dst, codes] = layout([length * 4, length * 4, length]) as [number, number, number];
+  f32View(src, length).set(values);
+  const wasm = kernels();
+  const scale = scaleFor ? scaleFor(wasm.finiteAmax(src, length)) : 0;
+  const { manBits, bias, maxFinite } = format;
+  const trunc = mode === 'trunc';
+  const specials = wasm.roundEncodeFp8(src, dst, codes, length, 2 ** scale, manBits, bias, maxFinite, trunc) !== 0;
+  const bytes = new Uint8Array(wasm.memory.buffer, codes, length).slice();
+  if (!specials) return { codes: { bytes, specials }, scale };
+  wasm.roundOperands(src, dst, length, 2 ** scale, manBits, format.emin, maxFinite, true, trunc);
+  return { codes: { bytes, specials }, scale, values: f32View(dst, length).slice() };
+}
+
+/** fp8 codes of values that are already exact values of the format (prepared operands). */
+export function wasmEncodeFp8(format: FloatFormat, values: Float32Array): Fp8Codes {
+  const [src, codes] = layout([values.length * 4, values.length]) as [number, number];
+  f32View(src, values.length).set(values);
+  const specials = encode(format, src, codes, values.length);
+  return { bytes: new Uint8Array(kernels().memory.buffer, codes, values.length).slice(), specials };
+}
+
+/** The values of fp8 codes, by format name: 256 entries each. */
+const fp8Decodings = new Map<string, Float32Array>();
+
+/** The values of fp8 codes (a NaN code gives a NaN). */
+export function fp8Values(format: FloatFormat, bytes: Uint8Array): Float32Array {
+  let decoding = fp8Decodings.get(format.name);
+  if (!decoding) {
+    decoding = Float32Array.from({ length: 256 }, (_, code) => decodeBits(format, code));
+    fp8Decodings.set(format.name, decoding);
+  }
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = decoding[bytes[i]!]!;
+  return out;
+}
+
 /** Bit-pattern range of the values' nonzero magnitudes, or null if they hold inf or NaN. */
 export type MagnitudeRange = { readonly low: number; readonly high: number } | null;
 
@@ -685,9 +783,9 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
 }
 
 /**
- * C = A·B of prepared fp8 operands under a product-format scheme (`hasProductTable`), with scale exponents
- * summing to `scales`: each product a table lookup, summed as the definition does — in f64 in order
- * k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
+ * C = A·B of prepared fp8 operands' codes under a product-format scheme (`hasProductTable`), with scale
+ * exponents summing to `scales` (B may be a convolution's patch matrix of code planes): each product a table
+ * lookup, summed as the definition does — in f64 in order k = 0, 1, … and rounded to f32. Where `exactSumUnit` allows and no operand is NaN or inf, the sums are
  * integers (exact, so in any order): with quad tables when B is wide against the groups of codes it holds,
  * or else A against its own (Cᵀ = BᵀAᵀ; `gemmTableQuads`, `gemmTableQuadsWide` for f64 counts), otherwise
  * for i32 counts in 4×4 blocks (`gemmTableExact`); in every other case the table is unscaled and summed in
@@ -695,8 +793,8 @@ function encode(format: FloatFormat, src: number, dst: number, length: number): 
  */
 export function wasmGemmProductTable(
   scheme: Scheme,
-  A: Float32Array,
-  B: Float32Array | Patches,
+  A: Fp8Codes,
+  B: Fp8Codes | CodePatches,
   m: number,
   n: number,
   k: number,
@@ -705,9 +803,7 @@ export function wasmGemmProductTable(
 ): Float32Array {
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const columns = (n + 3) & ~3;
-  const [a, b, aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, bias, c] = layout([
-    m * k * 4,
-    k * n * 4,
+  const [aCodes, bCodes, table, acc, panels, rows, quads, flags, groups, bias, c] = layout([
     m * k,
     k * n,
     65536 * 4,
@@ -715,19 +811,18 @@ export function wasmGemmProductTable(
     k * columns * 2,
     k * 16,
     QUAD_STEPS * 8192,
-    64,
-    64 * 4,
+    k * 64,
+    k * 8,
     m * 8,
     m * n * 4,
-  ]) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-  f32View(a, m * k).set(A);
-  placeRight(B, b, k, n, c + ((m * n * 4 + 15) & ~15));
-  const format = scheme.operandFormat;
-  const aHasSpecials = encode(format, a, aCodes, m * k);
-  const bHasSpecials = encode(format, b, bCodes, k * n);
+  ]) as [number, number, number, number, number, number, number, number, number, number, number];
+  new Uint8Array(kernels().memory.buffer, aCodes, m * k).set(A.bytes);
+  const bHasSpecials = placeRightCodes(B, bCodes, n, c + ((m * n * 4 + 15) & ~15));
+  const aHasSpecials = A.specials;
   const unit = exactSumUnit(scheme, counts, k, scales);
   const at = { a: aCodes, b: bCodes, c, acc, panels, rows, quads, flags, groups };
-  if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, m, n, k, counts, unit)) {
+  const bytes = { a: A.bytes, b: 'bytes' in B ? B.bytes : null };
+  if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, bytes, m, n, k, counts, unit)) {
     scaledTable(scheme, scales, table);
     kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
   }
@@ -738,14 +833,49 @@ export function wasmGemmProductTable(
   return copyFloat32(f32View(c, m * n));
 }
 
+/** A table GEMM's right operand as a convolution's patch matrix of fp8 code planes (positions from `from`). */
+export interface CodePatches {
+  readonly planes: Fp8Codes;
+  readonly table: PatchGather;
+  readonly channels: number;
+  readonly from: number;
+}
+
+/**
+ * Puts the codes of a table GEMM's right operand (k × n) at byte offset `at`: copied in, or a patch matrix
+ * gathered from code planes (copied in from `scratch` on), bit for bit the codes of the f32 patch matrix
+ * (padding as code 0, +0). Returns whether the operand's tensor holds NaN or inf.
+ */
+function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scratch: number): boolean {
+  const wasm = kernels();
+  if (!('planes' in B)) {
+    new Uint8Array(wasm.memory.buffer, at, B.bytes.length).set(B.bytes);
+    return B.specials;
+  }
+  const { planes, table, channels, from } = B;
+  const { taps, positions, imageSize, offsets } = table;
+  const runs = patchRuns(table);
+  const indices = runs ?? offsets;
+  const [xAt, indicesAt] = layout([planes.bytes.length, indices.length * 4], scratch) as [number, number];
+  const { buffer } = wasm.memory; // after the layout: growing memory detaches earlier views
+  new Uint8Array(buffer, xAt, planes.bytes.length).set(planes.bytes);
+  new Int32Array(buffer, indicesAt, indices.length).set(indices);
+  if (runs) wasm.im2colCodeRuns(xAt, indicesAt, runs.length / 4, at, channels, taps, imageSize, from, n);
+  else wasm.im2colCodes(xAt, indicesAt, at, channels, taps, positions, imageSize, from, n);
+  return planes.specials;
+}
+
 /**
  * The table GEMM of codes at `at.a`, `at.b` with integer sums of `counts` (times `unit`) into `at.c`: quad
- * tables where the columns outnumber four times the groups of codes B holds — a quad table costs ~16
- * operations per group and saves ~2 per product on four products per column — or else the rows A's groups
- * (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts, narrow A and B).
+ * tables where the columns outnumber four times the groups of codes B holds per step (on average) — a quad
+ * table costs ~16 operations per group and saves ~2 per product on four products per column — or else the
+ * rows A's groups (Cᵀ = BᵀAᵀ); otherwise 4×4 blocks for i32 counts. False where none applies (f64 counts,
+ * narrow A and B). `bytes` are the codes at `at.a`, `at.b` where they were copied in from JS (not a gathered
+ * patch matrix).
  */
 function gemmIntegerSums(
   at: Record<'a' | 'b' | 'c' | 'acc' | 'panels' | 'rows' | 'quads' | 'flags' | 'groups', number>,
+  bytes: { readonly a: Uint8Array; readonly b: Uint8Array | null },
   m: number,
   n: number,
   k: number,
@@ -755,10 +885,12 @@ function gemmIntegerSums(
   const wasm = kernels();
   const quadGemm = counts.wide ? wasm.gemmTableQuadsWide : wasm.gemmTableQuads;
   for (const transposed of [false, true]) {
-    const [codes, length, columns] = transposed ? [at.a, m * k, m] : [at.b, k * n, n];
-    const groupCount = wasm.codeGroups(codes, length, at.flags, at.groups);
-    if (columns < 4 * groupCount) continue;
-    quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups, groupCount);
+    const columns = transposed ? m : n;
+    if (columns < 4) continue; // fewer than four times the one group a step holds at least
+    // Quad tables pay where the columns outnumber four times the groups their steps hold, on average.
+    const groups = placeStepGroups(transposed ? bytes.a : bytes.b, at, { m, n, k }, transposed);
+    if (columns * k < 4 * groups) continue;
+    quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups);
     return true;
   }
   if (counts.wide) return false;
@@ -767,34 +899,48 @@ function gemmIntegerSums(
 }
 
 /**
- * Element-wise products under a product-format scheme: the fp8 codes of both prepared operands and the
- * table of their products unscaled by 2^-scales (out[i] = table[codeA·256 + codeB]).
+ * Masks of the code groups per step (`stepCodeGroups`) of codes copied in from JS, and their total count,
+ * by the codes' buffer, place and use: a weight's codes are the same bytes in every run (prepared once).
  */
-export function wasmProductTableOperands(
-  scheme: Scheme,
-  A: Float32Array,
-  B: Float32Array,
-  scales: number,
-): { a: Uint8Array; b: Uint8Array; table: Float32Array } {
-  productTable(scheme);
-  const [a, b, aCodes, bCodes, table] = layout([A.length * 4, B.length * 4, A.length, B.length, 65536 * 4]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  f32View(a, A.length).set(A);
-  f32View(b, B.length).set(B);
-  encode(scheme.operandFormat, a, aCodes, A.length);
-  encode(scheme.operandFormat, b, bCodes, B.length);
+const stepGroupMasks = new WeakMap<ArrayBufferLike, Map<string, { masks: Uint32Array; total: number }>>();
+
+/**
+ * The code groups per step of a quad-table GEMM's column operand — B, or A when `transposed` — as masks at
+ * `at.groups` (`at.flags`: scratch), taken from `stepGroupMasks` where `known` (that operand's codes where
+ * they were copied in from JS) was seen. Returns the masks' total count of groups.
+ */
+function placeStepGroups(
+  known: Uint8Array | null,
+  at: Record<'a' | 'b' | 'flags' | 'groups', number>,
+  { m, n, k }: { m: number; n: number; k: number },
+  transposed: boolean,
+): number {
+  const wasm = kernels();
+  const key = known ? `${known.byteOffset}:${known.length}:${k}:${transposed}` : '';
+  let seen = known ? stepGroupMasks.get(known.buffer) : undefined;
+  const kept = seen?.get(key);
+  if (kept) {
+    new Uint32Array(wasm.memory.buffer, at.groups, kept.masks.length).set(kept.masks);
+    return kept.total;
+  }
+  const [codes, colCount, colStep, colStride] = transposed ? [at.a, m, 1, k] : [at.b, n, n, 1];
+  const total = wasm.stepCodeGroups(codes, colCount, k, colStep, colStride, at.flags, at.groups);
+  if (known) {
+    if (!seen) stepGroupMasks.set(known.buffer, (seen = new Map()));
+    seen.set(key, { masks: new Uint32Array(wasm.memory.buffer, at.groups, 2 * k).slice(), total });
+  }
+  return total;
+}
+
+/**
+ * Element-wise products under a product-format scheme: the table of the products of fp8 codes unscaled by
+ * 2^-scales (the product of codes a and b is table[a·256 + b]).
+ */
+export function wasmScaledProductTable(scheme: Scheme, scales: number): Float32Array {
+  productTable(scheme); // before the layout: it may claim memory at heapStart
+  const [table] = layout([65536 * 4]) as [number];
   scaledTable(scheme, scales, table);
-  const { buffer } = kernels().memory;
-  return {
-    a: new Uint8Array(buffer, aCodes, A.length).slice(),
-    b: new Uint8Array(buffer, bCodes, B.length).slice(),
-    table: f32View(table, 65536).slice(),
-  };
+  return f32View(table, 65536).slice();
 }
 
 /** A depthwise 2-D convolution: `batch` images of `channels` planes h×w, `multiplier` outputs per channel. */
@@ -968,41 +1114,39 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
 }
 
 /**
- * Depthwise convolution of prepared fp8 operands under a product-format scheme (scale exponents summing to
- * `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
+ * Depthwise convolution of prepared fp8 operands' codes under a product-format scheme (scale exponents
+ * summing to `scales`): bit for bit one table GEMM per channel — sums of counts over a padded copy of each plane where
  * `exactSumUnit` allows and x holds no NaN or inf, else the table unscaled and summed in tap order. Null
  * when the weights hold NaN or inf (their products with the padding are not zero: the GEMM path handles
  * them).
  */
 export function wasmDepthwiseTable(
   scheme: Scheme,
-  x: Float32Array,
-  w: Float32Array,
+  x: Fp8Codes,
+  w: Fp8Codes,
   shape: DepthwiseShape,
   scales: number,
 ): Float32Array | null {
+  if (w.specials) return null;
   const counts = countTable(scheme); // before the layout: the resident tables claim memory at heapStart
   const outLength = depthwiseOutputLength(shape);
   const { kernel, output, strides, dilations } = shape;
   // The padded plane reaches every tap of every output, output columns rounded up to blocks of four.
   const rows = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1;
   const columns = (((output[1] + 3) & ~3) - 1) * strides[1] + (kernel[1] - 1) * dilations[1] + 1;
-  const [xAt, wAt, xCodes, wCodes, table, outAt, accAt, padded, taps] = layout([
-    x.length * 4,
-    w.length * 4,
-    x.length,
-    w.length,
+  const [xCodes, wCodes, table, outAt, accAt, padded, taps] = layout([
+    x.bytes.length,
+    w.bytes.length,
     65536 * 4,
     outLength * 4,
     output[1] * 8,
     rows * columns * 2,
     kernel[0] * kernel[1] * 4,
-  ]) as [number, number, number, number, number, number, number, number, number];
-  f32View(xAt, x.length).set(x);
-  f32View(wAt, w.length).set(w);
-  const format = scheme.operandFormat;
-  if (encode(format, wAt, wCodes, w.length)) return null;
-  const xHasSpecials = encode(format, xAt, xCodes, x.length);
+  ]) as [number, number, number, number, number, number, number];
+  const { buffer } = kernels().memory;
+  new Uint8Array(buffer, xCodes, x.bytes.length).set(x.bytes);
+  new Uint8Array(buffer, wCodes, w.bytes.length).set(w.bytes);
+  const xHasSpecials = x.specials;
   const unit = exactSumUnit(scheme, counts, kernel[0] * kernel[1], scales);
   const geometry = depthwiseGeometry(shape);
   if (unit !== null && !xHasSpecials) {
@@ -1077,24 +1221,23 @@ export function wasmLmulRuns(
 }
 
 /**
- * Element-wise products of prepared fp8 operands under a product-format scheme over a broadcast, scale
+ * Element-wise products of prepared fp8 operands' codes under a product-format scheme over a broadcast, scale
  * exponents summing to `scales`: each a lookup in the scheme's product table times 2^−scales in f32 (exact
  * where `unscaledProductsExact`), else in the table unscaled by 2^−scales entry by entry.
  */
 export function wasmProductTableRuns(
   scheme: Scheme,
   plan: BroadcastRuns,
-  A: Float32Array,
-  B: Float32Array,
+  A: Fp8Codes,
+  B: Fp8Codes,
   scales: number,
 ): Float32Array {
   const products = productTable(scheme); // before the layout: it may claim memory at heapStart
-  const at = broadcastLayout(plan, A.length, B.length);
-  const [a, b, table] = layout([A.length * 4, B.length * 4, 65536 * 4], at.end) as [number, number, number];
-  f32View(a, A.length).set(A);
-  f32View(b, B.length).set(B);
-  encode(scheme.operandFormat, a, at.a, A.length);
-  encode(scheme.operandFormat, b, at.b, B.length);
+  const at = broadcastLayout(plan, A.bytes.length, B.bytes.length);
+  const [table] = layout([65536 * 4], at.end) as [number];
+  const { buffer } = kernels().memory;
+  new Uint8Array(buffer, at.a, A.bytes.length).set(A.bytes);
+  new Uint8Array(buffer, at.b, B.bytes.length).set(B.bytes);
   if (unscaledProductsExact(scheme, scales)) {
     kernels().tableRuns(products, 2 ** -scales, at.a, at.b, at.out, ...at.runs);
   } else {
@@ -1102,6 +1245,51 @@ export function wasmProductTableRuns(
     kernels().tableRuns(table, 1, at.a, at.b, at.out, ...at.runs);
   }
   return copyFloat32(f32View(at.out, plan.rows * plan.run));
+}
+
+/**
+ * An operand of `wasmFp8ProductRuns`: finite prepared values with their scale exponent, or a tensor's own
+ * values with `scaleFor` (as `wasmPrepareFp8` takes it), prepared inside the kernel.
+ */
+export type Fp8ProductOperand =
+  | { readonly values: Float32Array; readonly scale: number }
+  | { readonly values: Float32Array; readonly scaleFor: ((amax: number) => number) | null };
+
+/**
+ * Element-wise products under a product-format scheme over a broadcast, each operand rounded into the fp8
+ * format inside the kernel and each product rounded into it arithmetically (`fp8ProductRuns`): bit for bit
+ * `wasmProductTableRuns` of the operands' prepared codes, without preparing, encoding and copying them
+ * apart. Null where that kernel does not apply — an unscaled product that is not an exact fp32 value, a
+ * scale factor outside f32's normal range, NaN, inf or values past the format's range: the caller then
+ * prepares the operands and looks their products up.
+ */
+export function wasmFp8ProductRuns(
+  scheme: Scheme,
+  mode: RoundingMode,
+  plan: BroadcastRuns,
+  A: Fp8ProductOperand,
+  B: Fp8ProductOperand,
+): Float32Array | null {
+  const at = broadcastLayout(plan, A.values.length * 4, B.values.length * 4);
+  f32View(at.a, A.values.length).set(A.values);
+  f32View(at.b, B.values.length).set(B.values);
+  const [scaleA, scaleB] = [scaleOf(A, at.a), scaleOf(B, at.b)];
+  const [preparedA, preparedB] = ['scale' in A, 'scale' in B];
+  const [factorA, factorB] = [preparedA ? 1 : 2 ** scaleA, preparedB ? 1 : 2 ** scaleB];
+  const scales = scaleA + scaleB;
+  if (!isNormalF32PowerOfTwo(factorA) || !isNormalF32PowerOfTwo(factorB) || !unscaledProductsExact(scheme, scales))
+    return null;
+  const { manBits, bias, maxFinite } = scheme.operandFormat;
+  const trunc = mode === 'trunc';
+  const products = [factorA, factorB, preparedA, preparedB, 2 ** -scales, manBits, bias, maxFinite, trunc] as const;
+  const done = kernels().fp8ProductRuns(at.a, at.b, at.out, ...at.runs, ...products);
+  return done ? copyFloat32(f32View(at.out, plan.rows * plan.run)) : null;
+}
+
+/** An operand's scale exponent: its own, or the one `scaleFor` picks from its values at byte offset `at`. */
+function scaleOf(operand: Fp8ProductOperand, at: number): number {
+  if ('scale' in operand) return operand.scale;
+  return operand.scaleFor ? operand.scaleFor(kernels().finiteAmax(at, operand.values.length)) : 0;
 }
 
 /** Clip of f32 values to [lo, hi] (both f32 values) with Clip's comparisons, bit for bit. */

@@ -5,14 +5,19 @@ import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
 export function finiteAmax(src: usize, len: i32): f32 {
-  let best = f32x4.splat(0);
-  const inf = f32x4.splat(Infinity);
+  // Four running maxima, so that no step waits for the previous one; pmax (one instruction, where max
+  // spends several on NaN) sees no NaN: NaN and inf lanes compare false and contribute +0.
+  let best0 = f32x4.splat(0), best1 = f32x4.splat(0), best2 = f32x4.splat(0), best3 = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const magnitude = f32x4.abs(v128.load(src + ((<usize>i) << 2)));
-    // NaN and inf lanes compare false and contribute 0.
-    best = f32x4.max(best, v128.and(magnitude, f32x4.lt(magnitude, inf)));
+  for (; i + 16 <= len; i += 16) {
+    const at = src + ((<usize>i) << 2);
+    best0 = f32x4.pmax(best0, finiteMagnitudes(v128.load(at)));
+    best1 = f32x4.pmax(best1, finiteMagnitudes(v128.load(at, 16)));
+    best2 = f32x4.pmax(best2, finiteMagnitudes(v128.load(at, 32)));
+    best3 = f32x4.pmax(best3, finiteMagnitudes(v128.load(at, 48)));
   }
+  for (; i + 4 <= len; i += 4) best0 = f32x4.pmax(best0, finiteMagnitudes(v128.load(src + ((<usize>i) << 2))));
+  const best = f32x4.pmax(f32x4.pmax(best0, best1), f32x4.pmax(best2, best3));
   let amax = max(
     max(f32x4.extract_lane(best, 0), f32x4.extract_lane(best, 1)),
     max(f32x4.extract_lane(best, 2), f32x4.extract_lane(best, 3)),
@@ -22,6 +27,14 @@ export function finiteAmax(src: usize, len: i32): f32 {
     if (magnitude > amax && magnitude < Infinity) amax = magnitude;
   }
   return amax;
+}
+
+/** |v| in each lane, +0 where v is NaN or infinite. */
+// @ts-ignore: decorator
+@inline
+function finiteMagnitudes(v: v128): v128 {
+  const magnitude = f32x4.abs(v);
+  return v128.and(magnitude, f32x4.lt(magnitude, f32x4.splat(Infinity)));
 }
 
 /**
@@ -144,6 +157,290 @@ export function encodeFp8(src: usize, dst: usize, len: i32, manBits: i32, bias: 
     v128.store(dst + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
   }
   return encodeScalar(src, dst, i, len - i, manBits, bias) || special;
+}
+
+/**
+ * `roundOperands` then `encodeFp8` in one pass for an fp8 format (saturating; exponent `bias`): codes[i] is
+ * the code of q_F(fp32(src[i]·factor)), the rounded values themselves never stored. Sixteen at a time where
+ * every lane is finite and at most maxFinite once rounded: normal lanes round on the pattern as
+ * `roundOperands` does, lanes below the smallest normal (F's subnormals, zeros) take their value in units
+ * of the smallest subnormal, rounded to an integer (nearest even, or truncated) — the quantum of those
+ * lanes, so that integer is both the rounding and the code. Other groups (NaN, inf, overflow, a factor
+ * outside f32's normal range) are rounded into `dst` (len f32) by the general path and encoded from there.
+ * Returns whether any rounded value is NaN or infinite.
+ */
+export function roundEncodeFp8(
+  src: usize,
+  dst: usize,
+  codes: usize,
+  len: i32,
+  factor: f64,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  let special = false;
+  let i = 0;
+  if (factor >= 1.1754943508222875e-38 && factor <= 1.7014118346046923e38) {
+    // The fp8 formats' mantissa widths as constants, so that every shift is by an immediate.
+    if (manBits == 3) special = roundEncodeGroups(src, dst, codes, len, factor, 3, bias, maxFinite, trunc);
+    else special = roundEncodeGroups(src, dst, codes, len, factor, 2, bias, maxFinite, trunc);
+    i = len & ~15;
+  }
+  roundScalar(src, dst, i, len - i, factor, manBits, 1 - bias, maxFinite, reinterpret<u32>(maxFinite), true, trunc);
+  return encodeScalar(dst, codes, i, len - i, manBits, bias) || special;
+}
+
+/** `roundEncodeFp8` of the whole groups of sixteen, for a normal f32 `factor`: whether any value is NaN or inf. */
+// @ts-ignore: decorator
+@inline
+function roundEncodeGroups(
+  src: usize,
+  dst: usize,
+  codes: usize,
+  len: i32,
+  factor: f64,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  const emin = 1 - bias;
+  const maxBits = reinterpret<u32>(maxFinite);
+  let special = false;
+  // Every constant splatted once, out of the loop (inside it, they are rebuilt at every step).
+  const scale = f32x4.splat(<f32>factor);
+  const drop = 23 - manBits;
+  const keep = i32x4.splat(~((1 << drop) - 1));
+  // RNE adds half a quantum less one plus the kept part's lowest bit; truncation adds nothing.
+  const half = i32x4.splat(trunc ? 0 : (1 << (drop - 1)) - 1);
+  const odd = i32x4.splat(trunc ? 0 : 1);
+  const rebias = i32x4.splat((127 - bias) << manBits);
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
+  const highest = i32x4.splat(maxBits);
+  for (let i = 0; i + 16 <= len; i += 16) {
+    const at = src + ((<usize>i) << 2);
+    const v0 = f32x4.mul(v128.load(at), scale), v1 = f32x4.mul(v128.load(at, 16), scale);
+    const v2 = f32x4.mul(v128.load(at, 32), scale), v3 = f32x4.mul(v128.load(at, 48), scale);
+    const r0 = roundedMagnitudes(v0, drop, keep, half, odd), r1 = roundedMagnitudes(v1, drop, keep, half, odd);
+    const r2 = roundedMagnitudes(v2, drop, keep, half, odd), r3 = roundedMagnitudes(v3, drop, keep, half, odd);
+    // A lane is in range where its pattern rounded as a normal value is at most maxFinite's: never inf or
+    // NaN, always a lane below the smallest normal.
+    const ok = v128.and(
+      v128.and(i32x4.le_u(r0, highest), i32x4.le_u(r1, highest)),
+      v128.and(i32x4.le_u(r2, highest), i32x4.le_u(r3, highest)),
+    );
+    if (!v128.all_true<i32>(ok)) {
+      roundScalar(src, dst, i, 16, factor, manBits, emin, maxFinite, maxBits, true, trunc);
+      special = encodeScalar(dst, codes, i, 16, manBits, bias) || special;
+      continue;
+    }
+    const c0 = roundedCodes(v0, r0, drop, rebias, lowest, units, trunc);
+    const c1 = roundedCodes(v1, r1, drop, rebias, lowest, units, trunc);
+    const c2 = roundedCodes(v2, r2, drop, rebias, lowest, units, trunc);
+    const c3 = roundedCodes(v3, r3, drop, rebias, lowest, units, trunc);
+    v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
+  }
+  return special;
+}
+
+/**
+ * The magnitude patterns of four values rounded on the pattern to 23 − `drop` mantissa bits (`keep` masks
+ * the kept bits; `half` and `odd` as `roundEncodeFp8` sets them): for normal values of the format, their
+ * rounding.
+ */
+// @ts-ignore: decorator
+@inline
+function roundedMagnitudes(v: v128, drop: i32, keep: v128, half: v128, odd: v128): v128 {
+  const magnitude = magnitudeOf(v);
+  const lowestKept = v128.and(i32x4.shr_u(magnitude, drop), odd);
+  return v128.and(i32x4.add(magnitude, i32x4.add(half, lowestKept)), keep);
+}
+
+/**
+ * fp8 codes (one per i32 lane) of four finite values rounded into the format: normal lanes from their
+ * `rounded` magnitude patterns (the exponent re-biased by `rebias`), the others as their value in units
+ * (`units`: the reciprocal of the smallest subnormal) rounded to an integer — 2^manBits where they round up to the smallest normal, which is its code.
+ * That integer (below 2^23) is the low bits of its sum with 2^23, whose f32 addition rounds to nearest even.
+ */
+// @ts-ignore: decorator
+@inline
+function roundedCodes(v: v128, rounded: v128, drop: i32, rebias: v128, lowest: v128, units: v128, trunc: bool): v128 {
+  const magnitude = magnitudeOf(v);
+  const normal = i32x4.sub(i32x4.shr_u(rounded, drop), rebias);
+  const scaled = f32x4.mul(magnitude, units);
+  const integer = f32x4.add(trunc ? f32x4.trunc(scaled) : scaled, f32x4.splat(8388608));
+  const subnormal = i32x4.sub(integer, i32x4.splat(0x4b000000));
+  const codes = v128.bitselect(normal, subnormal, i32x4.ge_s(magnitude, lowest));
+  return v128.or(codes, i32x4.shr_u(v128.and(v, i32x4.splat(0x80000000)), 24));
+}
+
+/**
+ * Element-wise products of a product-format scheme computed rather than looked up, over a broadcast of two
+ * f32 tensors (`rows` runs of `run` outputs, element steps 0 or 1, run starts as `tableRuns`): each operand
+ * is rounded into the fp8 format after its factor (`factorA`, `factorB`: 2^s, normal f32 values) exactly as
+ * `roundEncodeFp8` rounds it, or taken as it is where it is prepared (`preparedA`, `preparedB`: finite
+ * values of the format already); their product, exact in f32, is rounded into the format (nearest even,
+ * saturating) and multiplied by `unscale` in f32 — the product table's entry for the two codes times
+ * `unscale`. Returns false, leaving `out` unfinished, as soon as an operand is NaN, infinite or past the
+ * largest finite value once scaled (the table path takes those).
+ */
+export function fp8ProductRuns(
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+  factorA: f32,
+  factorB: f32,
+  preparedA: bool,
+  preparedB: bool,
+  unscale: f32,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  // The fp8 formats' mantissa widths as constants, so that every shift is by an immediate.
+  if (manBits == 3) {
+    return productGroups(
+      a, b, out, rows, run, stepA, stepB, startA, startB,
+      factorA, factorB, preparedA, preparedB, unscale, 3, bias, maxFinite, trunc,
+    );
+  }
+  return productGroups(
+    a, b, out, rows, run, stepA, stepB, startA, startB,
+    factorA, factorB, preparedA, preparedB, unscale, 2, bias, maxFinite, trunc,
+  );
+}
+
+/** `fp8ProductRuns` for a constant `manBits`, four outputs at a time. */
+// @ts-ignore: decorator
+@inline
+function productGroups(
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  run: i32,
+  stepA: i32,
+  stepB: i32,
+  startA: usize,
+  startB: usize,
+  factorA: f32,
+  factorB: f32,
+  preparedA: bool,
+  preparedB: bool,
+  unscale: f32,
+  manBits: i32,
+  bias: i32,
+  maxFinite: f32,
+  trunc: bool,
+): bool {
+  const emin = 1 - bias;
+  const drop = 23 - manBits;
+  const keep = i32x4.splat(~((1 << drop) - 1));
+  // Operands round as `roundEncodeFp8` does (nearest even or truncation), products to nearest even.
+  const half = i32x4.splat((1 << (drop - 1)) - 1);
+  const odd = i32x4.splat(1);
+  const operandHalf = trunc ? i32x4.splat(0) : half;
+  const operandOdd = trunc ? i32x4.splat(0) : odd;
+  const lowest = i32x4.splat((emin + 127) << 23);
+  const units = f32x4.splat(<f32>Math.pow(2, manBits - emin));
+  const quantum = f32x4.splat(<f32>Math.pow(2, emin - manBits));
+  // A sum with `magic` (whose ulp is the quantum) rounds a value below the smallest normal to nearest even.
+  const magic = f32x4.splat(<f32>Math.pow(2, emin - manBits + 23));
+  const highest = i32x4.splat(reinterpret<u32>(maxFinite));
+  const scaleA = f32x4.splat(factorA), scaleB = f32x4.splat(factorB), back = f32x4.splat(unscale);
+  for (let r = 0; r < rows; r++) {
+    const pa = a + ((<usize>load<i32>(startA + ((<usize>r) << 2))) << 2);
+    const pb = b + ((<usize>load<i32>(startB + ((<usize>r) << 2))) << 2);
+    const rowOut = out + ((<usize>(r * run)) << 2);
+    for (let i = 0; i < run; i += 4) {
+      const count = min(4, run - i);
+      let x = loadLanes(pa + ((<usize>(i * stepA)) << 2), stepA, count);
+      let y = loadLanes(pb + ((<usize>(i * stepB)) << 2), stepB, count);
+      if (!preparedA) {
+        x = f32x4.mul(x, scaleA);
+        const rounded = roundedMagnitudes(x, drop, keep, operandHalf, operandOdd);
+        if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
+        x = v128.or(formatMagnitudes(x, rounded, lowest, units, quantum, magic, trunc), signOf(x));
+      }
+      if (!preparedB) {
+        y = f32x4.mul(y, scaleB);
+        const rounded = roundedMagnitudes(y, drop, keep, operandHalf, operandOdd);
+        if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
+        y = v128.or(formatMagnitudes(y, rounded, lowest, units, quantum, magic, trunc), signOf(y));
+      }
+      const p = f32x4.mul(x, y);
+      const rp = roundedMagnitudes(p, drop, keep, half, odd);
+      const magnitude = i32x4.min_u(formatMagnitudes(p, rp, lowest, units, quantum, magic, false), highest);
+      storeLanes(rowOut + ((<usize>i) << 2), f32x4.mul(v128.or(magnitude, signOf(p)), back), count);
+    }
+  }
+  return true;
+}
+
+/**
+ * The magnitudes of four finite values rounded into the format: `rounded` (their patterns rounded on the
+ * pattern, `roundedMagnitudes`) where normal in the format, else the nearest (or, with `trunc`, the lower)
+ * multiple of the quantum — both exact f32 values, as `roundScalar` computes them.
+ */
+// @ts-ignore: decorator
+@inline
+function formatMagnitudes(
+  v: v128,
+  rounded: v128,
+  lowest: v128,
+  units: v128,
+  quantum: v128,
+  magic: v128,
+  trunc: bool,
+): v128 {
+  const magnitude = magnitudeOf(v);
+  const small = trunc
+    ? f32x4.mul(f32x4.trunc(f32x4.mul(magnitude, units)), quantum)
+    : f32x4.sub(f32x4.add(magnitude, magic), magic);
+  return v128.bitselect(rounded, small, i32x4.ge_s(magnitude, lowest));
+}
+
+/** The sign bit of each lane. */
+// @ts-ignore: decorator
+@inline
+function signOf(v: v128): v128 {
+  return v128.and(v, i32x4.splat(0x80000000));
+}
+
+/** Four f32 values from `at`, `step` (0 or 1) apart: the first `count` (1–4), zeros after them. */
+// @ts-ignore: decorator
+@inline
+function loadLanes(at: usize, step: i32, count: i32): v128 {
+  if (step == 0) return f32x4.splat(load<f32>(at));
+  if (count == 4) return v128.load(at);
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(at));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
+  return v;
+}
+
+/** Stores the first `count` (1–4) lanes of `v` at `at`. */
+// @ts-ignore: decorator
+@inline
+function storeLanes(at: usize, v: v128, count: i32): void {
+  if (count == 4) {
+    v128.store(at, v);
+    return;
+  }
+  store<f32>(at, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8);
 }
 
 /** The pattern of |v| in each lane. */
@@ -320,12 +617,13 @@ const QUAD_STEPS = 4;
  * counts, four with f64) and a step p, the quad table Q_p[b] = (T[a0][b], T[a1][b], …) — 32 bytes per code
  * b, built from the block's table rows by transposes — gives the block's products with column j's code
  * b[p,j] in two v128 loads, added to the column's sums in `acc` over QUAD_STEPS steps at a time. Only the
- * groups of four codes that B holds are built (`groups`: `groupCount` offsets, code·4, listed by
- * `codeGroups`), so a quad table costs at most 64 groups' transposes, against n·rows products. `quads`
+ * groups of four codes that B holds at step p are built (`groups`: a mask per step, `stepCodeGroups`), so a
+ * quad table costs at most 64 groups' transposes, against n·rows products — far fewer where a step holds
+ * few codes (a windowed STFT kernel's column holds ~18 groups of the tensor's 62). `quads`
  * holds QUAD_STEPS quad tables; rows past the edge take code 0 (products 0, not stored). `table` holds
  * i32 counts (sums exact in i32 up to the caller's bound on k). `transposed` computes Cᵀ = BᵀAᵀ instead,
  * for a narrow B and a wide A (products commute, so the table is symmetric): quad tables of columns of B,
- * and the groups are those that A holds.
+ * and the groups are those that A holds at each step.
  */
 export function gemmTableQuads(
   a: usize,
@@ -340,10 +638,9 @@ export function gemmTableQuads(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
-  if (transposed) quadGemm<i32>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
-  else quadGemm<i32>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<i32>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups);
+  else quadGemm<i32>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups);
 }
 
 /**
@@ -363,10 +660,9 @@ export function gemmTableQuadsWide(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
-  if (transposed) quadGemm<f64>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups, groupCount);
-  else quadGemm<f64>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups, groupCount);
+  if (transposed) quadGemm<f64>(b, 1, n, a, 1, k, c, 1, n, n, m, k, table, unit, acc, quads, groups);
+  else quadGemm<f64>(a, k, 1, b, n, 1, c, n, 1, m, n, k, table, unit, acc, quads, groups);
 }
 
 /**
@@ -394,7 +690,6 @@ function quadGemm<T>(
   acc: usize,
   quads: usize,
   groups: usize,
-  groupCount: i32,
 ): void {
   const scale = f64x2.splat(unit);
   const step = <usize>colStep;
@@ -406,7 +701,8 @@ function quadGemm<T>(
       const steps = min(QUAD_STEPS, k - p0);
       for (let s = 0; s < steps; s++) {
         const quad = quads + ((<usize>s) << 13);
-        buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, groups, groupCount);
+        const stepGroups = load<u64>(groups + ((<usize>(p0 + s)) << 3));
+        buildQuad<T>(quad, table, rowOperand, i, rowCount, rowStride, rowStep, p0 + s, stepGroups);
       }
       const codes = colOperand + <usize>p0 * step;
       if (steps == QUAD_STEPS) {
@@ -449,7 +745,10 @@ function addSums<T>(x: v128, y: v128): v128 {
   return isInteger<T>() ? i32x4.add(x, y) : f64x2.add(x, y);
 }
 
-/** Quad table of the block of rows from i (code 0 past rowCount) at step p, for the listed code groups. */
+/**
+ * Quad table of the block of rows from i (code 0 past rowCount) at step p, for the code groups whose bits
+ * `groups` sets (bit g: codes 4g…4g+3).
+ */
 // @ts-ignore: decorator
 @inline
 function buildQuad<T>(
@@ -461,8 +760,7 @@ function buildQuad<T>(
   rowStride: i32,
   rowStep: i32,
   p: i32,
-  groups: usize,
-  groupCount: i32,
+  groups: u64,
 ): void {
   const at = operand + <usize>(p * rowStep);
   const r0 = tableRow<T>(table, at, i, rowCount, rowStride);
@@ -475,16 +773,16 @@ function buildQuad<T>(
     const r5 = tableRow<T>(table, at, i + 5, rowCount, rowStride);
     const r6 = tableRow<T>(table, at, i + 6, rowCount, rowStride);
     const r7 = tableRow<T>(table, at, i + 7, rowCount, rowStride);
-    for (let g = 0; g < groupCount; g++) {
-      const from = <usize>load<u32>(groups + ((<usize>g) << 2)); // the group's first code·4
+    for (let bits = groups; bits != 0; bits &= bits - 1) {
+      const from = (<usize>ctz(bits)) << 4; // the group's first code·4
       const to = quad + (from << 3);
       transpose4(v128.load(r0 + from), v128.load(r1 + from), v128.load(r2 + from), v128.load(r3 + from), to);
       transpose4(v128.load(r4 + from), v128.load(r5 + from), v128.load(r6 + from), v128.load(r7 + from), to + 16);
     }
   } else {
     // Four rows: two 2×2 transposes per pair of codes.
-    for (let g = 0; g < groupCount; g++) {
-      const code = (<usize>load<u32>(groups + ((<usize>g) << 2))) >> 2;
+    for (let bits = groups; bits != 0; bits &= bits - 1) {
+      const code = (<usize>ctz(bits)) << 2;
       for (let pair: usize = 0; pair < 4; pair += 2) {
         const from = (code + pair) << 3;
         const x0 = v128.load(r0 + from), x1 = v128.load(r1 + from);
@@ -590,19 +888,113 @@ export function addRowBias(c: usize, m: i32, n: i32, bias: usize): void {
 }
 
 /**
- * The groups of four codes that `len` codes hold, listed at `groups` (first code·4); returns how many.
- * `flags` (64 bytes) marks the groups seen: independent stores, no chain of dependent operations per code.
+ * `im2col` (gemm.ts) over image planes of fp8 codes: the patch matrix of positions [from, from + width) as
+ * codes, padding as code 0 (+0, what the f32 patch matrix holds there).
  */
-export function codeGroups(codes: usize, len: i32, flags: usize, groups: usize): i32 {
-  memory.fill(flags, 0, 64);
-  for (let i = 0; i < len; i++) store<u8>(flags + ((<usize>load<u8>(codes + i)) >> 2), 1);
-  let count = 0;
-  for (let g = 0; g < 64; g++) {
-    if (load<u8>(flags + g) == 0) continue;
-    store<u32>(groups + ((<usize>count) << 2), <u32>g << 4);
-    count++;
+export function im2colCodes(
+  x: usize,
+  offsets: usize,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  positions: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  let out = col;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + <usize>(c * imageSize);
+    for (let t = 0; t < taps; t++) {
+      const tapOffsets = offsets + ((<usize>(t * positions + from)) << 2);
+      for (let o = 0; o < width; o++, out++) {
+        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
+        store<u8>(out, s >= 0 ? load<u8>(plane + <usize>s) : 0);
+      }
+    }
   }
-  return count;
+}
+
+/** `im2colRuns` (gemm.ts) over image planes of fp8 codes: one move or zero fill per run and channel. */
+export function im2colCodeRuns(
+  x: usize,
+  runs: usize,
+  count: i32,
+  col: usize,
+  channels: i32,
+  taps: i32,
+  imageSize: i32,
+  from: i32,
+  width: i32,
+): void {
+  const end = from + width;
+  for (let c = 0; c < channels; c++) {
+    const plane = x + <usize>(c * imageSize);
+    const rows = col + <usize>(c * taps * width);
+    for (let r = 0; r < count; r++) {
+      const entry = runs + ((<usize>r) << 4);
+      const start = load<i32>(entry, 4);
+      const stop = start + load<i32>(entry, 8);
+      const first = max(start, from);
+      const last = min(stop, end);
+      if (first >= last) continue;
+      const dst = rows + <usize>(load<i32>(entry) * width + first - from);
+      const source = load<i32>(entry, 12);
+      if (source < 0) memory.fill(dst, 0, <usize>(last - first));
+      else memory.copy(dst, plane + <usize>(source + first - start), <usize>(last - first));
+    }
+  }
+}
+
+/**
+ * For each step p of a quad-table GEMM's column operand (the code of column j at step p at codes +
+ * p·colStep + j·colStride), the groups of four codes it holds at that step as a mask (u64 at masks + p·8,
+ * bit g for codes 4g…4g+3). `flags` (k·64 bytes) marks the groups seen per step first: independent stores,
+ * no chain of dependent operations per code. Returns the masks' total count of groups (the quad tables' to
+ * build).
+ */
+export function stepCodeGroups(
+  codes: usize,
+  colCount: i32,
+  k: i32,
+  colStep: i32,
+  colStride: i32,
+  flags: usize,
+  masks: usize,
+): i32 {
+  memory.fill(flags, 0, (<usize>k) << 6);
+  // Along whichever of the two runs through consecutive codes.
+  if (colStep == 1) {
+    for (let j = 0; j < colCount; j++) {
+      const column = codes + <usize>(j * colStride);
+      for (let p = 0; p < k; p++) store<u8>(flags + ((<usize>p) << 6) + ((<usize>load<u8>(column + p)) >> 2), 1);
+    }
+  } else {
+    for (let p = 0; p < k; p++) {
+      const step = codes + <usize>(p * colStep);
+      const stepFlags = flags + ((<usize>p) << 6);
+      for (let j = 0; j < colCount; j++) {
+        store<u8>(stepFlags + ((<usize>load<u8>(step + <usize>(j * colStride))) >> 2), 1);
+      }
+    }
+  }
+  let total = 0;
+  for (let p = 0; p < k; p++) {
+    const at = flags + ((<usize>p) << 6);
+    const low = flagBits(v128.load(at)) | (flagBits(v128.load(at, 16)) << 16);
+    const high = flagBits(v128.load(at, 32)) | (flagBits(v128.load(at, 48)) << 16);
+    const mask = ((<u64>high) << 32) | <u64>low;
+    store<u64>(masks + ((<usize>p) << 3), mask);
+    total += <i32>popcnt(mask);
+  }
+  return total;
+}
+
+/** Bit i set where byte i of `flags` is nonzero. */
+// @ts-ignore: decorator
+@inline
+function flagBits(flags: v128): u32 {
+  return <u32>i8x16.bitmask(i8x16.ne(flags, i8x16.splat(0)));
 }
 
 /** B (k×n codes) as panels of four columns, panel[p·4 + q] = code·4 (u16), columns past n padded with 0. */
