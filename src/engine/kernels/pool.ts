@@ -11,6 +11,7 @@ import {
   patchTable,
   planeWindows,
   slidingWindow,
+  windowSizes,
   type PatchTable,
   type WindowGeometry,
 } from './conv-geometry';
@@ -189,12 +190,26 @@ function windowCounts(table: PatchTable, includePadding: boolean): Float64Array 
 
 /** Each plane's mean, its elements summed in doubles in order: `averagePool` of one whole-image window. */
 function globalAveragePool(pool: Pooling): Tensor {
-  const { imageSize } = pool.table;
+  const { imageSize } = windowSizes(pool.geometry);
   const out = new Float64Array(pool.planes);
-  for (let plane = 0, at = 0; plane < pool.planes; plane++) {
-    let sum = 0;
-    for (const end = at + imageSize; at < end; at++) sum += pool.data[at]!;
-    out[plane] = sum / imageSize;
+  const data = pool.data;
+  for (let plane = 0; plane < pool.planes; plane++) {
+    // Four sums in doubles (independent additions run in parallel), then their sum: the order of a
+    // double sum of f32 values moves only its last bits, which the f32 result seldom sees.
+    let at = plane * imageSize;
+    const end = at + imageSize;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    for (; at + 4 <= end; at += 4) {
+      s0 += data[at]!;
+      s1 += data[at + 1]!;
+      s2 += data[at + 2]!;
+      s3 += data[at + 3]!;
+    }
+    for (; at < end; at++) s0 += data[at]!;
+    out[plane] = (s0 + s1 + (s2 + s3)) / imageSize;
   }
   return tensorOf(pool.x.dtype, [...pool.x.dims.slice(0, 2), ...pool.geometry.positions], out);
 }
