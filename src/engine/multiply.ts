@@ -121,6 +121,8 @@ class Fp8Operand implements PreparedOperand {
 /** Elements [start, end) of a prepared operand (a batch, group or block of its tensor: the tensor's scale). */
 export function sliceOperand(operand: PreparedOperand, start: number, end: number): PreparedOperand {
   if (operand instanceof Fp8Operand) return operand.slice(start, end);
+  // The whole tensor stays the same array: caches keyed by it (resident weights) still see it.
+  if (start === 0 && end === operand.values.length) return operand;
   return { values: operand.values.subarray(start, end), scale: operand.scale };
 }
 

@@ -20,6 +20,7 @@ import { MultiplyContext } from './multiply';
 import { kernelFor } from './registry';
 import { densify } from './tensors';
 import { CancelledError, EngineError, type KernelContext, type Value } from './types';
+import { markConstant } from './wasm/kernels';
 
 export interface RunOptions {
   /** The multiply scheme of every node (default exact fp32). */
@@ -284,6 +285,9 @@ export class Session {
           if (node.outputs[i]) startValues.set(node.outputs[i]!, value);
         }),
       );
+      // Weights and folded values never change: GEMMs may keep them in linear memory.
+      for (const value of startValues.values())
+        if (value && !Array.isArray(value) && value.data instanceof Float32Array) markConstant(value.data);
       const everyStep = order.map((_, index) => index);
       const computedSteps = everyStep.filter((index) => !folding.outputs[index]);
       const computed = order.filter((_, index) => !folding.outputs[index]);

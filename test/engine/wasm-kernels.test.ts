@@ -36,6 +36,7 @@ import {
   wasmDepthwise2d,
   addBlocks,
   wasmGemm,
+  markConstant,
   wasmGemmPatches,
   wasmGemmLmulFormula,
   wasmLeakyRelu,
@@ -942,6 +943,22 @@ test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, p
       sameBits(wasmGemm(A, B, m, n, k, { scale, rowBias }), both, `${m}×${n}×${k} × ${scale} with bias`);
     }
   }
+});
+
+test('a constant left operand is kept in linear memory after its first GEMM, with the same results', () => {
+  const [m, n, k] = [24, 37, 96];
+  let seed = 900;
+  const A = spreadMatrix(m * k, seed++);
+  const B = spreadMatrix(k * n, seed++);
+  const expected = chunkedGemm(A, B, m, n, k);
+  markConstant(A);
+  sameBits(wasmGemm(A, B, m, n, k), expected, 'first use: placed');
+  // From now on the kernel reads A where it was placed: other data copied in between must not disturb it.
+  const other = spreadMatrix(m * k, seed++);
+  sameBits(wasmGemm(other, B, m, n, k), chunkedGemm(other, B, m, n, k), 'another operand');
+  sameBits(wasmGemm(A, B, m, n, k), expected, 'resident');
+  const B2 = spreadMatrix(k * n, seed++);
+  sameBits(wasmGemm(A, B2, m, n, k), chunkedGemm(A, B2, m, n, k), 'resident with new columns');
 });
 
 test('col2im in WebAssembly adds a patch matrix back into image planes as the JS col2imAdd does, bit for bit', () => {

@@ -411,8 +411,10 @@ export function wasmGemmPatches(
   const { m, channels, from, width } = shape;
   const k = channels * table.taps;
   if (gemmPool?.splits({ m, n: width, k })) return null;
-  const [a, b, c, bias] = layout([m * k * 4, k * width * 4, m * width * 4, m * 4]) as [number, number, number, number];
-  f32View(a, m * k).set(A);
+  const resident = residentAt(A); // before the layout: it may claim memory at heapStart
+  const sizes = [resident === null ? m * k * 4 : 0, k * width * 4, m * width * 4, m * 4];
+  const [copied, b, c, bias] = layout(sizes) as [number, number, number, number];
+  const a = resident ?? placed(A, copied);
   gatherPatches({ planes: x, table, channels, from }, b, width, bias + m * 4);
   kernels().gemm(a, b, c, m, width, k, scale, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * width));
@@ -490,11 +492,45 @@ function gemmBand(
   k: number,
   { scale = 1, rowBias }: GemmEpilogue = {},
 ): Float32Array {
-  const [a, b, c, bias] = layout([m * k * 4, k * n * 4, m * n * 4, m * 4]) as [number, number, number, number];
-  f32View(a, m * k).set(A);
+  const resident = residentAt(A); // before the layout: it may claim memory at heapStart
+  const sizes = [resident === null ? m * k * 4 : 0, k * n * 4, m * n * 4, m * 4];
+  const [copied, b, c, bias] = layout(sizes) as [number, number, number, number];
+  const a = resident ?? placed(A, copied);
   f32View(b, k * n).set(B);
   kernels().gemm(a, b, c, m, n, k, scale, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * n));
+}
+
+/** Copies `values` to byte offset `at` and returns `at`. */
+function placed(values: Float32Array, at: number): number {
+  f32View(at, values.length).set(values);
+  return at;
+}
+
+/**
+ * Constant tensors' values (weights: never written again) that GEMMs keep in linear memory once they read
+ * them, up to `MAX_RESIDENT_BYTES`, instead of copying them in on every call; by array, so a recycled buffer
+ * (handed out as a new array) never matches.
+ */
+const residentCandidates = new WeakSet<Float32Array>();
+const residentArrays = new WeakMap<Float32Array, number>();
+const MAX_RESIDENT_BYTES = 64 << 20;
+let residentBytes = 0;
+
+/** Marks the values of a constant tensor (an initializer, a folded value) as ones a GEMM may keep resident. */
+export function markConstant(values: Float32Array): void {
+  residentCandidates.add(values);
+}
+
+/** Byte offset of a constant's values kept in linear memory (placed there on first use), or null. */
+function residentAt(values: Float32Array): number | null {
+  let at = residentArrays.get(values);
+  if (at !== undefined) return at;
+  if (!residentCandidates.has(values) || residentBytes + values.byteLength > MAX_RESIDENT_BYTES) return null;
+  at = placed(values, claimResident(values.byteLength));
+  residentArrays.set(values, at);
+  residentBytes += values.byteLength;
+  return at;
 }
 
 /**
