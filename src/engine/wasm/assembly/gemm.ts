@@ -1,6 +1,7 @@
 // AssemblyScript source of the engine's WebAssembly kernels (compiled by scripts/build-wasm.mjs with SIMD).
 // Matrices are row-major f32 in linear memory; pointers are byte offsets.
 import { adderProducts, normalProducts } from './shared/adder';
+import { gatherPatchRuns, gatherPatches } from './shared/patches';
 
 /** Length of the k-chunks summed in f32 registers before being added into f64 totals. */
 const CHUNK = 64;
@@ -546,11 +547,7 @@ function adderRows(
   }
 }
 
-/**
- * The patch matrix of columns [from, from + width) of `channels` image planes (`imageSize` f32 each, from
- * `x`): row c·taps + t holds, per position o, the image element at offsets[t·positions + o], or +0 where
- * that offset is negative (padding). Elements are copied as bit patterns.
- */
+/** The patch matrix of f32 image planes (`gatherPatches`), elements copied as bit patterns. */
 export function im2col(
   x: usize,
   offsets: usize,
@@ -562,25 +559,10 @@ export function im2col(
   from: i32,
   width: i32,
 ): void {
-  let out = col;
-  for (let c = 0; c < channels; c++) {
-    const plane = x + ((<usize>(c * imageSize)) << 2);
-    for (let t = 0; t < taps; t++) {
-      const tapOffsets = offsets + ((<usize>(t * positions + from)) << 2);
-      for (let o = 0; o < width; o++) {
-        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
-        store<i32>(out, s >= 0 ? load<i32>(plane + ((<usize>s) << 2)) : 0);
-        out += 4;
-      }
-    }
-  }
+  gatherPatches<u32>(x, offsets, col, channels, taps, positions, imageSize, from, width);
 }
 
-/**
- * `im2col` from runs instead of one offset per element: `runs` holds `count` entries (tap, first position,
- * length, plane offset of the first position or −1 for padding) in which consecutive positions read
- * consecutive plane elements, so each run is one block move (or zero fill) per channel. Same patch matrix.
- */
+/** `im2col` by runs of consecutive elements (`gatherPatchRuns`): the same patch matrix. */
 export function im2colRuns(
   x: usize,
   runs: usize,
@@ -592,25 +574,7 @@ export function im2colRuns(
   from: i32,
   width: i32,
 ): void {
-  const end = from + width;
-  for (let c = 0; c < channels; c++) {
-    const plane = x + ((<usize>(c * imageSize)) << 2);
-    const rows = col + ((<usize>(c * taps * width)) << 2);
-    for (let r = 0; r < count; r++) {
-      const entry = runs + ((<usize>r) << 4);
-      const tap = load<i32>(entry);
-      const start = load<i32>(entry, 4);
-      const stop = start + load<i32>(entry, 8);
-      const first = max(start, from);
-      const last = min(stop, end);
-      if (first >= last) continue;
-      const dst = rows + ((<usize>(tap * width + first - from)) << 2);
-      const bytes = (<usize>(last - first)) << 2;
-      const source = load<i32>(entry, 12);
-      if (source < 0) fillZeros(dst, bytes);
-      else copyShort(dst, plane + ((<usize>(source + first - start)) << 2), bytes);
-    }
-  }
+  gatherPatchRuns<u32>(x, runs, count, col, channels, taps, imageSize, from, width);
 }
 
 /** dst = srcᵀ: src is rows × cols (row-major f32), dst cols × rows. */
@@ -619,24 +583,6 @@ export function transposeMatrix(src: usize, dst: usize, rows: i32, cols: i32): v
     const row = src + ((<usize>(r * cols)) << 2);
     for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>(c * rows + r)) << 2), load<f32>(row + ((<usize>c) << 2)));
   }
-}
-
-/** memory.copy for the short runs of a patch matrix: inline vector moves (memory.copy calls out of line). */
-// @ts-ignore: decorator
-@inline
-function copyShort(dst: usize, src: usize, bytes: usize): void {
-  let at: usize = 0;
-  for (; at + 16 <= bytes; at += 16) v128.store(dst + at, v128.load(src + at));
-  for (; at < bytes; at += 4) store<i32>(dst + at, load<i32>(src + at));
-}
-
-/** memory.fill with zeros, inline, for the same short runs. */
-// @ts-ignore: decorator
-@inline
-function fillZeros(dst: usize, bytes: usize): void {
-  let at: usize = 0;
-  for (; at + 16 <= bytes; at += 16) v128.store(dst + at, i32x4.splat(0));
-  for (; at < bytes; at += 4) store<i32>(dst + at, 0);
 }
 
 /**

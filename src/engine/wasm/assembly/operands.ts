@@ -1,5 +1,6 @@
 // Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
 // in linear memory, pointers are byte offsets.
+import { gatherPatchRuns, gatherPatches } from './shared/patches';
 import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits, roundedOnPattern } from './shared/round';
 import { gather4, storeSums } from './shared/table';
 
@@ -887,10 +888,7 @@ export function addRowBias(c: usize, m: i32, n: i32, bias: usize): void {
   }
 }
 
-/**
- * `im2col` (gemm.ts) over image planes of fp8 codes: the patch matrix of positions [from, from + width) as
- * codes, padding as code 0 (+0, what the f32 patch matrix holds there).
- */
+/** `im2col` (gemm.ts) over image planes of fp8 codes (`gatherPatches`): padding is code 0 (+0). */
 export function im2colCodes(
   x: usize,
   offsets: usize,
@@ -902,20 +900,10 @@ export function im2colCodes(
   from: i32,
   width: i32,
 ): void {
-  let out = col;
-  for (let c = 0; c < channels; c++) {
-    const plane = x + <usize>(c * imageSize);
-    for (let t = 0; t < taps; t++) {
-      const tapOffsets = offsets + ((<usize>(t * positions + from)) << 2);
-      for (let o = 0; o < width; o++, out++) {
-        const s = load<i32>(tapOffsets + ((<usize>o) << 2));
-        store<u8>(out, s >= 0 ? load<u8>(plane + <usize>s) : 0);
-      }
-    }
-  }
+  gatherPatches<u8>(x, offsets, col, channels, taps, positions, imageSize, from, width);
 }
 
-/** `im2colRuns` (gemm.ts) over image planes of fp8 codes: one move or zero fill per run and channel. */
+/** `im2colCodes` by runs of consecutive elements (`gatherPatchRuns`): the same patch matrix. */
 export function im2colCodeRuns(
   x: usize,
   runs: usize,
@@ -927,23 +915,7 @@ export function im2colCodeRuns(
   from: i32,
   width: i32,
 ): void {
-  const end = from + width;
-  for (let c = 0; c < channels; c++) {
-    const plane = x + <usize>(c * imageSize);
-    const rows = col + <usize>(c * taps * width);
-    for (let r = 0; r < count; r++) {
-      const entry = runs + ((<usize>r) << 4);
-      const start = load<i32>(entry, 4);
-      const stop = start + load<i32>(entry, 8);
-      const first = max(start, from);
-      const last = min(stop, end);
-      if (first >= last) continue;
-      const dst = rows + <usize>(load<i32>(entry) * width + first - from);
-      const source = load<i32>(entry, 12);
-      if (source < 0) memory.fill(dst, 0, <usize>(last - first));
-      else memory.copy(dst, plane + <usize>(source + first - start), <usize>(last - first));
-    }
-  }
+  gatherPatchRuns<u8>(x, runs, count, col, channels, taps, imageSize, from, width);
 }
 
 /**
