@@ -139,19 +139,13 @@ export function elementwiseChain(
           break;
         case LMUL:
         case LMUL_X:
-          // Out of line (a loop over the group in memory): inlined sixteen times, the products' code made the
-          // whole kernel spill.
-          v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
-          v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
-          lmulGroup(op == LMUL_X ? x : 0, a, rule, c, offset, manBits, maxFinite, trunc);
-          v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
-          v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
-          break;
         case FP8_MUL:
         case FP8_MUL_X:
-          v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
-          v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
-          fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite, roundProducts);
+          // Out of line (a loop over the group in memory): inlined sixteen times, the products' code made the
+          // whole kernel spill.
+          storeEight(group, v0, v1, v2, v3, v4, v5, v6, v7);
+          if (op == LMUL || op == LMUL_X) lmulGroup(op == LMUL_X ? x : 0, a, rule, c, offset, manBits, maxFinite, trunc);
+          else fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite, roundProducts);
           v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
           v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
           break;
@@ -165,25 +159,24 @@ export function elementwiseChain(
         amax = f32x4.max(amax, f32x4.max(f32x4.max(finite(v0), finite(v1)), f32x4.max(finite(v2), finite(v3))));
         amax = f32x4.max(amax, f32x4.max(f32x4.max(finite(v4), finite(v5)), f32x4.max(finite(v6), finite(v7))));
       } else {
-        v128.store(group, v0); v128.store(group, v1, 16); v128.store(group, v2, 32); v128.store(group, v3, 48);
-        v128.store(group, v4, 64); v128.store(group, v5, 80); v128.store(group, v6, 96); v128.store(group, v7, 112);
+        storeEight(group, v0, v1, v2, v3, v4, v5, v6, v7);
         const valid = len - <i32>(at >> 2);
         for (let i = 0; i < valid; i++) amax = f32x4.max(amax, finite(v128.load32_splat(group + ((<usize>i) << 2))));
       }
       continue;
     }
-    const y = dst + at;
-    v128.store(y, v0);
-    v128.store(y, v1, 16);
-    v128.store(y, v2, 32);
-    v128.store(y, v3, 48);
-    v128.store(y, v4, 64);
-    v128.store(y, v5, 80);
-    v128.store(y, v6, 96);
-    v128.store(y, v7, 112);
+    storeEight(dst + at, v0, v1, v2, v3, v4, v5, v6, v7);
   }
   const pairs = f32x4.max(amax, v128.shuffle<u32>(amax, amax, 2, 3, 0, 1));
   return max(f32x4.extract_lane(pairs, 0), f32x4.extract_lane(pairs, 1));
+}
+
+/** Thirty-two running values stored at `at`. */
+// @ts-ignore: decorator
+@inline
+function storeEight(at: usize, v0: v128, v1: v128, v2: v128, v3: v128, v4: v128, v5: v128, v6: v128, v7: v128): void {
+  v128.store(at, v0); v128.store(at, v1, 16); v128.store(at, v2, 32); v128.store(at, v3, 48);
+  v128.store(at, v4, 64); v128.store(at, v5, 80); v128.store(at, v6, 96); v128.store(at, v7, 112);
 }
 
 /** |v| where finite, else +0 (inf and NaN ignored, as `finiteAmax` does). */

@@ -1,5 +1,6 @@
 // Direct convolution kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 import { adderProducts, normalProducts } from './shared/adder';
+import { copyIntoPadded } from './shared/patches';
 import { gather2, gather4, storeScaled, storeSums } from './shared/table';
 
 /**
@@ -48,8 +49,8 @@ export function depthwise2d(
             const weight = <f64>load<f32>(weights + ((<usize>(ky * kw + kx)) << 2));
             // Outputs ox whose tap reads inside the row: 0 <= ox·stride + shift < wd.
             const shift = kx * dilationW - padLeft;
-            const end = endColumn(shift, strideW, wd, ow);
-            accumulateTap(acc, row, weight, firstColumn(shift, strideW), end, strideW, shift);
+            const end = endInside(shift, strideW, wd, ow);
+            accumulateTap(acc, row, weight, firstInside(shift, strideW), end, strideW, shift);
           }
         }
         for (let ox = 0; ox < ow; ox++)
@@ -111,8 +112,8 @@ export function depthwise2dPadded(
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
         // The kernel rows whose input row lies inside the image: ky in [first, end).
         const top = oy * strideH - padTop;
-        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
-        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        const first = firstInside(top, dilationH);
+        const end = endInside(top, dilationH, h, kh);
         const rows = max(0, end - first);
         const row = padded + <usize>(top + first * dilationH) * paddedRow;
         const tapWeights = weights + ((<usize>(first * kw)) << 3);
@@ -225,18 +226,21 @@ function accumulateTap(acc: usize, row: usize, weight: f64, first: i32, end: i32
   }
 }
 
-/** First output column whose tap (column offset `shift`) reads inside its row: ox·stride + shift ≥ 0. */
+/**
+ * First index i with i·step + shift ≥ 0 (`step` > 0): the first output column whose tap reads inside its row
+ * (step the stride), the first kernel row reading inside the image (step the dilation).
+ */
 // @ts-ignore: decorator
 @inline
-function firstColumn(shift: i32, stride: i32): i32 {
-  return shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+function firstInside(shift: i32, step: i32): i32 {
+  return shift >= 0 ? 0 : (-shift + step - 1) / step;
 }
 
-/** End of the output columns whose tap reads inside the row: ox·stride + shift < wd. */
+/** End of the indices i < count with i·step + shift < size (see `firstInside`). */
 // @ts-ignore: decorator
 @inline
-function endColumn(shift: i32, stride: i32, wd: i32, ow: i32): i32 {
-  return min(ow, shift >= wd ? 0 : (wd - 1 - shift) / stride + 1);
+function endInside(shift: i32, step: i32, size: i32, count: i32): i32 {
+  return min(count, shift >= size ? 0 : (size - 1 - shift) / step + 1);
 }
 
 /**
@@ -287,8 +291,7 @@ export function depthwiseAdder(
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
-        for (let iy = 0; iy < h; iy++)
-          memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+        copyIntoPadded(plane, padded, h, wd, paddedRow, padLeft);
       }
       adderTaps(w + ((<usize>(m * tapCount)) << 2), tapCount, taps, offset, lowX, highX);
       const cBias: f32 = channelBias ? load<f32>(channelBias + (<usize>m << 2)) : -0.0;
@@ -296,8 +299,8 @@ export function depthwiseAdder(
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
         // The kernel rows whose input row lies inside the image: ky in [first, end).
         const top = oy * strideH - padTop;
-        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
-        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        const first = firstInside(top, dilationH);
+        const end = endInside(top, dilationH, h, kh);
         const rows = max(0, end - first);
         const row = padded + <usize>(top + first * dilationH) * paddedRow;
         const rowTaps = taps + <usize>(first * kw) * 12;
@@ -457,20 +460,16 @@ export function depthwiseFormula(
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const planeOffset = (<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2;
-        for (let iy = 0; iy < h; iy++) {
-          const from = planeOffset + ((<usize>(iy * wd)) << 2);
-          const to = <usize>iy * paddedRow + (<usize>padLeft << 2);
-          memory.copy(paddedE + to, xE + from, <usize>wd << 2);
-          memory.copy(paddedRest + to, xRest + from, <usize>wd << 2);
-        }
+        copyIntoPadded(xE + planeOffset, paddedE, h, wd, paddedRow, padLeft);
+        copyIntoPadded(xRest + planeOffset, paddedRest, h, wd, paddedRow, padLeft);
       }
       const weightOffset = (<usize>(m * taps)) << 2;
       let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
       for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
         // The kernel rows whose input row lies inside the image: ky in [first, end).
         const top = oy * strideH - padTop;
-        const first = top >= 0 ? 0 : (-top + dilationH - 1) / dilationH;
-        const end = min(kh, top >= h ? 0 : (h - 1 - top) / dilationH + 1);
+        const first = firstInside(top, dilationH);
+        const end = endInside(top, dilationH, h, kh);
         // Row ky of the kernel reads padded row top + ky·dilationH (only for ky in [first, end)).
         const rowOffset = <isize>top * <isize>paddedRow;
         const rowStep = <usize>dilationH * paddedRow;
@@ -612,8 +611,8 @@ export function depthwiseTable(
             if (skipZeros && (code & 0x7f) == 0) continue;
             const products = table + ((<usize>code) << 10);
             const shift = kx * dilationW - padLeft;
-            const end = endColumn(shift, strideW, wd, ow);
-            for (let ox = firstColumn(shift, strideW); ox < end; ox++) {
+            const end = endInside(shift, strideW, wd, ow);
+            for (let ox = firstInside(shift, strideW); ox < end; ox++) {
               const at = acc + ((<usize>ox) << 3);
               const entry = (<usize>load<u8>(row + <usize>(ox * strideW + shift))) << 2;
               store<f64>(at, load<f64>(at) + <f64>load<f32>(products + entry));

@@ -1,4 +1,5 @@
 // Pooling kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
+import { copyIntoPadded } from './shared/patches';
 
 /** Four f32 lanes of a partial output group. */
 const lanes = memory.data(16, 16);
@@ -36,8 +37,7 @@ export function maxPool2d(
   for (let at: usize = 0; at < <usize>h * paddedRow; at += 4) store<f32>(padded + at, -Infinity);
   for (let plane = 0; plane < planes; plane++) {
     const image = x + ((<usize>plane * <usize>(h * wd)) << 2);
-    for (let iy = 0; iy < h; iy++)
-      memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), image + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+    copyIntoPadded(image, padded, h, wd, paddedRow, padLeft);
     let outRow = out + ((<usize>plane * <usize>(oh * ow)) << 2);
     for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
       for (let ox = 0; ox < ow; ox += 4) {

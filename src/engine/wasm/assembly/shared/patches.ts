@@ -1,5 +1,17 @@
 // Patch matrices of convolutions (im2col), shared by the f32 GEMMs (gemm.ts: elements as u32 bit patterns)
-// and the product-table GEMMs (operands.ts: fp8 codes as u8). Not an entry of the module.
+// and the product-table GEMMs (operands.ts: fp8 codes as u8), and the padded planes of the direct window
+// kernels (conv.ts, pool.ts). Not an entry of the module.
+
+/**
+ * Copies an f32 image plane (h rows of wd) into `padded` (h rows `paddedRow` bytes apart), each row from
+ * column `padLeft` on; the padding around it is left as the caller filled it.
+ */
+// @ts-ignore: decorator
+@inline
+export function copyIntoPadded(plane: usize, padded: usize, h: i32, wd: i32, paddedRow: usize, padLeft: i32): void {
+  for (let iy = 0; iy < h; iy++)
+    memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+}
 
 /**
  * The patch matrix of columns [from, from + width) of `channels` image planes (`imageSize` elements of type T
