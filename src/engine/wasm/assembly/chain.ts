@@ -1,6 +1,14 @@
 // Fused element-wise chains (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 import { adderOffset, lmulFour, lmulLanes, patternProducts } from './shared/lmul';
-import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits } from './shared/round';
+import {
+  halfMinusOneOf,
+  keepOf,
+  oddBitOf,
+  patternRounded,
+  roundedBits,
+  roundedNearest,
+  subnormalMagic,
+} from './shared/round';
 
 // Step opcodes (src/engine/fusion.ts writes them): v is the running value, x the chain's input, a, b and d
 // the step's constants. Each step is one IEEE f32 operation or comparison, as the node's own kernel does it,
@@ -275,7 +283,7 @@ function roundedLanes(v: v128, manBits: i32, maxFinite: f32, trunc: bool): v128 
 /**
  * The fp8 products of the 32 running values in `group`: (q(v·b)·w)·d with w = q(x·a) for the chain's input
  * values at `x`, or w = a (already scaled and rounded) where `x` is 0; with `roundProducts`, (q(q(v·b)·w))·d.
- * q rounds into a saturating fp8 format (RNE) as `roundedBits` does; scaled fp8 values multiply exactly in
+ * q rounds into a saturating fp8 format (RNE, `roundedNearest`); scaled fp8 values multiply exactly in
  * f32, so the unscaling d (a normal f32 power of two) is the one rounding after them, as the Mul kernel's
  * products (or product table) and unscaling give.
  */
@@ -284,31 +292,20 @@ function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, 
   const halfMinusOne = halfMinusOneOf(drop, false);
   const oddBit = oddBitOf(false);
   const keep = keepOf(drop);
-  const maxBits = i32x4.splat(reinterpret<i32>(maxFinite));
   const lowest = i32x4.splat((emin + 127) << 23);
-  // Adding 2^(emin − M + 23) rounds a magnitude below 2^emin to a multiple of F's subnormal quantum (RNE).
-  const magic = f32x4.splat(reinterpret<f32>((emin - manBits + 23 + 127) << 23));
+  // The fp8 formats saturate: overflow (and inf) round to ±maxFinite.
+  const maxBits = i32x4.splat(reinterpret<i32>(maxFinite));
+  const magic = subnormalMagic(emin, manBits);
   for (let at: usize = 0; at < 128; at += 16) {
-    const v = q8(f32x4.mul(v128.load(group + at), b), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic);
-    const w = x ? q8(f32x4.mul(v128.load(x + at), a), drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic) : a;
+    const scaledV = f32x4.mul(v128.load(group + at), b);
+    const v = roundedNearest(scaledV, drop, halfMinusOne, oddBit, keep, lowest, maxBits, maxBits, magic);
+    let w = a;
+    if (x) {
+      const scaledX = f32x4.mul(v128.load(x + at), a);
+      w = roundedNearest(scaledX, drop, halfMinusOne, oddBit, keep, lowest, maxBits, maxBits, magic);
+    }
     let product = f32x4.mul(v, w);
-    if (roundProducts) product = q8(product, drop, halfMinusOne, oddBit, keep, maxBits, lowest, magic);
+    if (roundProducts) product = roundedNearest(product, drop, halfMinusOne, oddBit, keep, lowest, maxBits, maxBits, magic);
     v128.store(group + at, f32x4.mul(product, d));
   }
-}
-
-/**
- * Four values rounded into a saturating fp8 format (RNE), as `roundedBits`: from F's smallest normal on
- * (`lowest`) on the pattern, saturating at `maxBits` (inf too); below it by the magic-number addition; NaN
- * passes.
- */
-// @ts-ignore: decorator
-@inline
-function q8(v: v128, drop: i32, halfMinusOne: v128, oddBit: v128, keep: v128, maxBits: v128, lowest: v128, magic: v128): v128 {
-  const signBit = i32x4.splat(0x80000000);
-  const magnitude = v128.andnot(v, signBit);
-  const normal = i32x4.min_s(patternRounded(magnitude, drop, halfMinusOne, oddBit, keep), maxBits);
-  const small = f32x4.sub(f32x4.add(magnitude, magic), magic);
-  const rounded = v128.or(v128.bitselect(small, normal, i32x4.lt_s(magnitude, lowest)), v128.and(v, signBit));
-  return v128.bitselect(v, rounded, i32x4.gt_s(magnitude, i32x4.splat(0x7f800000)));
 }

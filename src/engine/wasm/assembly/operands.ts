@@ -1,7 +1,16 @@
 // Operand preparation (SPEC §2, §4) and fp8 product-table kernels. Same conventions as gemm.ts: f32 arrays
 // in linear memory, pointers are byte offsets.
 import { gatherPatchRuns, gatherPatches } from './shared/patches';
-import { halfMinusOneOf, keepOf, oddBitOf, patternRounded, roundedBits, roundedOnPattern } from './shared/round';
+import {
+  halfMinusOneOf,
+  keepOf,
+  oddBitOf,
+  patternRounded,
+  roundedBits,
+  roundedNearest,
+  roundedOnPattern,
+  subnormalMagic,
+} from './shared/round';
 import { gather4, storeSums } from './shared/table';
 
 /** Largest finite magnitude of `len` f32 values (inf and NaN ignored); 0 if there is none. */
@@ -68,22 +77,13 @@ export function roundOperands(
     const oddBit = oddBitOf(trunc);
     const keep = keepOf(drop);
     if (!trunc) {
-      // RNE, every lane four at a time: from F's smallest normal on, on the pattern (the mantissa carry
-      // flowing into the exponent; finite overflow and inf become ±maxFinite when saturating, else ±inf);
-      // below it, adding 2^(emin − M + 23) rounds to a multiple of F's subnormal quantum; NaN passes.
+      // RNE, every lane four at a time (finite overflow and inf become ±maxFinite when saturating, else ±inf).
       const overflow = i32x4.splat(saturate ? maxBits : 0x7f800000);
-      const magic = f32x4.splat(reinterpret<f32>((emin - manBits + 23 + 127) << 23));
-      const infinity = i32x4.splat(0x7f800000);
+      const magic = subnormalMagic(emin, manBits);
       for (; i + 4 <= len; i += 4) {
         const at = (<usize>i) << 2;
         const v = f32x4.mul(v128.load(src + at), scale);
-        const magnitude = v128.andnot(v, signBit);
-        const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
-        const normal = v128.bitselect(overflow, rounded, i32x4.gt_s(rounded, highest));
-        const small = f32x4.sub(f32x4.add(magnitude, magic), magic);
-        const finite = v128.bitselect(small, normal, i32x4.lt_s(magnitude, lowest));
-        const result = v128.bitselect(v, v128.or(finite, v128.and(v, signBit)), i32x4.gt_s(magnitude, infinity));
-        v128.store(dst + at, result);
+        v128.store(dst + at, roundedNearest(v, drop, halfMinusOne, oddBit, keep, lowest, highest, overflow, magic));
       }
     } else {
       // Truncation: four at a time where every lane is zero or normal in F below its top, else one by one.
@@ -225,8 +225,10 @@ function roundEncodeGroups(
     const at = src + ((<usize>i) << 2);
     const v0 = f32x4.mul(v128.load(at), scale), v1 = f32x4.mul(v128.load(at, 16), scale);
     const v2 = f32x4.mul(v128.load(at, 32), scale), v3 = f32x4.mul(v128.load(at, 48), scale);
-    const r0 = roundedMagnitudes(v0, drop, keep, half, odd), r1 = roundedMagnitudes(v1, drop, keep, half, odd);
-    const r2 = roundedMagnitudes(v2, drop, keep, half, odd), r3 = roundedMagnitudes(v3, drop, keep, half, odd);
+    const r0 = patternRounded(magnitudeOf(v0), drop, half, odd, keep);
+    const r1 = patternRounded(magnitudeOf(v1), drop, half, odd, keep);
+    const r2 = patternRounded(magnitudeOf(v2), drop, half, odd, keep);
+    const r3 = patternRounded(magnitudeOf(v3), drop, half, odd, keep);
     // A lane is in range where its pattern rounded as a normal value is at most maxFinite's: never inf or
     // NaN, always a lane below the smallest normal.
     const ok = v128.and(
@@ -245,19 +247,6 @@ function roundEncodeGroups(
     v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
   }
   return special;
-}
-
-/**
- * The magnitude patterns of four values rounded on the pattern to 23 − `drop` mantissa bits (`keep` masks
- * the kept bits; `half` and `odd` as `roundEncodeFp8` sets them): for normal values of the format, their
- * rounding.
- */
-// @ts-ignore: decorator
-@inline
-function roundedMagnitudes(v: v128, drop: i32, keep: v128, half: v128, odd: v128): v128 {
-  const magnitude = magnitudeOf(v);
-  const lowestKept = v128.and(i32x4.shr_u(magnitude, drop), odd);
-  return v128.and(i32x4.add(magnitude, i32x4.add(half, lowestKept)), keep);
 }
 
 /**
@@ -369,18 +358,18 @@ function productGroups(
       let y = loadLanes(pb + ((<usize>(i * stepB)) << 2), stepB, count);
       if (!preparedA) {
         x = f32x4.mul(x, scaleA);
-        const rounded = roundedMagnitudes(x, drop, keep, operandHalf, operandOdd);
+        const rounded = patternRounded(magnitudeOf(x), drop, operandHalf, operandOdd, keep);
         if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
         x = v128.or(formatMagnitudes(x, rounded, lowest, units, quantum, magic, trunc), signOf(x));
       }
       if (!preparedB) {
         y = f32x4.mul(y, scaleB);
-        const rounded = roundedMagnitudes(y, drop, keep, operandHalf, operandOdd);
+        const rounded = patternRounded(magnitudeOf(y), drop, operandHalf, operandOdd, keep);
         if (!v128.all_true<i32>(i32x4.le_u(rounded, highest))) return false;
         y = v128.or(formatMagnitudes(y, rounded, lowest, units, quantum, magic, trunc), signOf(y));
       }
       const p = f32x4.mul(x, y);
-      const rp = roundedMagnitudes(p, drop, keep, half, odd);
+      const rp = patternRounded(magnitudeOf(p), drop, half, odd, keep);
       const magnitude = i32x4.min_u(formatMagnitudes(p, rp, lowest, units, quantum, magic, false), highest);
       storeLanes(rowOut + ((<usize>i) << 2), f32x4.mul(v128.or(magnitude, signOf(p)), back), count);
     }
@@ -390,7 +379,7 @@ function productGroups(
 
 /**
  * The magnitudes of four finite values rounded into the format: `rounded` (their patterns rounded on the
- * pattern, `roundedMagnitudes`) where normal in the format, else the nearest (or, with `trunc`, the lower)
+ * pattern, `patternRounded`) where normal in the format, else the nearest (or, with `trunc`, the lower)
  * multiple of the quantum — both exact f32 values, as `roundScalar` computes them.
  */
 // @ts-ignore: decorator

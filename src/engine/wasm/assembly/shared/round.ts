@@ -83,3 +83,42 @@ export function roundedOnPattern(magnitude: v128, rounded: v128, lowest: v128, h
   const normal = v128.and(i32x4.ge_s(magnitude, lowest), i32x4.le_u(rounded, highest));
   return v128.or(normal, i32x4.eq(magnitude, i32x4.splat(0)));
 }
+
+/**
+ * Four values rounded to nearest even into F (`roundedBits`), every lane: from F's smallest normal (pattern
+ * `lowest`) on, on the pattern (`patternRounded`), a result past F's largest finite pattern `highest` (finite
+ * overflow, inf) becoming `overflow` (±maxFinite when F saturates, else ±inf); below it, by adding `magic`
+ * (`subnormalMagic`); NaN passes.
+ */
+// @ts-ignore: decorator
+@inline
+export function roundedNearest(
+  v: v128,
+  drop: i32,
+  halfMinusOne: v128,
+  oddBit: v128,
+  keep: v128,
+  lowest: v128,
+  highest: v128,
+  overflow: v128,
+  magic: v128,
+): v128 {
+  const signBit = i32x4.splat(0x80000000);
+  const magnitude = v128.andnot(v, signBit);
+  const rounded = patternRounded(magnitude, drop, halfMinusOne, oddBit, keep);
+  const normal = v128.bitselect(overflow, rounded, i32x4.gt_s(rounded, highest));
+  const small = f32x4.sub(f32x4.add(magnitude, magic), magic);
+  const finite = v128.bitselect(small, normal, i32x4.lt_s(magnitude, lowest));
+  return v128.bitselect(v, v128.or(finite, v128.and(v, signBit)), i32x4.gt_s(magnitude, i32x4.splat(0x7f800000)));
+}
+
+/**
+ * 2^(emin − M + 23) for a format with `manBits` M and smallest normal exponent emin: its ulp is F's subnormal
+ * quantum, so adding it to a magnitude below 2^emin (and taking it off again) rounds that magnitude to nearest
+ * even on F's subnormals, exactly.
+ */
+// @ts-ignore: decorator
+@inline
+export function subnormalMagic(emin: i32, manBits: i32): v128 {
+  return f32x4.splat(reinterpret<f32>((emin - manBits + 23 + 127) << 23));
+}
