@@ -144,6 +144,15 @@ const CONV_CASES: ConvCase[] = [
     out: [5, 5],
   },
   {
+    name: 'depthwise 3-D (no direct kernel: a GEMM per group)',
+    x: [1, 2, 4, 4, 3],
+    w: [2, 1, 3, 3, 3],
+    bias: true,
+    attributes: [ints('pads', [1, 1, 1, 1, 1, 1]), { name: 'group', type: 'int', value: 2 }],
+    window: { strides: [1, 1, 1], dilations: [1, 1, 1], padsBegin: [1, 1, 1], group: 2 },
+    out: [4, 4, 3],
+  },
+  {
     name: '1-D, stride 2, auto_pad SAME_LOWER',
     x: [1, 2, 8],
     w: [3, 2, 3],

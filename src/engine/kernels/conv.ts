@@ -5,7 +5,7 @@
  * weights are prepared as whole tensors (padding zeros stay zero), the bias is added in fp32 afterwards (by the
  * f32 GEMM as it stores its sums, where it can).
  */
-import { FP32, pow2 } from '../../arith';
+import { FP32 } from '../../arith';
 import type { Tensor } from '../../onnx';
 import { expectTensor } from '../tensors';
 import { addBlocks, wasmCol2imAdd, type DepthwiseShape } from '../wasm/kernels';
@@ -80,10 +80,12 @@ function convolve(ctx: KernelContext, arith: Arithmetic, operands: ConvOperands,
   const shape = depthwise && xDims.length <= 4 ? depthwiseShape(operands, geometry) : null;
   const direct = shape && arith.depthwise(operands.x, operands.w, shape, bias);
   if (direct) return { dims, values: direct };
-  if (!(depthwise && arith.plainProducts)) return { dims, values: convolveByGemm(arith, operands, geometry, bias) };
+  // float32 convolutions that no direct kernel takes are GEMMs; integer and double ones sum exactly in doubles.
+  if (!(depthwise && arith.dtype !== 'float32'))
+    return { dims, values: convolveByGemm(arith, operands, geometry, bias) };
   const table = patchTable(geometry);
   const values = arith.allocate(batch * outChannels * table.positions);
-  convolveDepthwise(table, operands, pow2(-(operands.x.scale + operands.w.scale)), values);
+  convolveDepthwise(table, operands, values);
   return { dims, values: addBlocks(values, bias, table.positions) };
 }
 
@@ -153,16 +155,8 @@ function depthwiseShape({ xDims, wDims }: ConvOperands, g: WindowGeometry): Dept
   return planeWindows(g, { batch: xDims[0]!, channels: xDims[1]!, multiplier: wDims[0]! / xDims[1]! });
 }
 
-/**
- * One input channel per group with plain products: direct per-plane sums in doubles, unscaled by the
- * power of two `unscale`, no patch matrix or GEMM (the WebAssembly kernel computes the same values).
- */
-function convolveDepthwise(
-  table: PatchTable,
-  { x, xDims, w, wDims, group }: ConvOperands,
-  unscale: number,
-  out: Numeric,
-): void {
+/** One input channel per group, unscaled operands of integer or double convolutions: direct per-plane sums in doubles. */
+function convolveDepthwise(table: PatchTable, { x, xDims, w, wDims, group }: ConvOperands, out: Numeric): void {
   const [batch, channels] = xDims as [number, number];
   const outChannels = wDims[0]!;
   const groupOut = outChannels / group;
@@ -171,7 +165,6 @@ function convolveDepthwise(
     for (let m = 0; m < outChannels; m++) {
       const plane = (n * channels + Math.floor(m / groupOut)) * table.imageSize;
       depthwisePlane(table, x.values, plane, w.values, m * table.taps, acc);
-      if (unscale !== 1) for (let o = 0; o < acc.length; o++) acc[o]! *= unscale;
       out.set(acc, (n * outChannels + m) * table.positions);
     }
   }

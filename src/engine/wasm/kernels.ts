@@ -90,8 +90,15 @@ interface KernelExports {
   scaleTable(src: number, dst: number, factor: number): void;
   // Depthwise and pooling kernels take a plane geometry (`depthwiseGeometry`: batch … padLeft) after their
   // buffers, and their own arguments after it.
-  depthwise2d(x: number, w: number, out: number, acc: number, ...geometryAndUnscale: number[]): void;
-  depthwise2dPadded(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
+  depthwise2dPadded(
+    x: number,
+    w: number,
+    out: number,
+    padded: number,
+    paddedWidth: number,
+    paddedHeight: number,
+    ...rest: number[]
+  ): void;
   depthwiseAdder(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
   maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
   depthwiseFormula(
@@ -993,8 +1000,10 @@ export interface DepthwiseShape {
 }
 
 /**
- * Depthwise convolution of f32 operands, each output Σ w·x over its taps in tap order in f64, times
- * `unscale` (a power of two), rounded to f32 once: bit for bit the JS `depthwisePlane`.
+ * Depthwise convolution of f32 operands with finite weights (up to 7×7), bit for bit one f32 `wasmGemm`
+ * per channel of its weights by the patch matrix, times `unscale` (a power of two), plus `channelBias` per
+ * output channel in f32 if given; null for weights holding inf or NaN (whose products with the patch
+ * matrix's padding zeros are NaN: the caller then runs the GEMM).
  */
 export function wasmDepthwise2d(
   x: Float32Array,
@@ -1002,36 +1011,46 @@ export function wasmDepthwise2d(
   shape: DepthwiseShape,
   unscale: number,
   channelBias?: Float32Array,
-): Float32Array {
-  const { image, output } = shape;
+): Float32Array | null {
+  if (shape.kernel[0] * shape.kernel[1] > 49 || !finiteWeights(w)) return null;
+  const { image, output, kernel, strides, dilations, padsBegin } = shape;
   const outLength = depthwiseOutputLength(shape);
-  const wasm = kernels();
-  if (shape.kernel[0] * shape.kernel[1] <= 49 && allFinite(w)) {
-    // Eight outputs per step over a zero-padded copy of each plane in doubles (a padding tap adds ±0).
-    const paddedWidth = paddedPlaneWidth(shape, 8);
-    const sizes = [x.length * 4, w.length * 4, outLength * 4, image[0] * paddedWidth * 8, w.length * 4];
-    const [xAt, wAt, outAt, paddedAt, biasAt] = layout(sizes) as [number, number, number, number, number];
-    f32View(xAt, x.length).set(x);
-    f32View(wAt, w.length).set(w);
-    const geometry = depthwiseGeometry(shape);
-    wasm.depthwise2dPadded(
-      xAt,
-      wAt,
-      outAt,
-      paddedAt,
-      paddedWidth,
-      ...geometry,
-      unscale,
-      placeBias(channelBias, biasAt),
-    );
-    return copyFloat32(f32View(outAt, outLength));
-  }
-  const sizes = [x.length * 4, w.length * 4, outLength * 4, output[1] * 8];
-  const [xAt, wAt, outAt, accAt] = layout(sizes) as [number, number, number, number];
+  const paddedWidth = paddedPlaneWidth(shape, 8);
+  const lastRow = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0];
+  const paddedHeight = Math.max(padsBegin[0] + image[0], lastRow + 1);
+  const resident = residentAt(w); // before the layout: it may claim memory at heapStart
+  const sizes = [
+    x.length,
+    resident === null ? w.length : 0,
+    outLength,
+    paddedHeight * paddedWidth,
+    shape.channels * shape.multiplier,
+  ];
+  const [xAt, copied, outAt, paddedAt, biasAt] = layout(sizes.map((n) => n * 4)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   f32View(xAt, x.length).set(x);
-  f32View(wAt, w.length).set(w);
-  wasm.depthwise2d(xAt, wAt, outAt, accAt, ...depthwiseGeometry(shape), unscale);
-  return addBlocks(copyFloat32(f32View(outAt, outLength)), channelBias, output[0] * output[1]);
+  const wAt = resident ?? placed(w, copied);
+  const bias = placeBias(channelBias, biasAt);
+  const geometry = depthwiseGeometry(shape);
+  kernels().depthwise2dPadded(xAt, wAt, outAt, paddedAt, paddedWidth, paddedHeight, ...geometry, unscale, bias);
+  return copyFloat32(f32View(outAt, outLength));
+}
+
+/** Whether weights hold no inf or NaN: remembered for constants (the same weights come back every run). */
+const finiteConstants = new WeakMap<Float32Array, boolean>();
+
+function finiteWeights(w: Float32Array): boolean {
+  let finite = finiteConstants.get(w);
+  if (finite === undefined) {
+    finite = allFinite(w);
+    if (residentCandidates.has(w)) finiteConstants.set(w, finite);
+  }
+  return finite;
 }
 
 /**
@@ -1061,7 +1080,7 @@ function paddedPlaneWidth({ image, output, kernel, strides, dilations, padsBegin
 }
 
 /** No inf or NaN among the values. */
-export function allFinite(values: Float32Array): boolean {
+function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
   return true;
 }

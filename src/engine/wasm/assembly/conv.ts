@@ -5,69 +5,15 @@ import { gather2, gather4, storeScaled, storeSums } from './shared/table';
 
 /**
  * Depthwise 2-D convolution (one input channel per group, `multiplier` output channels per input channel)
- * of `batch` images [channels, h, w] with weights [channels·multiplier, kh, kw], into [.., oh, ow]. Each
- * output sums w·x over its taps in tap order (row-major kernel index), taps on padding skipped, in f64 —
- * products of two f32 are exact there — and is rounded to f32 once after the sum is multiplied by
- * `unscale` (a power of two): the same value as the JS `depthwisePlane`. `acc` holds `ow` doubles.
- */
-export function depthwise2d(
-  x: usize,
-  w: usize,
-  out: usize,
-  acc: usize,
-  batch: i32,
-  channels: i32,
-  multiplier: i32,
-  h: i32,
-  wd: i32,
-  oh: i32,
-  ow: i32,
-  kh: i32,
-  kw: i32,
-  strideH: i32,
-  strideW: i32,
-  dilationH: i32,
-  dilationW: i32,
-  padTop: i32,
-  padLeft: i32,
-  unscale: f64,
-): void {
-  const taps = kh * kw;
-  const outChannels = channels * multiplier;
-  for (let n = 0; n < batch; n++) {
-    for (let m = 0; m < outChannels; m++) {
-      const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
-      const weights = w + ((<usize>(m * taps)) << 2);
-      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
-      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        memory.fill(acc, 0, <usize>ow << 3);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * strideH - padTop + ky * dilationH;
-          if (iy < 0 || iy >= h) continue;
-          const row = plane + ((<usize>(iy * wd)) << 2);
-          for (let kx = 0; kx < kw; kx++) {
-            const weight = <f64>load<f32>(weights + ((<usize>(ky * kw + kx)) << 2));
-            // Outputs ox whose tap reads inside the row: 0 <= ox·stride + shift < wd.
-            const shift = kx * dilationW - padLeft;
-            const end = endInside(shift, strideW, wd, ow);
-            accumulateTap(acc, row, weight, firstInside(shift, strideW), end, strideW, shift);
-          }
-        }
-        for (let ox = 0; ox < ow; ox++)
-          store<f32>(outRow + ((<usize>ox) << 2), <f32>(load<f64>(acc + ((<usize>ox) << 3)) * unscale));
-      }
-    }
-  }
-}
-
-/**
- * `depthwise2d` for finite weights (up to 7×7), eight outputs at a time in f64 registers: each plane is first
- * copied into `padded` as doubles (h rows of `paddedWidth`, the row at column padLeft, zeros around it; the
- * product of two f32 is exact in f64 either way) so that a tap on left or right padding reads +0. Its
- * product with a finite weight is ±0, which leaves the f64 sum (started at +0, so never −0) as it is: the
- * same sums as skipping those taps, in the same tap order. Taps on rows above or below the image are
- * skipped. `paddedWidth` must cover column (⌈ow/8⌉·8 − 1)·strideW +
- * (kw − 1)·dilationW. Output channel m then adds bias[m] in f32 (`bias` 0: none).
+ * of `batch` images [channels, h, w] with finite weights [channels·multiplier, kh, kw] (up to 7×7), into
+ * [.., oh, ow]: bit for bit one f32 `gemm` per channel of its weights by the patch matrix. Each output sums
+ * the f32 products w·x in f32 in tap order (row-major kernel index; at most 49 taps, one GEMM chunk), then
+ * is multiplied by `unscale` (a power of two: exact in f64, rounded to f32 once, as the GEMM's scaling) and
+ * adds bias[m] in f32 (`bias` 0: none). Each plane is copied into a zeroed `padded` plane (`paddedHeight`
+ * rows of `paddedWidth` values, the image at row padTop and column padLeft), so a tap on padding reads +0:
+ * its product with a finite weight is ±0, which leaves the sum (started at +0, so never −0) as the patch
+ * matrix's zero does. The padded plane must cover row (oh − 1)·strideH + (kh − 1)·dilationH and column
+ * (⌈ow/8⌉·8 − 1)·strideW + (kw − 1)·dilationW (+1 at stride 2).
  */
 export function depthwise2dPadded(
   x: usize,
@@ -75,6 +21,7 @@ export function depthwise2dPadded(
   out: usize,
   padded: usize,
   paddedWidth: i32,
+  paddedHeight: i32,
   batch: i32,
   channels: i32,
   multiplier: i32,
@@ -95,35 +42,38 @@ export function depthwise2dPadded(
 ): void {
   const taps = kh * kw;
   const outChannels = channels * multiplier;
-  const paddedRow = <usize>paddedWidth << 3;
-  memory.fill(padded, 0, <usize>h * paddedRow);
+  const paddedRow = <usize>paddedWidth << 2;
+  memory.fill(padded, 0, <usize>paddedHeight * paddedRow);
+  const image = padded + <usize>padTop * paddedRow;
+  const rowStep = <usize>strideH * paddedRow;
+  const kernelRows = <usize>dilationH * paddedRow;
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
-        for (let iy = 0; iy < h; iy++)
-          promoteRow(plane + ((<usize>(iy * wd)) << 2), padded + <usize>iy * paddedRow + (<usize>padLeft << 3), wd);
+        copyIntoPadded(plane, image, h, wd, paddedRow, padLeft);
       }
-      promoteRow(w + ((<usize>(m * taps)) << 2), weightsF64, taps);
-      const weights = weightsF64;
+      const weights = w + ((<usize>(m * taps)) << 2);
       // No bias adds −0, the identity of IEEE addition (a sum that underflows when unscaled may be −0).
       const channelBias: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : -0.0;
-      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
-      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        // The kernel rows whose input row lies inside the image: ky in [first, end).
-        const top = oy * strideH - padTop;
-        const first = firstInside(top, dilationH);
-        const end = endInside(top, dilationH, h, kh);
-        const rows = max(0, end - first);
-        const row = padded + <usize>(top + first * dilationH) * paddedRow;
-        const tapWeights = weights + ((<usize>(first * kw)) << 3);
-        const rowStep = <usize>dilationH * paddedRow;
+      const outPlane = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      const outRow = <usize>ow << 2;
+      // Three output rows at a time (the last three overlapping the ones before: the same sums, stored
+      // again), so that six independent sums hide the latency of each f32 add; fewer rows one by one.
+      const rowsAtOnce = oh >= 3 ? 3 : 1;
+      for (let oy = 0; oy < oh; oy += rowsAtOnce) {
+        const top = min(oy, oh - rowsAtOnce);
+        const at = padded + <usize>top * rowStep;
+        const dst = outPlane + <usize>top * outRow;
         for (let ox = 0; ox < ow; ox += 8) {
-          const at = row + ((<usize>(ox * strideW)) << 3);
+          const from = at + ((<usize>(ox * strideW)) << 2);
+          const to = dst + ((<usize>ox) << 2);
           const count = min(8, ow - ox);
-          const dst = outRow + ((<usize>ox) << 2);
-          if (strideW == 1) groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, 1, unscale, channelBias, dst, count);
-          else groupOfEight(at, rowStep, tapWeights, rows, kw, dilationW, strideW, unscale, channelBias, dst, count);
+          if (rowsAtOnce == 1)
+            groupOfEight(from, kernelRows, weights, kh, kw, dilationW, strideW, unscale, channelBias, to, count);
+          else if (strideW == 1)
+            threeRowsOfEight(from, rowStep, kernelRows, weights, kh, kw, dilationW, unscale, channelBias, to, outRow, count);
+          else threeRowsStrided(from, rowStep, kernelRows, weights, kh, kw, dilationW, strideW, unscale, channelBias, to, outRow, count);
         }
       }
     }
@@ -132,30 +82,18 @@ export function depthwise2dPadded(
 
 /** Eight f32 lanes of a partial output group. */
 const lanes = memory.data(32, 16);
-/** One output channel's weights (up to 7×7) as doubles. */
-const weightsF64 = memory.data(49 * 8, 16);
-
-/** dst[i] = <f64>src[i] for `count` f32 values (two at a time). */
-// @ts-ignore: decorator
-@inline
-function promoteRow(src: usize, dst: usize, count: i32): void {
-  let i = 0;
-  for (; i + 2 <= count; i += 2) v128.store(dst + ((<usize>i) << 3), f64x2.promote_low_f32x4(v128.load64_zero(src + ((<usize>i) << 2))));
-  if (i < count) store<f64>(dst + ((<usize>i) << 3), <f64>load<f32>(src + ((<usize>i) << 2)));
-}
 
 /**
- * Eight outputs of one output row: Σ over `rows` kernel rows (input rows `rowStep` bytes apart from `at`, as
- * doubles) and kw taps (`dilation` values apart) of weight·x in f64 (the weights as doubles from `weights`),
- * the eight inputs of a tap `stride` values apart; then × unscale, rounded to f32, plus `bias` in f32, the
- * first `count` stored at `dst`. Kept out of line: its loops then hold their pointers and the four sums in
- * registers.
+ * Eight outputs of one output row: Σ over the kh kernel rows (padded rows `kernelRows` bytes apart from `at`)
+ * and kw taps (`dilation` values apart) of weight·x in f32 (the weights from `weights`), the eight inputs of
+ * a tap `stride` values apart; then × unscale (1: skipped), plus `bias` in f32, the first `count` stored at
+ * `dst`. Kept out of line: its loops then hold their pointers and the sums in registers.
  */
 function groupOfEight(
   at: usize,
-  rowStep: usize,
+  kernelRows: usize,
   weights: usize,
-  rows: i32,
+  kh: i32,
   kw: i32,
   dilation: i32,
   stride: i32,
@@ -164,66 +102,118 @@ function groupOfEight(
   dst: usize,
   count: i32,
 ): void {
-  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
-  const tapStep = <usize>dilation << 3;
-  const step = <usize>stride << 3;
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  const tapStep = <usize>dilation << 2;
   let weight = weights;
-  for (let r = 0; r < rows; r++, at += rowStep) {
+  for (let r = 0; r < kh; r++, at += kernelRows) {
     let tap = at;
-    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 8) {
-      const wv = v128.load64_splat(weight);
-      if (stride == 1) {
-        s0 = f64x2.add(s0, f64x2.mul(wv, v128.load(tap)));
-        s1 = f64x2.add(s1, f64x2.mul(wv, v128.load(tap, 16)));
-        s2 = f64x2.add(s2, f64x2.mul(wv, v128.load(tap, 32)));
-        s3 = f64x2.add(s3, f64x2.mul(wv, v128.load(tap, 48)));
-      } else {
-        s0 = f64x2.add(s0, f64x2.mul(wv, pairStrided(tap, step)));
-        s1 = f64x2.add(s1, f64x2.mul(wv, pairStrided(tap + 2 * step, step)));
-        s2 = f64x2.add(s2, f64x2.mul(wv, pairStrided(tap + 4 * step, step)));
-        s3 = f64x2.add(s3, f64x2.mul(wv, pairStrided(tap + 6 * step, step)));
-      }
+    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 4) {
+      const wv = v128.load32_splat(weight);
+      s0 = f32x4.add(s0, f32x4.mul(wv, stridedLow(tap, stride)));
+      s1 = f32x4.add(s1, f32x4.mul(wv, stridedHigh(tap, stride)));
     }
   }
-  const scale = f64x2.splat(unscale);
+  storeFinished(dst, s0, s1, unscale, bias, count);
+}
+
+/**
+ * `groupOfEight` for three output rows (`rowStep` bytes apart in the padded plane, `dstStep` in the output),
+ * at stride 1 (`threeRowsStrided`: any stride; the stride a constant here, so that no lane load branches).
+ */
+function threeRowsOfEight(
+  at: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  weights: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  unscale: f64,
+  bias: f32,
+  dst: usize,
+  dstStep: usize,
+  count: i32,
+): void {
+  threeRows(at, rowStep, kernelRows, weights, kh, kw, dilation, 1, unscale, bias, dst, dstStep, count);
+}
+
+function threeRowsStrided(
+  at: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  weights: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  unscale: f64,
+  bias: f32,
+  dst: usize,
+  dstStep: usize,
+  count: i32,
+): void {
+  threeRows(at, rowStep, kernelRows, weights, kh, kw, dilation, stride, unscale, bias, dst, dstStep, count);
+}
+
+// @ts-ignore: decorator
+@inline
+function threeRows(
+  at: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  weights: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  unscale: f64,
+  bias: f32,
+  dst: usize,
+  dstStep: usize,
+  count: i32,
+): void {
+  // Six sums, not eight: V8 loads every operand of a step before multiplying, and eight would spill.
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  const tapStep = <usize>dilation << 2;
+  let weight = weights;
+  for (let r = 0; r < kh; r++, at += kernelRows) {
+    let tap = at;
+    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 4) {
+      const wv = v128.load32_splat(weight);
+      a0 = f32x4.add(a0, f32x4.mul(wv, stridedLow(tap, stride)));
+      a1 = f32x4.add(a1, f32x4.mul(wv, stridedHigh(tap, stride)));
+      b0 = f32x4.add(b0, f32x4.mul(wv, stridedLow(tap + rowStep, stride)));
+      b1 = f32x4.add(b1, f32x4.mul(wv, stridedHigh(tap + rowStep, stride)));
+      c0 = f32x4.add(c0, f32x4.mul(wv, stridedLow(tap + 2 * rowStep, stride)));
+      c1 = f32x4.add(c1, f32x4.mul(wv, stridedHigh(tap + 2 * rowStep, stride)));
+    }
+  }
+  storeFinished(dst, a0, a1, unscale, bias, count);
+  storeFinished(dst + dstStep, b0, b1, unscale, bias, count);
+  storeFinished(dst + 2 * dstStep, c0, c1, unscale, bias, count);
+}
+
+/** Eight sums × unscale (1: none) plus `bias`, the first `count` stored at `dst`. */
+// @ts-ignore: decorator
+@inline
+function storeFinished(dst: usize, s0: v128, s1: v128, unscale: f64, bias: f32, count: i32): void {
+  if (unscale != 1) {
+    s0 = scaledFour(s0, unscale);
+    s1 = scaledFour(s1, unscale);
+  }
   const biases = f32x4.splat(bias);
-  const first = f32x4.add(
-    v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s0, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s1, scale)), 0, 1, 4, 5),
-    biases,
-  );
-  const second = f32x4.add(
-    v128.shuffle<u32>(f32x4.demote_f64x2_zero(f64x2.mul(s2, scale)), f32x4.demote_f64x2_zero(f64x2.mul(s3, scale)), 0, 1, 4, 5),
-    biases,
-  );
-  storeEight(dst, first, second, count);
+  storeEight(dst, f32x4.add(s0, biases), f32x4.add(s1, biases), count);
 }
 
-/** Two f64 values `step` bytes apart from `at`. */
+/** Four f32 values times a power of two, exactly in f64 and rounded to f32 once. */
 // @ts-ignore: decorator
 @inline
-function pairStrided(at: usize, step: usize): v128 {
-  return v128.load64_lane(at + step, v128.load64_zero(at), 1);
-}
-
-/** acc[ox] += weight·row[ox·stride + shift] for ox in [first, end), f64, four outputs per step at stride 1. */
-// @ts-ignore: decorator
-@inline
-function accumulateTap(acc: usize, row: usize, weight: f64, first: i32, end: i32, stride: i32, shift: i32): void {
-  let ox = first;
-  if (stride == 1) {
-    const wv = f64x2.splat(weight);
-    for (; ox + 4 <= end; ox += 4) {
-      const v = v128.load(row + ((<usize>(ox + shift)) << 2));
-      const at = acc + ((<usize>ox) << 3);
-      v128.store(at, f64x2.add(v128.load(at), f64x2.mul(wv, f64x2.promote_low_f32x4(v))));
-      const high = f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
-      v128.store(at, f64x2.add(v128.load(at, 16), f64x2.mul(wv, high)), 16);
-    }
-  }
-  for (; ox < end; ox++) {
-    const at = acc + ((<usize>ox) << 3);
-    store<f64>(at, load<f64>(at) + weight * <f64>load<f32>(row + ((<usize>(ox * stride + shift)) << 2)));
-  }
+function scaledFour(v: v128, scale: f64): v128 {
+  const factor = f64x2.splat(scale);
+  const low = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v), factor));
+  const high = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), factor));
+  return v128.shuffle<u32>(low, high, 0, 1, 4, 5);
 }
 
 /**
@@ -564,7 +554,7 @@ function stridedHigh(at: usize, stride: i32): v128 {
 }
 
 /**
- * Depthwise 2-D convolution under a product-format scheme on fp8 codes (geometry as `depthwise2d`): each
+ * Depthwise 2-D convolution under a product-format scheme on fp8 codes (geometry as `depthwise2dPadded`): each
  * output sums table[codeW·256 + codeX] over its taps in f64 in tap order and is rounded to f32 once, as
  * the table GEMM does; taps on padding are skipped (the caller takes this kernel only for weights without
  * NaN or inf, whose products with the padding's +0 are ±0), as are zero weights when `skipZeros` (x holds

@@ -10,7 +10,7 @@
 @inline
 export function copyIntoPadded(plane: usize, padded: usize, h: i32, wd: i32, paddedRow: usize, padLeft: i32): void {
   for (let iy = 0; iy < h; iy++)
-    memory.copy(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2);
+    copyShort(padded + <usize>iy * paddedRow + (<usize>padLeft << 2), plane + ((<usize>(iy * wd)) << 2), <usize>wd << 2, 4);
 }
 
 /**
@@ -85,8 +85,8 @@ export function gatherPatchRuns<T>(
 }
 
 /**
- * memory.copy for the short runs of a patch matrix (a few to a few hundred bytes, whole elements of `size`
- * bytes), inline: V8's bulk-memory call costs more than such a copy.
+ * memory.copy for the short runs of a patch matrix or plane rows (a few to a few hundred bytes, whole
+ * elements of `size` bytes), inline: V8's bulk-memory call costs more than such a copy.
  */
 // @ts-ignore: decorator
 @inline
