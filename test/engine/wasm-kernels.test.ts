@@ -940,6 +940,19 @@ test('col2im in WebAssembly adds a patch matrix back into image planes as the JS
   }
 });
 
+test('GEMM on a patch matrix too tall for one panel (k > 8192) equals wasmGemm of the JS im2col', () => {
+  const { geometry } = DEPTHWISE_CASES[0]!;
+  const table = patchTable(geometry);
+  const channels = Math.ceil(8200 / table.taps);
+  const k = channels * table.taps;
+  const x = mixedFinite(channels * table.imageSize, 48);
+  const A = mixedFinite(3 * k, 49);
+  const col = new Float32Array(k * table.positions);
+  im2col(table, x, 0, channels, col, 0, table.positions);
+  const out = wasmGemmPatches(A, x, table, { m: 3, channels, from: 0, width: table.positions });
+  sameBits(out!, wasmGemm(A, col, 3, table.positions, k), `k ${k}`);
+});
+
 test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2col bit for bit', () => {
   let seed = 40;
   for (const { name, geometry } of DEPTHWISE_CASES) {
@@ -960,6 +973,10 @@ test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2c
         const out = wasmGemmPatches(A, x, table, { m, channels, from: from!, width });
         assert.ok(out, 'no pool injected: the kernel runs');
         sameBits(out, expected, `${name}, m ${m}, positions [${from}, ${to})`);
+        // The epilogue: a power-of-two scale and a row bias, applied as each sum is stored.
+        const epilogue = { scale: 2 ** -3, rowBias: mixedFinite(m, seed++) };
+        const scaled = wasmGemmPatches(A, x, table, { m, channels, from: from!, width }, epilogue);
+        sameBits(scaled!, wasmGemm(A, col, m, width, channels * table.taps, epilogue), `${name}, m ${m} scaled`);
       }
     }
   }

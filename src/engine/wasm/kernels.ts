@@ -11,6 +11,7 @@ import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, scale: number, bias: number): void;
+  gemmPatches(a: number, x: number, offsets: number, c: number, m: number, n: number, ...rest: number[]): void;
   im2colRuns(x: number, runs: number, count: number, col: number, ...geometry: number[]): void;
   transposeMatrix(src: number, dst: number, rows: number, cols: number): void;
   col2imAdd(col: number, offsets: number, image: number, ...geometry: number[]): void;
@@ -418,12 +419,35 @@ export function wasmGemmPatches(
   const { m, channels, from, width } = shape;
   const k = channels * table.taps;
   if (gemmPool?.splits({ m, n: width, k })) return null;
+  if (k * 32 <= GEMM_PANEL_BYTES) return gemmOfPatchPanels(A, x, table, shape, { scale, rowBias });
   const resident = residentAt(A); // before the layout: it may claim memory at heapStart
   const sizes = [resident === null ? m * k * 4 : 0, k * width * 4, m * width * 4, m * 4];
   const [copied, b, c, bias] = layout(sizes) as [number, number, number, number];
   const a = resident ?? placed(A, copied);
   gatherPatches({ planes: x, table, channels, from }, b, width, bias + m * 4);
   kernels().gemm(a, b, c, m, width, k, scale, placeBias(rowBias, bias));
+  return copyFloat32(f32View(c, m * width));
+}
+
+/** The f32 GEMM's panel of eight columns (gemm.ts `PANEL_BYTES`): k rows of 32 bytes. */
+const GEMM_PANEL_BYTES = 256 * 1024;
+
+/** `wasmGemmPatches` where one panel of the patch matrix holds k rows: panels gathered from the planes. */
+function gemmOfPatchPanels(
+  A: Float32Array,
+  x: Float32Array,
+  { taps, positions, imageSize, offsets }: PatchGather,
+  { m, channels, from, width }: { m: number; channels: number; from: number; width: number },
+  { scale = 1, rowBias }: GemmEpilogue,
+): Float32Array {
+  const resident = residentAt(A); // before the layout: it may claim memory at heapStart
+  const sizes = [resident === null ? A.length : 0, x.length, offsets.length, m * width, m];
+  const [copied, xAt, offsetsAt, c, bias] = layout(sizes.map((n) => n * 4)) as [number, number, number, number, number];
+  const a = resident ?? placed(A, copied);
+  f32View(xAt, x.length).set(x);
+  new Int32Array(kernels().memory.buffer, offsetsAt, offsets.length).set(offsets);
+  const biasAt = placeBias(rowBias, bias);
+  kernels().gemmPatches(a, xAt, offsetsAt, c, m, width, channels, taps, positions, imageSize, from, scale, biasAt);
   return copyFloat32(f32View(c, m * width));
 }
 

@@ -80,6 +80,112 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, scale
 }
 
 /**
+ * `gemm` of A (m × k) by the patch matrix of `channels` f32 image planes (`imageSize` values each, from `x`)
+ * for positions [from, from + n), with k = channels·taps and k·32 ≤ PANEL_BYTES, without building the patch
+ * matrix: each panel of eight columns is gathered straight from the planes (row c·taps + t, column j: the
+ * plane element at offsets[t·positions + from + j], +0 where that offset is negative, as `im2col` puts it).
+ * A tap whose eight positions read eight consecutive plane elements copies two vectors per channel. The
+ * last panel of fewer than eight columns is padded with zeros and only its columns are stored: every
+ * element's sum is the same whatever block computes it, so C is bit for bit `gemm` of A and `im2col`.
+ */
+export function gemmPatches(
+  a: usize,
+  x: usize,
+  offsets: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  channels: i32,
+  taps: i32,
+  positions: i32,
+  imageSize: i32,
+  from: i32,
+  scale: f32,
+  bias: usize,
+): void {
+  const k = channels * taps;
+  const rowA = <usize>k << 2;
+  const rowC = <usize>n << 2;
+  for (let j = 0; j < n; j += 8) {
+    const columns = min(8, n - j);
+    packPatchColumns(x, offsets + ((<usize>(from + j)) << 2), channels, taps, positions, imageSize, columns);
+    const cColumn = c + (<usize>j << 2);
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      block4x8(a + <usize>i * rowA, rowA, 4, panel, 32, k);
+      for (let r = 0; r < 4; r++)
+        storeRowColumns(cColumn + <usize>(i + r) * rowC, totals + <usize>r * 64, scale, biasOf(bias, i + r), columns);
+    }
+    for (; i < m; i++) {
+      block1x8(a + <usize>i * rowA, 4, panel, 32, k);
+      storeRowColumns(cColumn + <usize>i * rowC, totals, scale, biasOf(bias, i), columns);
+    }
+  }
+}
+
+/** Eight f32 lanes of a partial row. */
+const rowLanes = memory.data(32, 16);
+
+/** `storeRow8` of the first `columns` (1…8) totals. */
+// @ts-ignore: decorator
+@inline
+function storeRowColumns(c: usize, at: usize, scale: f32, bias: f32, columns: i32): void {
+  if (columns == 8) {
+    storeRow8(c, at, scale, bias);
+    return;
+  }
+  storeRow8(rowLanes, at, scale, bias);
+  for (let q = 0; q < columns; q++) store<f32>(c + (<usize>q << 2), load<f32>(rowLanes + (<usize>q << 2)));
+}
+
+/**
+ * `panel` = the patch matrix's `columns` (1…8) columns whose offsets start at `tapOffsets` (row t's at
+ * tapOffsets + t·positions·4), zeros in the lanes past them.
+ */
+// @ts-ignore: decorator
+@inline
+function packPatchColumns(
+  x: usize,
+  tapOffsets: usize,
+  channels: i32,
+  taps: i32,
+  positions: i32,
+  imageSize: i32,
+  columns: i32,
+): void {
+  const planeBytes = <usize>imageSize << 2;
+  const channelRows = <usize>taps << 5;
+  for (let t = 0; t < taps; t++, tapOffsets += <usize>positions << 2) {
+    const first = load<i32>(tapOffsets);
+    let dst = panel + (<usize>t << 5);
+    if (columns == 8 && first >= 0 && consecutive(tapOffsets, first)) {
+      let src = x + (<usize>first << 2);
+      for (let ch = 0; ch < channels; ch++, src += planeBytes, dst += channelRows) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+      }
+      continue;
+    }
+    let plane = x;
+    for (let ch = 0; ch < channels; ch++, plane += planeBytes, dst += channelRows)
+      for (let q = 0; q < 8; q++) {
+        const offset = q < columns ? load<i32>(tapOffsets + (<usize>q << 2)) : -1;
+        store<f32>(dst + (<usize>q << 2), offset >= 0 ? load<f32>(plane + (<usize>offset << 2)) : 0);
+      }
+  }
+}
+
+/** Whether the eight offsets at `at` are first, first + 1, …, first + 7. */
+// @ts-ignore: decorator
+@inline
+function consecutive(at: usize, first: i32): bool {
+  const base = i32x4.splat(first);
+  const low = i32x4.eq(v128.load(at), i32x4.add(base, i32x4(0, 1, 2, 3)));
+  const high = i32x4.eq(v128.load(at, 16), i32x4.add(base, i32x4(4, 5, 6, 7)));
+  return v128.all_true<i32>(v128.and(low, high));
+}
+
+/**
  * C's rows [0, 8) in `columns` (< 8) columns of B and C (rows `rowB` bytes apart): A's 8 rows packed as the
  * panel, B's columns splat — the block kernels with the operands' roles swapped (the products and their
  * order per element are the same), stored transposed.
