@@ -45,6 +45,27 @@ test('the float32 gather gives what the generic gather gives, on repeated rows, 
   }
 });
 
+test('the float32 gather of nearest upsampling (each element repeated r times) and near misses of it', () => {
+  const dims = [2, 3, 4];
+  const values = Float32Array.from({ length: 24 }, (_, i) => i * 1.5 - 7);
+  const rows = Int32Array.of(0, 0, 1, 1, 2, 2);
+  const inners = [
+    [0, 0, 1, 1, 2, 2, 3, 3],
+    [1, 1, 1, 2, 2, 2, 3, 3, 3],
+    [2, 2, 2, 2],
+    [0, 0, 1, 1, 2],
+    [0, 0, 1, 1, 3, 3],
+    [0, 0, 0, 1, 1, 2],
+    [3, 3, 2, 2],
+  ];
+  for (const inner of inners) {
+    const maps = [Int32Array.of(1, 0), rows, Int32Array.from(inner)];
+    const fast = gatherAxes(values, dims, maps);
+    const generic = gatherAxes(Float64Array.from(values), dims, maps);
+    assert.deepEqual(Array.from(fast), Array.from(generic as Float64Array), `inner [${inner}]`);
+  }
+});
+
 test('toNumbers converts every numeric kind, 64-bit integers and negatives included', () => {
   assert.deepEqual(toNumbers(tensor('int64', [3], BigInt64Array.of(-3n, 0n, 2n ** 40n))), [-3, 0, 2 ** 40]);
   assert.deepEqual(toNumbers(tensor('uint64', [1], BigUint64Array.of(2n ** 63n))), [2 ** 63]);

@@ -183,9 +183,10 @@ export function gatherAxes(
 }
 
 /**
- * `gatherAxes` of float32 data (rank ≥ 1, a nonempty result): the same loop, monomorphic for V8, with two
+ * `gatherAxes` of float32 data (rank ≥ 1, a nonempty result): the same loop, monomorphic for V8, with
  * shortcuts. An output row whose outer axes read the same source row as the row before (upsampling,
- * edge padding) is a copy of that row; a row with no fill entries is a plain gather.
+ * edge padding) is a copy of that row; a row with no fill entries is a plain gather, or each element
+ * stored r times where the inner map repeats consecutive elements (nearest upsampling).
  */
 function gatherFloat32(source: Float32Array, dims: readonly number[], maps: readonly Int32Array[], fill: number) {
   const outDims = maps.map((m) => m.length);
@@ -195,6 +196,7 @@ function gatherFloat32(source: Float32Array, dims: readonly number[], maps: read
   const inner = maps[rank - 1]!;
   const n = inner.length;
   const innerFills = hasNegative(inner);
+  const repeat = innerFills ? 0 : repeatOf(inner);
   const counter = new Array<number>(rank - 1).fill(0);
   let previous = -1; // the source row the row before read (-1: fill)
   for (let o = 0; o < target.length; o += n) {
@@ -213,11 +215,27 @@ function gatherFloat32(source: Float32Array, dims: readonly number[], maps: read
         const at = inner[j]!;
         target[o + j] = at < 0 ? fill : source[base + at]!;
       }
+    } else if (repeat === 2) {
+      for (let i = base + inner[0]!, j = o; j < o + n; i++, j += 2) target[j] = target[j + 1] = source[i]!;
+    } else if (repeat > 2) {
+      for (let i = base + inner[0]!, j = o; j < o + n; i++) for (let r = 0; r < repeat; r++) target[j++] = source[i]!;
     } else for (let j = 0; j < n; j++) target[o + j] = source[base + inner[j]!]!;
     previous = row;
     advance(counter, outDims);
   }
   return target;
+}
+
+/**
+ * r ≥ 2 where the index map reads consecutive elements r times each (nearest upsampling by an integer
+ * factor: 0, 0, 1, 1, …), else 0.
+ */
+function repeatOf(map: Int32Array): number {
+  let r = 1;
+  while (r < map.length && map[r] === map[0]) r++;
+  if (r < 2 || map.length % r !== 0) return 0;
+  for (let j = 0; j < map.length; j++) if (map[j] !== map[0]! + Math.floor(j / r)) return 0;
+  return r;
 }
 
 /** Whether an index map has a fill entry (a plain loop: TypedArray `some` costs more than the gather). */
