@@ -62,7 +62,7 @@ test('the float32 gather of nearest upsampling (each element repeated r times) a
     const maps = [Int32Array.of(1, 0), rows, Int32Array.from(inner)];
     const fast = gatherAxes(values, dims, maps);
     const generic = gatherAxes(Float64Array.from(values), dims, maps);
-    assert.deepEqual(Array.from(fast), Array.from(generic as Float64Array), `inner [${inner}]`);
+    assert.deepEqual(Array.from(fast as Float32Array), Array.from(generic as Float64Array), `inner [${inner}]`);
   }
 });
 

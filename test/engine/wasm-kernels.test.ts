@@ -1045,6 +1045,15 @@ test('lmul gemmPatches: planes plan, subnormals and wide ranges equal gemm on th
       const out = ctx.gemmPatches(a, x, table, { m, channels, from, width });
       assert.ok(out, `${preset} ${name}: gathers patches in WebAssembly`);
       sameBits(out, expected, `${preset} ${name}`);
+      // A Conv bias, added to each row's sums in f32.
+      const rowBias = Float32Array.from({ length: m }, (_, i) => (i - 2.5) * 0.375);
+      const biased = ctx.gemmPatches(a, x, table, { m, channels, from, width, rowBias })!;
+      const rowOf = (i: number) => Math.floor(i / width);
+      sameBits(
+        biased,
+        expected.map((v, i) => v + rowBias[rowOf(i)]!),
+        `${preset} ${name} with a bias`,
+      );
       // An infinite image value: the kernel declines, the JS patch matrix and the scalar path run.
       const withInf = ctx.prepare(Float32Array.from(raw, (v, i) => (i === 0 ? Infinity : v)));
       assert.equal(ctx.gemmPatches(a, withInf, table, { m, channels, from, width }), null);

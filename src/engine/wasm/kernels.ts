@@ -286,6 +286,9 @@ function kernels(): KernelExports {
  * Byte offsets of regions of the given byte sizes (16-byte aligned) from `from` (default `heapStart`),
  * growing memory.
  */
+/** Five byte offsets of a `layout`. */
+type Quintuple = [number, number, number, number, number];
+
 function layout(sizes: readonly number[], start?: number): number[] {
   const { memory } = kernels(); // sets heapStart on first use
   const from = start ?? heapStart;
@@ -436,19 +439,37 @@ const GEMM_PANEL_BYTES = 256 * 1024;
 function gemmOfPatchPanels(
   A: Float32Array,
   x: Float32Array,
-  { taps, positions, imageSize, offsets }: PatchGather,
+  table: PatchGather,
   { m, channels, from, width }: { m: number; channels: number; from: number; width: number },
   { scale = 1, rowBias }: GemmEpilogue,
 ): Float32Array {
   const resident = residentAt(A); // before the layout: it may claim memory at heapStart
-  const sizes = [resident === null ? A.length : 0, x.length, offsets.length, m * width, m];
-  const [copied, xAt, offsetsAt, c, bias] = layout(sizes.map((n) => n * 4)) as [number, number, number, number, number];
+  const sizes = [resident === null ? A.length : 0, x.length, m];
+  const [copied, xAt, bias] = layout(sizes.map((n) => n * 4)) as [number, number, number];
   const a = resident ?? placed(A, copied);
   f32View(xAt, x.length).set(x);
-  new Int32Array(kernels().memory.buffer, offsetsAt, offsets.length).set(offsets);
-  const biasAt = placeBias(rowBias, bias);
-  kernels().gemmPatches(a, xAt, offsetsAt, c, m, width, channels, taps, positions, imageSize, from, scale, biasAt);
+  const shape = { m, planes: channels, from, width };
+  const c = patchPanelsGemm(a, xAt, table, shape, scale, placeBias(rowBias, bias), bias + m * 4);
   return copyFloat32(f32View(c, m * width));
+}
+
+/**
+ * The `gemmPatches` kernel on a left operand and image planes already in linear memory, the patch table and
+ * C laid out from byte offset `scratch`: C's offset.
+ */
+function patchPanelsGemm(
+  a: number,
+  planes: number,
+  { taps, positions, imageSize, offsets }: PatchGather,
+  { m, planes: planeCount, from, width }: { m: number; planes: number; from: number; width: number },
+  scale: number,
+  bias: number,
+  scratch: number,
+): number {
+  const [offsetsAt, c] = layout([offsets.length * 4, m * width * 4], scratch) as [number, number];
+  new Int32Array(kernels().memory.buffer, offsetsAt, offsets.length).set(offsets);
+  kernels().gemmPatches(a, planes, offsetsAt, c, m, width, planeCount, taps, positions, imageSize, from, scale, bias);
+  return c;
 }
 
 /** Copies a row bias to byte offset `at`: the GEMM's `bias` argument (0 for none). */
@@ -578,6 +599,21 @@ export function wasmGemmLmulFormula(
   c: number,
   rowBias?: Float32Array,
 ): Float32Array {
+  if (!(B instanceof Float32Array) && 2 * k * 32 <= GEMM_PANEL_BYTES) {
+    // The formula's right operand of patches is the patch matrix of the planes' two parts: panels gathered
+    // from the C planes E(x) and then the C planes x − E(x).
+    const { planes, table, channels, from } = B;
+    const sizes = [m * k, 2 * m * k, planes.length, 2 * planes.length, m];
+    const [a, left, x, parts, bias] = layout(sizes.map((count) => count * 4)) as Quintuple;
+    f32View(a, m * k).set(A);
+    f32View(x, planes.length).set(planes);
+    const wasm = kernels();
+    wasm.formulaLeft(a, left, m, k, c);
+    wasm.formulaRight(x, parts, planes.length, 1);
+    const shape = { m, planes: 2 * channels, from, width: n };
+    const out = patchPanelsGemm(left, parts, table, shape, 1, placeBias(rowBias, bias), bias + m * 4);
+    return copyFloat32(f32View(out, m * n));
+  }
   const sizes = [m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4, m * 4];
   const [a, b, left, right, out, bias] = layout(sizes) as [number, number, number, number, number, number];
   f32View(a, m * k).set(A);
@@ -1050,13 +1086,7 @@ export function wasmDepthwise2d(
     paddedHeight * paddedWidth,
     shape.channels * shape.multiplier,
   ];
-  const [xAt, copied, outAt, paddedAt, biasAt] = layout(sizes.map((n) => n * 4)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [xAt, copied, outAt, paddedAt, biasAt] = layout(sizes.map((n) => n * 4)) as Quintuple;
   f32View(xAt, x.length).set(x);
   const wAt = resident ?? placed(w, copied);
   const bias = placeBias(channelBias, biasAt);
