@@ -883,14 +883,17 @@ function spreadMatrix(length: number, seed: number): Float32Array {
 
 test('f32 GEMM: every block shape (4×8, 4×4, single rows, remaining columns, packed panels, narrow C) gives the chunked sums bit for bit', () => {
   let seed = 11;
-  // m ≥ 8 packs panels (n < 8: A's rows as the panel, C stored transposed); k = 8193 is too long to pack.
+  // m ≥ 8 packs panels (n ≥ 16: sixteen columns wide, 2×16 blocks; n < 8: A's rows as the panel, C stored
+  // transposed); k = 5000 is too long for a sixteen-column panel, k = 8193 for any.
   const shapes: [number, number, number][] = [
     [8, 3, 8193],
     [9, 9, 8193],
     [16, 1, 8193],
+    [9, 37, 5000],
   ];
   for (const m of [1, 3, 4, 5, 8, 9, 17])
-    for (const n of [1, 3, 4, 5, 7, 8, 12, 13, 20, 21]) for (const k of [1, 63, 64, 65, 200]) shapes.push([m, n, k]);
+    for (const n of [1, 3, 4, 5, 7, 8, 12, 13, 20, 21, 33])
+      for (const k of [1, 63, 64, 65, 200]) shapes.push([m, n, k]);
   for (const [m, n, k] of shapes) {
     const A = spreadMatrix(m * k, seed++);
     const B = spreadMatrix(k * n, seed++);
@@ -940,17 +943,20 @@ test('col2im in WebAssembly adds a patch matrix back into image planes as the JS
   }
 });
 
-test('GEMM on a patch matrix too tall for one panel (k > 8192) equals wasmGemm of the JS im2col', () => {
+test('GEMM on a patch matrix too tall for a 16- or an 8-column panel equals wasmGemm of the JS im2col', () => {
   const { geometry } = DEPTHWISE_CASES[0]!;
   const table = patchTable(geometry);
-  const channels = Math.ceil(8200 / table.taps);
-  const k = channels * table.taps;
-  const x = mixedFinite(channels * table.imageSize, 48);
-  const A = mixedFinite(3 * k, 49);
-  const col = new Float32Array(k * table.positions);
-  im2col(table, x, 0, channels, col, 0, table.positions);
-  const out = wasmGemmPatches(A, x, table, { m: 3, channels, from: 0, width: table.positions });
-  sameBits(out!, wasmGemm(A, col, 3, table.positions, k), `k ${k}`);
+  // k > 4096: panels of eight columns only; k > 8192: the patch matrix, packed as a plain GEMM's B.
+  for (const tall of [5000, 8200]) {
+    const channels = Math.ceil(tall / table.taps);
+    const k = channels * table.taps;
+    const x = mixedFinite(channels * table.imageSize, 48);
+    const A = mixedFinite(3 * k, 49);
+    const col = new Float32Array(k * table.positions);
+    im2col(table, x, 0, channels, col, 0, table.positions);
+    const out = wasmGemmPatches(A, x, table, { m: 3, channels, from: 0, width: table.positions });
+    sameBits(out!, wasmGemm(A, col, 3, table.positions, k), `k ${k}`);
+  }
 });
 
 test('GEMM on a patch matrix built in WebAssembly equals wasmGemm of the JS im2col bit for bit', () => {

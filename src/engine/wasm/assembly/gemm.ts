@@ -28,6 +28,11 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, scale
   const rowB = <usize>n << 2;
   const packs = m >= 8 && (<usize>k << 5) <= PANEL_BYTES;
   let j = 0;
+  if (packs && (<usize>k << 6) <= PANEL_BYTES)
+    for (; j + 16 <= n; j += 16) {
+      packColumns16(b + (<usize>j << 2), rowB, k);
+      rowsOfSixteen(a, rowA, c + (<usize>j << 2), rowB, m, k, scale, bias, 16);
+    }
   for (; j + 8 <= n; j += 8) {
     let strip = b + (<usize>j << 2);
     let stripRow = rowB;
@@ -106,9 +111,18 @@ export function gemmPatches(
   const k = channels * taps;
   const rowA = <usize>k << 2;
   const rowC = <usize>n << 2;
-  for (let j = 0; j < n; j += 8) {
+  const tapOffsets = offsets + (<usize>from << 2);
+  let j = 0;
+  // Panels of sixteen columns while more than eight are left, then of eight.
+  if ((<usize>k << 6) <= PANEL_BYTES)
+    for (; n - j > 8; j += 16) {
+      const columns = min(16, n - j);
+      packPatchColumns(x, tapOffsets + (<usize>j << 2), channels, taps, positions, imageSize, columns, 16);
+      rowsOfSixteen(a, rowA, c + (<usize>j << 2), rowC, m, k, scale, bias, columns);
+    }
+  for (; j < n; j += 8) {
     const columns = min(8, n - j);
-    packPatchColumns(x, offsets + ((<usize>(from + j)) << 2), channels, taps, positions, imageSize, columns);
+    packPatchColumns(x, tapOffsets + (<usize>j << 2), channels, taps, positions, imageSize, columns, 8);
     const cColumn = c + (<usize>j << 2);
     let i = 0;
     for (; i + 4 <= m; i += 4) {
@@ -139,8 +153,32 @@ function storeRowColumns(c: usize, at: usize, scale: f32, bias: f32, columns: i3
 }
 
 /**
- * `panel` = the patch matrix's `columns` (1…8) columns whose offsets start at `tapOffsets` (row t's at
- * tapOffsets + t·positions·4), zeros in the lanes past them.
+ * C's `columns` (1…16) columns at `c` (rows `rowC` bytes apart) of all m rows of A, from a panel of sixteen
+ * columns: two rows at a time (a last single row computed as a pair with itself, stored once). Two rows ×
+ * sixteen columns take two splats per step where 4 × 8 takes four: fewer instructions for the same sums.
+ */
+// @ts-ignore: decorator
+@inline
+function rowsOfSixteen(a: usize, rowA: usize, c: usize, rowC: usize, m: i32, k: i32, scale: f32, bias: usize, columns: i32): void {
+  for (let i = 0; i < m; i += 2) {
+    const pair = i + 2 <= m;
+    block2x16(a + <usize>i * rowA, pair ? rowA : 0, k);
+    storeRow16(c + <usize>i * rowC, totals, scale, biasOf(bias, i), columns);
+    if (pair) storeRow16(c + <usize>(i + 1) * rowC, totals + 128, scale, biasOf(bias, i + 1), columns);
+  }
+}
+
+/** `storeRowColumns` of sixteen totals at `at` (1…16 columns). */
+// @ts-ignore: decorator
+@inline
+function storeRow16(c: usize, at: usize, scale: f32, bias: f32, columns: i32): void {
+  storeRowColumns(c, at, scale, bias, min(8, columns));
+  if (columns > 8) storeRowColumns(c + 32, at + 64, scale, bias, columns - 8);
+}
+
+/**
+ * `panel` (rows of `width` = 8 or 16 columns) = the patch matrix's `columns` columns whose offsets start at
+ * `tapOffsets` (row t's at tapOffsets + t·positions·4), zeros in the lanes past them.
  */
 // @ts-ignore: decorator
 @inline
@@ -152,27 +190,42 @@ function packPatchColumns(
   positions: i32,
   imageSize: i32,
   columns: i32,
+  width: i32,
 ): void {
   const planeBytes = <usize>imageSize << 2;
-  const channelRows = <usize>taps << 5;
-  for (let t = 0; t < taps; t++, tapOffsets += <usize>positions << 2) {
-    const first = load<i32>(tapOffsets);
-    let dst = panel + (<usize>t << 5);
-    if (columns == 8 && first >= 0 && consecutive(tapOffsets, first)) {
+  const panelRow = <usize>width << 2;
+  for (let t = 0; t < taps; t++, tapOffsets += <usize>positions << 2)
+    for (let h = 0; h < width; h += 8) {
+      const dst = panel + <usize>t * panelRow + (<usize>h << 2);
+      packEight(x, tapOffsets + (<usize>h << 2), channels, planeBytes, dst, <usize>taps * panelRow, columns - h);
+    }
+}
+
+/**
+ * Eight lanes of one tap's panel rows, one per channel (`channelRows` bytes apart from `dst`): the plane
+ * elements at the `count` offsets from `offsets` (+0 for negative ones and lanes past `count`, which may be
+ * ≤ 0 or more than 8) — two vectors per channel where the eight offsets are consecutive.
+ */
+// @ts-ignore: decorator
+@inline
+function packEight(x: usize, offsets: usize, channels: i32, planeBytes: usize, dst: usize, channelRows: usize, count: i32): void {
+  if (count >= 8) {
+    const first = load<i32>(offsets);
+    if (first >= 0 && consecutive(offsets, first)) {
       let src = x + (<usize>first << 2);
       for (let ch = 0; ch < channels; ch++, src += planeBytes, dst += channelRows) {
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
       }
-      continue;
+      return;
     }
-    let plane = x;
-    for (let ch = 0; ch < channels; ch++, plane += planeBytes, dst += channelRows)
-      for (let q = 0; q < 8; q++) {
-        const offset = q < columns ? load<i32>(tapOffsets + (<usize>q << 2)) : -1;
-        store<f32>(dst + (<usize>q << 2), offset >= 0 ? load<f32>(plane + (<usize>offset << 2)) : 0);
-      }
   }
+  let plane = x;
+  for (let ch = 0; ch < channels; ch++, plane += planeBytes, dst += channelRows)
+    for (let q = 0; q < 8; q++) {
+      const offset = q < count ? load<i32>(offsets + (<usize>q << 2)) : -1;
+      store<f32>(dst + (<usize>q << 2), offset >= 0 ? load<f32>(plane + (<usize>offset << 2)) : 0);
+    }
 }
 
 /** Whether the eight offsets at `at` are first, first + 1, …, first + 7. */
@@ -349,6 +402,61 @@ function block4x8(s: usize, rowStep: usize, sStep: usize, v: usize, vStep: usize
     flush(totals + 160, c21);
     flush(totals + 192, c30);
     flush(totals + 224, c31);
+  }
+}
+
+/** `packColumns` of sixteen columns: panel rows of 64 bytes. */
+// @ts-ignore: decorator
+@inline
+function packColumns16(strip: usize, rowBytes: usize, k: i32): void {
+  for (let p = 0; p < k; p++) {
+    const src = strip + <usize>p * rowBytes;
+    const dst = panel + (<usize>p << 6);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    v128.store(dst, v128.load(src, 32), 32);
+    v128.store(dst, v128.load(src, 48), 48);
+  }
+}
+
+/**
+ * Totals of 2 rows of A (`rowA` bytes apart; 0 repeats row 0) × the 16 columns of `panel`: row r's at
+ * totals[16r, 16r + 16). Eight sums, four panel vectors and two splats fill V8's fifteen SIMD registers.
+ */
+// @ts-ignore: decorator
+@inline
+function block2x16(a: usize, rowA: usize, k: i32): void {
+  memory.fill(totals, 0, 32 * 8);
+  for (let start = 0; start < k; start += CHUNK) {
+    const end = min(k, start + CHUNK);
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+    let vp = panel + (<usize>start << 6);
+    let ap = a + (<usize>start << 2);
+    for (let p = start; p < end; p++, vp += 64, ap += 4) {
+      const b0 = v128.load(vp);
+      const b1 = v128.load(vp, 16);
+      const b2 = v128.load(vp, 32);
+      const b3 = v128.load(vp, 48);
+      const a0 = v128.load32_splat(ap);
+      const a1 = v128.load32_splat(ap + rowA);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      c02 = f32x4.add(c02, f32x4.mul(a0, b2));
+      c03 = f32x4.add(c03, f32x4.mul(a0, b3));
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c12 = f32x4.add(c12, f32x4.mul(a1, b2));
+      c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+    }
+    flush(totals, c00);
+    flush(totals + 32, c01);
+    flush(totals + 64, c02);
+    flush(totals + 96, c03);
+    flush(totals + 128, c10);
+    flush(totals + 160, c11);
+    flush(totals + 192, c12);
+    flush(totals + 224, c13);
   }
 }
 
