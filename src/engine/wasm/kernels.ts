@@ -100,7 +100,7 @@ interface KernelExports {
     paddedHeight: number,
     ...rest: number[]
   ): void;
-  depthwiseAdder(x: number, w: number, out: number, padded: number, paddedWidth: number, ...rest: number[]): void;
+  depthwiseAdder(x: number, w: number, out: number, ...paddingTapsGeometry: number[]): void;
   maxPool2d(x: number, out: number, padded: number, paddedWidth: number, ...geometry: number[]): void;
   depthwiseFormula(
     xE: number,
@@ -1073,11 +1073,9 @@ export function wasmDepthwise2d(
   channelBias?: Float32Array,
 ): Float32Array | null {
   if (shape.kernel[0] * shape.kernel[1] > 49 || !finiteWeights(w)) return null;
-  const { image, output, kernel, strides, dilations, padsBegin } = shape;
   const outLength = depthwiseOutputLength(shape);
   const paddedWidth = paddedPlaneWidth(shape, 8);
-  const lastRow = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0];
-  const paddedHeight = Math.max(padsBegin[0] + image[0], lastRow + 1);
+  const paddedHeight = paddedPlaneHeight(shape);
   const resident = residentAt(w); // before the layout: it may claim memory at heapStart
   const sizes = [
     x.length,
@@ -1133,6 +1131,15 @@ function paddedPlaneWidth({ image, output, kernel, strides, dilations, padsBegin
   return Math.max(padsBegin[1] + image[1], reach);
 }
 
+/**
+ * Rows of a plane copy framed by zeros on every side (the image from row padsBegin[0]) from which every
+ * output row reads all its kernel rows.
+ */
+function paddedPlaneHeight({ image, output, kernel, strides, dilations, padsBegin }: DepthwiseShape): number {
+  const lastRow = (output[0] - 1) * strides[0] + (kernel[0] - 1) * dilations[0];
+  return Math.max(padsBegin[0] + image[0], lastRow + 1);
+}
+
 /** No inf or NaN among the values. */
 function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
@@ -1179,8 +1186,9 @@ export function wasmDepthwiseAdder(
 ): Float32Array {
   const outLength = depthwiseOutputLength(shape);
   const paddedWidth = paddedPlaneWidth(shape, 8);
+  const paddedHeight = paddedPlaneHeight(shape);
   const taps = shape.kernel[0] * shape.kernel[1];
-  const sizes = [x.length * 4, w.length * 4, outLength * 4, shape.image[0] * paddedWidth * 4, taps * 12, w.length * 4];
+  const sizes = [x.length * 4, w.length * 4, outLength * 4, paddedHeight * paddedWidth * 4, taps * 12, w.length * 4];
   const [xAt, wAt, outAt, paddedAt, tapsAt, biasAt] = layout(sizes) as [number, number, number, number, number, number];
   f32View(xAt, x.length).set(x);
   f32View(wAt, w.length).set(w);
@@ -1188,7 +1196,8 @@ export function wasmDepthwiseAdder(
   const geometry = depthwiseGeometry(shape);
   const thresholds = [offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high];
   const biasArgument = placeBias(channelBias, biasAt);
-  kernels().depthwiseAdder(xAt, wAt, outAt, paddedAt, paddedWidth, tapsAt, ...geometry, ...thresholds, biasArgument);
+  const padding = [paddedAt, paddedWidth, paddedHeight];
+  kernels().depthwiseAdder(xAt, wAt, outAt, ...padding, tapsAt, ...geometry, ...thresholds, biasArgument);
   return copyFloat32(f32View(outAt, outLength));
 }
 

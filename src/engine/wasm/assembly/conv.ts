@@ -238,10 +238,10 @@ function endInside(shift: i32, step: i32, size: i32, count: i32): i32 {
  * normal or zero operands; `offset`, `bias`, its thresholds and x's magnitude range [lowX, highX] as
  * `gemmLmulAdder` takes them): each output sums its products in f32 in tap order from +0 — bit for bit the
  * one-channel GEMM of weights by patch matrix — then adds its channel's `channelBias` entry in f32 (0: none).
- * Eight outputs at a time in registers over a zero-padded copy of each plane (`padded`, rows of
- * `paddedWidth` patterns): a tap on padding reads +0, whose masked product +0 leaves the sum (started at +0,
- * so never −0) as skipping it does; taps on rows outside the image and zero weights are skipped. `taps`
- * holds scratch for one channel's weights as (term, pattern, kind) triples.
+ * Eight outputs of three rows at a time in registers over a copy of each plane framed by zeros (`padded`,
+ * as `depthwise2dPadded` lays it out): a tap on padding reads +0, whose masked product +0 leaves the sum
+ * (started at +0, so never −0) as skipping it does; zero weights are skipped. `taps` holds scratch for one
+ * channel's weights as (term, pattern, kind) triples.
  */
 export function depthwiseAdder(
   x: usize,
@@ -249,6 +249,7 @@ export function depthwiseAdder(
   out: usize,
   padded: usize,
   paddedWidth: i32,
+  paddedHeight: i32,
   taps: usize,
   batch: i32,
   channels: i32,
@@ -276,30 +277,36 @@ export function depthwiseAdder(
   const tapCount = kh * kw;
   const outChannels = channels * multiplier;
   const paddedRow = <usize>paddedWidth << 2;
-  memory.fill(padded, 0, <usize>h * paddedRow);
+  memory.fill(padded, 0, <usize>paddedHeight * paddedRow);
+  const image = padded + <usize>padTop * paddedRow;
+  const rowStep = <usize>strideH * paddedRow;
+  const kernelRows = <usize>dilationH * paddedRow;
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const plane = x + ((<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2);
-        copyIntoPadded(plane, padded, h, wd, paddedRow, padLeft);
+        copyIntoPadded(plane, image, h, wd, paddedRow, padLeft);
       }
       adderTaps(w + ((<usize>(m * tapCount)) << 2), tapCount, taps, offset, lowX, highX);
       const cBias: f32 = channelBias ? load<f32>(channelBias + (<usize>m << 2)) : -0.0;
-      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
-      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        // The kernel rows whose input row lies inside the image: ky in [first, end).
-        const top = oy * strideH - padTop;
-        const first = firstInside(top, dilationH);
-        const end = endInside(top, dilationH, h, kh);
-        const rows = max(0, end - first);
-        const row = padded + <usize>(top + first * dilationH) * paddedRow;
-        const rowTaps = taps + <usize>(first * kw) * 12;
-        const rowStep = <usize>dilationH * paddedRow;
+      const outPlane = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      const outRow = <usize>ow << 2;
+      // Three output rows at a time, as `depthwise2dPadded`.
+      const rowsAtOnce = oh >= 3 ? 3 : 1;
+      for (let oy = 0; oy < oh; oy += rowsAtOnce) {
+        const top = min(oy, oh - rowsAtOnce);
+        const at = padded + <usize>top * rowStep;
+        const dst = outPlane + <usize>top * outRow;
         for (let ox = 0; ox < ow; ox += 8) {
-          const at = row + ((<usize>(ox * strideW)) << 2);
-          const dst = outRow + ((<usize>ox) << 2);
+          const from = at + ((<usize>(ox * strideW)) << 2);
+          const to = dst + ((<usize>ox) << 2);
           const count = min(8, ow - ox);
-          adderGroupOfEight(at, rowStep, rowTaps, rows, kw, dilationW, strideW, bias, overflowAt, normalAt, cBias, dst, count);
+          if (rowsAtOnce == 1)
+            adderRowsOfEight(from, 0, kernelRows, taps, kh, kw, dilationW, strideW, bias, overflowAt, normalAt, cBias, to, 0, count, 1);
+          else if (strideW == 1)
+            adderThreeRowsOfEight(from, rowStep, kernelRows, taps, kh, kw, dilationW, bias, overflowAt, normalAt, cBias, to, outRow, count);
+          else
+            adderRowsOfEight(from, rowStep, kernelRows, taps, kh, kw, dilationW, strideW, bias, overflowAt, normalAt, cBias, to, outRow, count, 3);
         }
       }
     }
@@ -332,16 +339,18 @@ function adderTaps(w: usize, count: i32, taps: usize, offset: i32, lowX: i32, hi
 }
 
 /**
- * Eight outputs of one output row under the lmul adder: Σ over `rows` kernel rows (input rows `rowStep` bytes
- * apart from `at`) and kw taps (`dilation` values apart; their weights from `taps`) of the products with the
+ * Eight outputs of `rows` (1 or 3) output rows under the lmul adder (input rows `rowStep` bytes apart in the
+ * padded plane from `at`; output rows `dstStep` apart from `dst`): Σ over the kh kernel rows (`kernelRows`
+ * bytes apart) and kw taps (`dilation` values apart; their weights from `taps`) of the products with the
  * eight inputs of a tap, `stride` values apart, in f32 in tap order; plus `channelBias`; the first `count`
- * stored at `dst`. Out of line, as `groupOfEight`.
+ * of each row stored. Out of line, as `groupOfEight`.
  */
-function adderGroupOfEight(
+function adderRowsOfEight(
   at: usize,
   rowStep: usize,
+  kernelRows: usize,
   taps: usize,
-  rows: i32,
+  kh: i32,
   kw: i32,
   dilation: i32,
   stride: i32,
@@ -350,32 +359,101 @@ function adderGroupOfEight(
   normalAt: i32,
   channelBias: f32,
   dst: usize,
+  dstStep: usize,
+  count: i32,
+  rows: i32,
+): void {
+  adderRows(at, rowStep, kernelRows, taps, kh, kw, dilation, stride, bias, overflowAt, normalAt, channelBias, dst, dstStep, count, rows);
+}
+
+/** `adderRowsOfEight` of three rows at stride 1 (a constant here, so that no lane load branches). */
+function adderThreeRowsOfEight(
+  at: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  taps: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  channelBias: f32,
+  dst: usize,
+  dstStep: usize,
   count: i32,
 ): void {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  adderRows(at, rowStep, kernelRows, taps, kh, kw, dilation, 1, bias, overflowAt, normalAt, channelBias, dst, dstStep, count, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function adderRows(
+  at: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  taps: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  bias: i32,
+  overflowAt: i32,
+  normalAt: i32,
+  channelBias: f32,
+  dst: usize,
+  dstStep: usize,
+  count: i32,
+  rows: i32,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   const tapStep = <usize>dilation << 2;
   let tap = taps;
-  for (let r = 0; r < rows; r++, at += rowStep) {
+  for (let r = 0; r < kh; r++, at += kernelRows) {
     let input = at;
     for (let kx = 0; kx < kw; kx++, input += tapStep, tap += 12) {
       const kind = load<i32>(tap, 8);
       if (kind == ZERO_TAP) continue;
-      const x0 = stridedLow(input, stride);
-      const x1 = stridedHigh(input, stride);
       if (kind == NORMAL_TAP) {
         const term = v128.load32_splat(tap);
-        s0 = f32x4.add(s0, v128.and(i32x4.add(x0, term), f32x4.ne(x0, f32x4.splat(0))));
-        s1 = f32x4.add(s1, v128.and(i32x4.add(x1, term), f32x4.ne(x1, f32x4.splat(0))));
+        a0 = f32x4.add(a0, normalTerm(stridedLow(input, stride), term));
+        a1 = f32x4.add(a1, normalTerm(stridedHigh(input, stride), term));
+        if (rows == 3) {
+          b0 = f32x4.add(b0, normalTerm(stridedLow(input + rowStep, stride), term));
+          b1 = f32x4.add(b1, normalTerm(stridedHigh(input + rowStep, stride), term));
+          c0 = f32x4.add(c0, normalTerm(stridedLow(input + 2 * rowStep, stride), term));
+          c1 = f32x4.add(c1, normalTerm(stridedHigh(input + 2 * rowStep, stride), term));
+        }
       } else {
         const wBits = load<i32>(tap, 4);
         const x = load<i32>(tap) - (wBits & 0x80000000); // |w| − offset
-        s0 = f32x4.add(s0, adderProducts(wBits, x, x0, bias, overflowAt, normalAt));
-        s1 = f32x4.add(s1, adderProducts(wBits, x, x1, bias, overflowAt, normalAt));
+        a0 = f32x4.add(a0, adderProducts(wBits, x, stridedLow(input, stride), bias, overflowAt, normalAt));
+        a1 = f32x4.add(a1, adderProducts(wBits, x, stridedHigh(input, stride), bias, overflowAt, normalAt));
+        if (rows == 3) {
+          const below = input + rowStep;
+          b0 = f32x4.add(b0, adderProducts(wBits, x, stridedLow(below, stride), bias, overflowAt, normalAt));
+          b1 = f32x4.add(b1, adderProducts(wBits, x, stridedHigh(below, stride), bias, overflowAt, normalAt));
+          const third = input + 2 * rowStep;
+          c0 = f32x4.add(c0, adderProducts(wBits, x, stridedLow(third, stride), bias, overflowAt, normalAt));
+          c1 = f32x4.add(c1, adderProducts(wBits, x, stridedHigh(third, stride), bias, overflowAt, normalAt));
+        }
       }
     }
   }
   const biases = f32x4.splat(channelBias);
-  storeEight(dst, f32x4.add(s0, biases), f32x4.add(s1, biases), count);
+  storeEight(dst, f32x4.add(a0, biases), f32x4.add(a1, biases), count);
+  if (rows == 3) {
+    storeEight(dst + dstStep, f32x4.add(b0, biases), f32x4.add(b1, biases), count);
+    storeEight(dst + 2 * dstStep, f32x4.add(c0, biases), f32x4.add(c1, biases), count);
+  }
+}
+
+/** A normal tap's products with four inputs: the pattern sums, +0 where an input is ±0. */
+// @ts-ignore: decorator
+@inline
+function normalTerm(x: v128, term: v128): v128 {
+  return v128.and(i32x4.add(x, term), f32x4.ne(x, f32x4.splat(0)));
 }
 
 /** Four f32 values `stride` values apart from `at`. */
