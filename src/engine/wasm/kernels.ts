@@ -108,10 +108,7 @@ interface KernelExports {
     wLeft: number,
     wE: number,
     out: number,
-    paddedE: number,
-    paddedRest: number,
-    paddedWidth: number,
-    ...geometry: number[]
+    ...paddingGeometry: number[]
   ): void;
   depthwiseTable(
     x: number,
@@ -1208,7 +1205,8 @@ export function wasmDepthwiseAdder(
 export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: DepthwiseShape, c: number): Float32Array {
   const outLength = depthwiseOutputLength(shape);
   const paddedWidth = paddedPlaneWidth(shape, 8);
-  const plane = shape.image[0] * paddedWidth * 4;
+  const paddedHeight = paddedPlaneHeight(shape);
+  const plane = paddedHeight * paddedWidth * 4;
   const sizes = [x.length * 4, w.length * 4, x.length * 8, w.length * 8, outLength * 4, plane, plane];
   const [xAt, wAt, xParts, wParts, outAt, paddedE, paddedRest] = layout(sizes) as number[] as [
     number,
@@ -1227,7 +1225,8 @@ export function wasmDepthwiseFormula(x: Float32Array, w: Float32Array, shape: De
   wasm.formulaLeft(wAt, wParts, 1, w.length, c);
   const [xRest, wE] = [xParts + x.length * 4, wParts + w.length * 4];
   const geometry = depthwiseGeometry(shape);
-  wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, paddedE, paddedRest, paddedWidth, ...geometry);
+  const padding = [paddedE, paddedRest, paddedWidth, paddedHeight];
+  wasm.depthwiseFormula(xParts, xRest, wParts, wE, outAt, ...padding, ...geometry);
   return copyFloat32(f32View(outAt, outLength));
 }
 

@@ -489,10 +489,10 @@ const CHUNK = 64;
  * transformed operands: x as planes E(x) (`xE`) and x − E(x) (`xRest`), each weight as a + c·E(a)
  * (`wLeft`) and E(a) (`wE`); term p < taps is wLeft[p]·xE[tap p], term taps + p is wE[p]·xRest[tap p].
  * Each output sums its terms in f32 over chunks of 64 and the chunk sums in f64, rounded to f32 once. Eight
- * outputs at a time in registers over zero-padded copies of each channel's two planes (`paddedE`,
- * `paddedRest`: h rows of `paddedWidth`): a tap on padding reads +0 and adds ±0, which leaves an f32 sum that
- * is never −0 unchanged; taps on rows outside the image are skipped; all keep their place in the chunks.
- * Operands must be finite.
+ * outputs of three rows at a time in registers over copies of each channel's two planes framed by zeros
+ * (`paddedE`, `paddedRest`, as `depthwise2dPadded` lays them out): a tap on padding reads +0 and adds ±0,
+ * which leaves an f32 sum that is never −0 unchanged, and keeps its place in the chunks. Operands must be
+ * finite.
  */
 export function depthwiseFormula(
   xE: usize,
@@ -503,6 +503,7 @@ export function depthwiseFormula(
   paddedE: usize,
   paddedRest: usize,
   paddedWidth: i32,
+  paddedHeight: i32,
   batch: i32,
   channels: i32,
   multiplier: i32,
@@ -522,48 +523,60 @@ export function depthwiseFormula(
   const taps = kh * kw;
   const outChannels = channels * multiplier;
   const paddedRow = <usize>paddedWidth << 2;
-  memory.fill(paddedE, 0, <usize>h * paddedRow);
-  memory.fill(paddedRest, 0, <usize>h * paddedRow);
+  memory.fill(paddedE, 0, <usize>paddedHeight * paddedRow);
+  memory.fill(paddedRest, 0, <usize>paddedHeight * paddedRow);
+  const image = <usize>padTop * paddedRow;
+  const rowStep = <usize>strideH * paddedRow;
+  const kernelRows = <usize>dilationH * paddedRow;
   for (let n = 0; n < batch; n++) {
     for (let m = 0; m < outChannels; m++) {
       if (m % multiplier == 0) {
         const planeOffset = (<usize>(n * channels + m / multiplier) * <usize>(h * wd)) << 2;
-        copyIntoPadded(xE + planeOffset, paddedE, h, wd, paddedRow, padLeft);
-        copyIntoPadded(xRest + planeOffset, paddedRest, h, wd, paddedRow, padLeft);
+        copyIntoPadded(xE + planeOffset, paddedE + image, h, wd, paddedRow, padLeft);
+        copyIntoPadded(xRest + planeOffset, paddedRest + image, h, wd, paddedRow, padLeft);
       }
       const weightOffset = (<usize>(m * taps)) << 2;
-      let outRow = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
-      for (let oy = 0; oy < oh; oy++, outRow += <usize>ow << 2) {
-        // The kernel rows whose input row lies inside the image: ky in [first, end).
-        const top = oy * strideH - padTop;
-        const first = firstInside(top, dilationH);
-        const end = endInside(top, dilationH, h, kh);
-        // Row ky of the kernel reads padded row top + ky·dilationH (only for ky in [first, end)).
-        const rowOffset = <isize>top * <isize>paddedRow;
-        const rowStep = <usize>dilationH * paddedRow;
+      const left = wLeft + weightOffset;
+      const right = wE + weightOffset;
+      const outPlane = out + ((<usize>(n * outChannels + m) * <usize>(oh * ow)) << 2);
+      const outRow = <usize>ow << 2;
+      // Three output rows at a time, as `depthwise2dPadded`.
+      const rowsAtOnce = oh >= 3 ? 3 : 1;
+      for (let oy = 0; oy < oh; oy += rowsAtOnce) {
+        const top = min(oy, oh - rowsAtOnce);
+        const at = <usize>top * rowStep;
+        const dst = outPlane + <usize>top * outRow;
         for (let ox = 0; ox < ow; ox += 8) {
-          const at = <usize>(rowOffset + ((<isize>(ox * strideW)) << 2));
-          const dst = outRow + ((<usize>ox) << 2);
-          formulaGroupOfEight(paddedE + at, paddedRest + at, rowStep, first, end, kh, kw, dilationW, strideW, wLeft + weightOffset, wE + weightOffset, dst, min(8, ow - ox));
+          const column = at + ((<usize>(ox * strideW)) << 2);
+          const fromE = paddedE + column;
+          const fromRest = paddedRest + column;
+          const to = dst + ((<usize>ox) << 2);
+          const count = min(8, ow - ox);
+          if (rowsAtOnce == 3 && strideW == 1)
+            formulaThreeRowsOfEight(fromE, fromRest, rowStep, kernelRows, kh, kw, dilationW, left, right, to, outRow, count);
+          else
+            formulaRowsOfEight(fromE, fromRest, rowStep, kernelRows, kh, kw, dilationW, strideW, left, right, to, outRow, count, rowsAtOnce);
         }
       }
     }
   }
 }
 
+/** f64 totals of three rows of eight formula sums. */
+const formulaTotals = memory.data(3 * 8 * 8, 16);
+
 /**
- * Eight outputs of one output row under the lmul formula: the terms of `depthwiseFormula` in order — first
- * wLeft[t]·E(x), then wE[t]·(x − E(x)), t over the taps row-major — from the padded planes' rows `rowStep`
- * bytes apart from `atE` and `atRest` (kernel rows outside [first, end) skipped), the eight inputs of a tap
- * `stride` values apart; f32 sums over chunks of 64 terms, chunk sums in f64, rounded once and stored at
- * `dst` (the first `count`). Out of line, as `groupOfEight`.
+ * Eight outputs of `rows` (1 or 3) output rows under the lmul formula (padded rows `rowStep` bytes apart
+ * from `atE` and `atRest`; output rows `dstStep` apart from `dst`): the terms wLeft[t]·E(x), then
+ * wE[t]·(x − E(x)), t over the taps row-major (kernel rows `kernelRows` bytes apart, taps `dilation` values
+ * apart, the eight inputs of a tap `stride` values apart), summed in f32 over chunks of 64 terms and the
+ * chunk sums in f64, rounded to f32; the first `count` of each row stored. Out of line, as `groupOfEight`.
  */
-function formulaGroupOfEight(
+function formulaRowsOfEight(
   atE: usize,
   atRest: usize,
   rowStep: usize,
-  first: i32,
-  end: i32,
+  kernelRows: usize,
   kh: i32,
   kw: i32,
   dilation: i32,
@@ -571,46 +584,114 @@ function formulaGroupOfEight(
   wLeft: usize,
   wE: usize,
   dst: usize,
+  dstStep: usize,
+  count: i32,
+  rows: i32,
+): void {
+  formulaRows(atE, atRest, rowStep, kernelRows, kh, kw, dilation, stride, wLeft, wE, dst, dstStep, count, rows);
+}
+
+/** `formulaRowsOfEight` of three rows at stride 1 (a constant here, so that no lane load branches). */
+function formulaThreeRowsOfEight(
+  atE: usize,
+  atRest: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  wLeft: usize,
+  wE: usize,
+  dst: usize,
+  dstStep: usize,
   count: i32,
 ): void {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
-  let t0 = f64x2.splat(0), t1 = f64x2.splat(0), t2 = f64x2.splat(0), t3 = f64x2.splat(0);
+  formulaRows(atE, atRest, rowStep, kernelRows, kh, kw, dilation, 1, wLeft, wE, dst, dstStep, count, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function formulaRows(
+  atE: usize,
+  atRest: usize,
+  rowStep: usize,
+  kernelRows: usize,
+  kh: i32,
+  kw: i32,
+  dilation: i32,
+  stride: i32,
+  wLeft: usize,
+  wE: usize,
+  dst: usize,
+  dstStep: usize,
+  count: i32,
+  rows: i32,
+): void {
+  memory.fill(formulaTotals, 0, 3 * 8 * 8);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   const tapStep = <usize>dilation << 2;
   let p = 0;
   for (let half = 0; half < 2; half++) {
-    const plane = half ? atRest : atE;
-    const weights = half ? wE : wLeft;
-    for (let ky = 0; ky < kh; ky++) {
-      const inside = ky >= first && ky < end;
-      const row = plane + <usize>ky * rowStep;
-      for (let kx = 0; kx < kw; kx++, p++) {
-        if (inside) {
-          const input = row + <usize>kx * tapStep;
-          const wv = v128.load32_splat(weights + ((<usize>(ky * kw + kx)) << 2));
-          s0 = f32x4.add(s0, f32x4.mul(wv, stridedLow(input, stride)));
-          s1 = f32x4.add(s1, f32x4.mul(wv, stridedHigh(input, stride)));
+    let row = half ? atRest : atE;
+    let weight = half ? wE : wLeft;
+    for (let ky = 0; ky < kh; ky++, row += kernelRows) {
+      let input = row;
+      for (let kx = 0; kx < kw; kx++, input += tapStep, weight += 4) {
+        const wv = v128.load32_splat(weight);
+        a0 = f32x4.add(a0, f32x4.mul(wv, stridedLow(input, stride)));
+        a1 = f32x4.add(a1, f32x4.mul(wv, stridedHigh(input, stride)));
+        if (rows == 3) {
+          b0 = f32x4.add(b0, f32x4.mul(wv, stridedLow(input + rowStep, stride)));
+          b1 = f32x4.add(b1, f32x4.mul(wv, stridedHigh(input + rowStep, stride)));
+          c0 = f32x4.add(c0, f32x4.mul(wv, stridedLow(input + 2 * rowStep, stride)));
+          c1 = f32x4.add(c1, f32x4.mul(wv, stridedHigh(input + 2 * rowStep, stride)));
         }
-        if ((p & (CHUNK - 1)) == CHUNK - 1) {
+        if ((++p & (CHUNK - 1)) == 0) {
           // End of a chunk: its f32 sums go into the f64 totals.
-          t0 = f64x2.add(t0, f64x2.promote_low_f32x4(s0));
-          t1 = f64x2.add(t1, f64x2.promote_low_f32x4(v128.shuffle<u32>(s0, s0, 2, 3, 0, 1)));
-          t2 = f64x2.add(t2, f64x2.promote_low_f32x4(s1));
-          t3 = f64x2.add(t3, f64x2.promote_low_f32x4(v128.shuffle<u32>(s1, s1, 2, 3, 0, 1)));
-          s0 = f32x4.splat(0);
-          s1 = f32x4.splat(0);
+          addChunk(a0, a1, b0, b1, c0, c1);
+          a0 = f32x4.splat(0);
+          a1 = f32x4.splat(0);
+          b0 = f32x4.splat(0);
+          b1 = f32x4.splat(0);
+          c0 = f32x4.splat(0);
+          c1 = f32x4.splat(0);
         }
       }
     }
   }
-  if ((p & (CHUNK - 1)) != 0) {
-    t0 = f64x2.add(t0, f64x2.promote_low_f32x4(s0));
-    t1 = f64x2.add(t1, f64x2.promote_low_f32x4(v128.shuffle<u32>(s0, s0, 2, 3, 0, 1)));
-    t2 = f64x2.add(t2, f64x2.promote_low_f32x4(s1));
-    t3 = f64x2.add(t3, f64x2.promote_low_f32x4(v128.shuffle<u32>(s1, s1, 2, 3, 0, 1)));
+  if ((p & (CHUNK - 1)) != 0) addChunk(a0, a1, b0, b1, c0, c1);
+  for (let r = 0; r < rows; r++) {
+    const at = formulaTotals + <usize>r * 64;
+    storeEight(dst + <usize>r * dstStep, narrowFour(at), narrowFour(at + 32), count);
   }
-  const low = v128.shuffle<u32>(f32x4.demote_f64x2_zero(t0), f32x4.demote_f64x2_zero(t1), 0, 1, 4, 5);
-  const high = v128.shuffle<u32>(f32x4.demote_f64x2_zero(t2), f32x4.demote_f64x2_zero(t3), 0, 1, 4, 5);
-  storeEight(dst, low, high, count);
+}
+
+/** Adds three rows of eight f32 chunk sums into `formulaTotals`. */
+// @ts-ignore: decorator
+@inline
+function addChunk(a0: v128, a1: v128, b0: v128, b1: v128, c0: v128, c1: v128): void {
+  addFour(formulaTotals, a0);
+  addFour(formulaTotals + 32, a1);
+  addFour(formulaTotals + 64, b0);
+  addFour(formulaTotals + 96, b1);
+  addFour(formulaTotals + 128, c0);
+  addFour(formulaTotals + 160, c1);
+}
+
+/** Adds four f32 lanes into four f64 totals at `at`. */
+// @ts-ignore: decorator
+@inline
+function addFour(at: usize, v: v128): void {
+  v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
+  v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
+}
+
+/** Four f64 totals at `at`, rounded to f32. */
+// @ts-ignore: decorator
+@inline
+function narrowFour(at: usize): v128 {
+  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5);
 }
 
 /** The first four of eight f32 inputs `stride` values apart from `at`. */
