@@ -196,7 +196,7 @@ function withFp8Scales(
     let a: number;
     let otherScale: number;
     if (step.op === CHAIN_STEPS.FP8_MUL_X) {
-      otherScale = inputScale ??= multiply.operandScale(wasm.amax([]));
+      otherScale = inputScale ??= multiply.operandScale(wasm.inputAmax());
       a = pow2(otherScale);
       if (!isNormalF32PowerOfTwo(a)) return null;
     } else {

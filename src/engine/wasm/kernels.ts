@@ -191,10 +191,12 @@ interface KernelExports {
   magnitudeRange(src: number, len: number, out: number): void;
   elementwiseChain(
     src: number,
+    from: number,
     dst: number,
     len: number,
     program: number,
     steps: number,
+    measure: boolean,
     ...products: [
       rule: number,
       c: number,
@@ -1483,16 +1485,23 @@ export type ChainProducts =
 
 /** A chain's input in linear memory: see `wasmElementwiseChain`. */
 export interface ChainRun {
-  /** The largest finite magnitude of the values after `steps` (0 if none). */
+  /** The largest finite magnitude of the chain's input values (0 if none). */
+  inputAmax(): number;
+  /**
+   * The largest finite magnitude of the values after `steps` (0 if none). Successive calls take longer
+   * prefixes of one list of steps: the running values keep the steps applied so far in linear memory, and
+   * each call applies only the new ones.
+   */
   amax(steps: readonly ChainStep[]): number;
-  /** The values after `steps`. */
+  /** The values after `steps` (the whole list, whose prefix `amax` applied is not applied again). */
   run(steps: readonly ChainStep[]): Float32Array;
 }
 
 /**
  * Steps (at most `maxSteps`) applied in order to every element of `x`: IEEE f32 operations and comparisons,
  * and scheme products of operands rounded into a format (`products`, needed by the product steps). `x` is
- * copied in once: an fp8 step's scales come from `amax` passes over the steps before it.
+ * copied in once: an fp8 step's scales come from `amax` passes over the steps before it, whose values the
+ * next pass starts from.
  */
 export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products?: ChainProducts): ChainRun {
   const padded = (x.length + 31) & ~31;
@@ -1504,7 +1513,8 @@ export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products
     ? [lmul.rule === 'lmul-adder' ? 0 : 1, lmul.c, lmul.rounding === 'trunc']
     : [0, 0, false];
   const roundProducts = products?.kind === 'fp8' && products.roundProducts;
-  const pass = (steps: readonly ChainStep[], to: number) => {
+  let applied = 0; // steps the values at `dst` have had (none: the values are x, at `src`)
+  const pass = (steps: readonly ChainStep[], to: number, measure: boolean) => {
     const { buffer } = kernels().memory;
     const ops = new Int32Array(buffer, program, steps.length * 4);
     const constants = new Float32Array(buffer, program, steps.length * 4);
@@ -1512,12 +1522,16 @@ export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products
       ops[4 * i] = op;
       constants.set([a, b, d], 4 * i + 1);
     });
-    return kernels().elementwiseChain(
+    const from = applied > 0 ? dst : src;
+    const wasm = kernels();
+    const amax = wasm.elementwiseChain(
       src,
+      from,
       to,
       x.length,
       program,
       steps.length,
+      measure,
       rule,
       c,
       manBits,
@@ -1526,11 +1540,23 @@ export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products
       trunc,
       roundProducts,
     );
+    if (to === dst) applied += steps.length;
+    return amax;
   };
   return {
-    amax: (steps) => pass(steps, 0),
+    inputAmax: () => {
+      const saved = applied;
+      applied = 0;
+      const amax = pass([], 0, true);
+      applied = saved;
+      return amax;
+    },
+    amax: (steps) => {
+      const added = steps.slice(applied);
+      return pass(added, added.length > 0 ? dst : 0, true);
+    },
     run: (steps) => {
-      pass(steps, dst);
+      pass(steps.slice(applied), dst, false);
       return copyFloat32(f32View(dst, x.length));
     },
   };

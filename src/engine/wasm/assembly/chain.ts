@@ -39,12 +39,13 @@ const FP8_MUL_X = 20; // (q(v·b)·q(x·a))·d
 const ENTRY = 16;
 
 /**
- * dst[i] = the chain's steps applied in order to src[i]; `program` holds `steps` entries (`ENTRY`) of an
- * opcode and constants a, b, d. Thirty-two values at a time stay in eight registers while every step is
- * applied to them (one dispatch per step per 32 values; steps with x reload it from L1). Both regions are
- * padded to a multiple of 32 elements (the last group's extra lanes are computed and ignored). With `dst` 0
- * nothing is stored: the largest finite magnitude of the values after the `steps` steps is returned (0 if
- * none; an fp8 Mul step's scale comes from it). The product steps are a scheme's `Mul` (SPEC §3) of operands
+ * dst[i] = the chain's steps applied in order to from[i] (the running values: the chain's input `src`, or
+ * values that earlier steps made), x being src[i]; `program` holds `steps` entries (`ENTRY`) of an opcode
+ * and constants a, b, d. Thirty-two values at a time stay in eight registers while every step is applied to
+ * them (one dispatch per step per 32 values; steps with x reload it from L1). The regions are padded to a
+ * multiple of 32 elements (the last group's extra lanes are computed and ignored); `dst` may be `from`.
+ * With `dst` 0 nothing is stored. With `measure`, the largest finite magnitude of the values after the
+ * steps is returned (0 if none; an fp8 Mul step's scale comes from it). The product steps are a scheme's `Mul` (SPEC §3) of operands
  * rounded into its format q: lmul steps into e8mK (`manBits`, `maxFinite`, truncation or RNE, as in
  * `roundedBits`), then the lmul product of `rule` with c = `c` (`lmulFour`); fp8 steps into a saturating fp8
  * format (`manBits`, smallest normal exponent `emin`, `maxFinite`; RNE), then the f32 product, exact, rounded
@@ -52,10 +53,12 @@ const ENTRY = 16;
  */
 export function elementwiseChain(
   src: usize,
+  from: usize,
   dst: usize,
   len: i32,
   program: usize,
   steps: i32,
+  measure: bool,
   rule: i32,
   c: f64,
   manBits: i32,
@@ -69,8 +72,9 @@ export function elementwiseChain(
   let amax = f32x4.splat(0);
   for (let at: usize = 0; at < bytes; at += 128) {
     const x = src + at;
-    let v0 = v128.load(x), v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
-    let v4 = v128.load(x, 64), v5 = v128.load(x, 80), v6 = v128.load(x, 96), v7 = v128.load(x, 112);
+    const start = from + at;
+    let v0 = v128.load(start), v1 = v128.load(start, 16), v2 = v128.load(start, 32), v3 = v128.load(start, 48);
+    let v4 = v128.load(start, 64), v5 = v128.load(start, 80), v6 = v128.load(start, 96), v7 = v128.load(start, 112);
     for (let s = 0; s < steps; s++) {
       const entry = program + <usize>s * ENTRY;
       const a = f32x4.splat(load<f32>(entry, 4));
@@ -161,7 +165,7 @@ export function elementwiseChain(
           unreachable();
       }
     }
-    if (dst == 0) {
+    if (measure) {
       // Lanes past the end hold whatever the steps made of the padding: the last group is reduced in memory.
       if (at + 128 <= (<usize>len << 2)) {
         amax = f32x4.max(amax, f32x4.max(f32x4.max(finite(v0), finite(v1)), f32x4.max(finite(v2), finite(v3))));
@@ -171,9 +175,8 @@ export function elementwiseChain(
         const valid = len - <i32>(at >> 2);
         for (let i = 0; i < valid; i++) amax = f32x4.max(amax, finite(v128.load32_splat(group + ((<usize>i) << 2))));
       }
-      continue;
     }
-    storeEight(dst + at, v0, v1, v2, v3, v4, v5, v6, v7);
+    if (dst) storeEight(dst + at, v0, v1, v2, v3, v4, v5, v6, v7);
   }
   const pairs = f32x4.max(amax, v128.shuffle<u32>(amax, amax, 2, 3, 0, 1));
   return max(f32x4.extract_lane(pairs, 0), f32x4.extract_lane(pairs, 1));
