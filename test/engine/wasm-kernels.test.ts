@@ -35,6 +35,8 @@ import {
   wasmLeakyRelu,
   wasmMagnitudeRange,
   wasmRelu,
+  wasmExpShifted,
+  wasmSigmoid,
   wasmGemmProductTable,
   wasmEncodeFp8,
   wasmFp8ProductRuns,
@@ -644,6 +646,38 @@ test('magnitude range: lowest and highest nonzero magnitude patterns, null with 
     ['empty', new Float32Array(0)],
   ];
   for (const [name, values] of cases) assert.deepEqual(wasmMagnitudeRange(values), reference(values), name);
+});
+
+test('the WebAssembly exponential equals Math.exp bit for bit, in every range of its algorithm', () => {
+  const random = seededUniform(61);
+  const within = (lo: number, hi: number) => () => lo + random() * (hi - lo);
+  // A double a few thousand ulps from v: the boundaries between the algorithm's cases.
+  const near = (v: number) => () => {
+    const bits = new BigInt64Array(Float64Array.of(v).buffer);
+    bits[0]! += BigInt(Math.floor(random() * 4001) - 2000);
+    return new Float64Array(bits.buffer)[0]!;
+  };
+  const ranges = [within(-750, 750), within(-30, 0), within(-2, 2), within(-1e-7, 1e-7)];
+  for (const v of [0.5, 1.5].flatMap((f) => [f * Math.LN2, -f * Math.LN2])) ranges.push(near(v)); // k = 0, ±1, rounded
+  for (const v of [512, -512, 709.782712893384, -708.3964185322641, -745.1332191019411, 2 ** -28, -(2 ** -28), 1, -1])
+    ranges.push(near(v)); // the vector range's end, overflow, the scaled-down subnormals, underflow, tiny, e
+  const specials = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 5e-324, -5e-324, 1e-300, 710, -746];
+  for (const range of ranges) {
+    // An odd count: the last value takes the scalar code.
+    const values = Float64Array.from([...specials, ...Array.from({ length: 20001 }, range)]);
+    const expected = values.map((v) => Math.exp(v - 0.25));
+    wasmExpShifted(values, 0.25);
+    assert.deepEqual(Array.from(values), Array.from(expected));
+  }
+});
+
+test('Sigmoid kernel equals the JS expression bit for bit (NaN, ±inf, ±0, subnormals)', () => {
+  const values = mixedValues(5003, 62);
+  const sigmoid = (x: number) => {
+    const e = Math.exp(-Math.abs(x));
+    return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+  };
+  sameBits(wasmSigmoid(values), values.map(sigmoid), 'sigmoid');
 });
 
 test('Relu kernel equals x < 0 ? +0 : x bit for bit (−0 and NaN pass)', () => {

@@ -12,7 +12,7 @@ import type { Tensor } from '../../onnx';
 import { MultiplyContext } from '../multiply';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sameKindArray, sizeOf } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
-import { wasmLeakyRelu, wasmRelu } from '../wasm/kernels';
+import { wasmExpShifted, wasmLeakyRelu, wasmRelu } from '../wasm/kernels';
 import {
   WASM_MIN_ELEMENTS,
   axisLayout,
@@ -228,13 +228,22 @@ function maxOf(line: Float64Array): number {
   return max;
 }
 
-/** Shifted by the maximum so that no exponential overflows. */
+/**
+ * Shifted by the maximum so that no exponential overflows. Long lines take their exponentials in
+ * WebAssembly (the same function as Math.exp, two at a time), then sum them in order here.
+ */
 function softmaxLine(line: Float64Array): void {
   const max = maxOf(line);
   let sum = 0;
-  for (let k = 0; k < line.length; k++) sum += line[k] = Math.exp(line[k]! - max);
+  if (line.length >= SOFTMAX_WASM_LENGTH) {
+    wasmExpShifted(line, max);
+    for (let k = 0; k < line.length; k++) sum += line[k]!;
+  } else for (let k = 0; k < line.length; k++) sum += line[k] = Math.exp(line[k]! - max);
   for (let k = 0; k < line.length; k++) line[k] = line[k]! / sum;
 }
+
+/** Softmax lines from this length on take their exponentials in WebAssembly (shorter: the call costs more). */
+const SOFTMAX_WASM_LENGTH = 64;
 
 function logSoftmaxLine(line: Float64Array): void {
   const max = maxOf(line);

@@ -26,7 +26,7 @@ import {
   type UnaryFns,
 } from './elementwise-core';
 import type { Attributes } from '../attributes';
-import { wasmClip } from '../wasm/kernels';
+import { wasmClip, wasmSigmoid } from '../wasm/kernels';
 import {
   bigintPow,
   erf,
@@ -392,7 +392,12 @@ export const kernels: Record<string, Kernel> = {
   Log: floatKernel(Math.log),
   Erf: floatKernel(erf),
   Tanh: floatKernel(Math.tanh),
-  Sigmoid: floatKernel(sigmoid),
+  Sigmoid: (inputs) => {
+    const x = expectTensor(inputs[0], 'input');
+    if (x.data instanceof Float32Array && x.data.length >= WASM_MIN_ELEMENTS)
+      return [tensor('float32', x.dims, wasmSigmoid(x.data))];
+    return [mapFloat(x, sigmoid)];
+  },
   Floor: floatKernel(Math.floor),
   Ceil: floatKernel(Math.ceil),
   Round: floatKernel(roundHalfToEven),

@@ -208,6 +208,8 @@ interface KernelExports {
     ]
   ): number;
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
+  sigmoidF32(src: number, dst: number, count: number): void;
+  expShifted(values: number, count: number, shift: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
     a: number,
@@ -1424,6 +1426,23 @@ export function wasmLeakyRelu(values: Float32Array, alpha: number): Float32Array
 /** Relu of float32 values: v < 0 ? +0 : v (−0 and NaN pass), as the JS kernel. */
 export function wasmRelu(values: Float32Array): Float32Array {
   return unaryKernel(values, (src, dst, length) => kernels().relu(src, dst, length));
+}
+
+/**
+ * The logistic sigmoid as the JS kernel computes it (e = exp(−|x|), 1/(1 + e) or e/(1 + e) in doubles, rounded
+ * to f32), with assembly/exp.ts's port of the exponential V8's Math.exp computes: the same bits.
+ */
+export function wasmSigmoid(values: Float32Array): Float32Array {
+  return unaryKernel(values, (src, dst, length) => kernels().sigmoidF32(src, dst, length));
+}
+
+/** values[i] = Math.exp(values[i] − shift), in place, by assembly/exp.ts's port of V8's exponential. */
+export function wasmExpShifted(values: Float64Array, shift: number): void {
+  const [at] = layout([values.length * 8]) as [number];
+  const view = new Float64Array(kernels().memory.buffer, at, values.length);
+  view.set(values);
+  kernels().expShifted(at, values.length, shift);
+  values.set(view);
 }
 
 /** Copies `values` into linear memory, runs an element-wise `kernel` into a second region, copies that out. */
