@@ -331,15 +331,14 @@ export class MultiplyContext {
     if (this.accumulator !== FP32 || productFormat)
       return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
-    const stored = rule === 'exact' ? storedEpilogue(unscale, rowBias) : null;
+    const plan = rule === 'lmul-adder' ? adderPlan(A, B, lmulOffsetBits(operandFormat.manBits)) : null;
+    // The f32 GEMM and the adder kernel add the bias (and the f32 GEMM the unscaling) as they store.
+    const stored = rule === 'exact' || (plan && unscale === 1) ? storedEpilogue(unscale, rowBias) : null;
     let out: Float32Array;
     if (rule === 'exact') out = wasmGemm(A, B, m, n, k, stored ?? {});
     else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
-    else {
-      const plan = adderPlan(A, B, lmulOffsetBits(operandFormat.manBits));
-      if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan);
-      else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
-    }
+    else if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan, stored?.rowBias);
+    else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     return finished(out, unscale, rowBias, n, stored);
   }
 
@@ -362,9 +361,10 @@ export class MultiplyContext {
     }
     if (productFormat) return null;
     const unscale = pow2(-(a.scale + x.scale));
-    // The lmul formula's GEMM of inner size 2k is an f32 GEMM too (its operands are never scaled).
-    const f32Gemm = rule === 'exact' || (rule === 'lmul-formula' && unscale === 1);
-    const stored = f32Gemm ? storedEpilogue(unscale, rowBias) : null;
+    // The lmul formula's GEMM of inner size 2k is an f32 GEMM too, and the adder kernel adds a bias as it
+    // stores (lmul operands are never scaled).
+    const storing = rule === 'exact' || unscale === 1;
+    const stored = storing ? storedEpilogue(unscale, rowBias) : null;
     let out: Float32Array | null = null;
     if (rule === 'exact') out = wasmGemmPatches(a.values, x.values, table, { m, channels, from, width }, stored ?? {});
     else if (rule === 'lmul-adder') {
@@ -373,7 +373,8 @@ export class MultiplyContext {
       const plan = adderPlan(a.values, x.values, lmulOffsetBits(this.scheme.operandFormat.manBits));
       if (!plan) return null;
       const k = channels * table.taps;
-      out = wasmGemmLmulAdder(plan.A, { planes: plan.B, table, channels, from }, { m, n: width, k }, plan);
+      const patches = { planes: plan.B, table, channels, from };
+      out = wasmGemmLmulAdder(plan.A, patches, { m, n: width, k }, plan, stored?.rowBias);
     } else if (rule === 'lmul-formula') {
       // Finite weights and planes make a finite patch matrix: no product for fixSpecialProducts to redo.
       if (!magnitudeRange(a.values) || !magnitudeRange(x.values)) return null;

@@ -40,6 +40,7 @@ interface KernelExports {
     lowB: number,
     highB: number,
     terms: number,
+    rowBias: number,
   ): void;
   finiteAmax(src: number, len: number): number;
   roundOperands(
@@ -641,13 +642,15 @@ export interface AdderPlan {
  * lmul-adder GEMM by integer addition of fp32 bit patterns of zero or normal operands; `offset`, `bias`
  * and B's range of nonzero magnitude patterns as the kernel documents them (see `adderPlan`). B may be a
  * convolution's patch matrix gathered in WebAssembly (bit for bit the JS `im2col`); `plan` must then hold for
- * the image planes, whose magnitudes bound every patch entry (padding zeros are masked).
+ * the image planes, whose magnitudes bound every patch entry (padding zeros are masked). `rowBias`, if given,
+ * is added to row i in f32 as the sums are stored.
  */
 export function wasmGemmLmulAdder(
   A: Float32Array,
   B: Float32Array | Patches,
   { m, n, k }: { m: number; n: number; k: number },
   plan: AdderPlan,
+  rowBias?: Float32Array,
 ): Float32Array {
   // The kernel's blocks are eight columns wide: rows of C shorter than that (Silero's single positions) run
   // as Cᵀ = Bᵀ·Aᵀ, rows of m, when m is longer. An adder product is symmetric in its operands and each
@@ -656,20 +659,23 @@ export function wasmGemmLmulAdder(
   const swap = n < 8 && m > n;
   // The kernel's packed terms of its left operand: 17 bytes per element (see `packAdderTerms`).
   const terms = (swap ? n : m) * k * 17;
-  const sizes = [m * k * 4, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
-  const [a, b, c, t, aT = 0, bT = 0, cT = 0] = layout(sizes);
+  const sizes = [m * 4, m * k * 4, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
+  const [biasAt, a, b, c, t, aT = 0, bT = 0, cT = 0] = layout(sizes);
   f32View(a!, m * k).set(A);
   placeRight(B, b!, k, n, (swap ? cT : t!) + ((sizes.at(-1)! + 15) & ~15));
   const { offset, bias, overflowAt, normalAt, rangeA, rangeB } = plan;
   const wasm = kernels();
-  if (!swap) wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high, t!);
-  else {
-    wasm.transposeMatrix(a!, aT, m, k);
-    wasm.transposeMatrix(b!, bT, k, n);
-    wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high, t!);
-    wasm.transposeMatrix(cT, c!, n, m);
+  if (!swap) {
+    const biases = placeBias(rowBias, biasAt!);
+    wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high, t!, biases);
+    return copyFloat32(f32View(c!, m * n));
   }
-  return copyFloat32(f32View(c!, m * n));
+  wasm.transposeMatrix(a!, aT, m, k);
+  wasm.transposeMatrix(b!, bT, k, n);
+  wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high, t!, 0);
+  wasm.transposeMatrix(cT, c!, n, m);
+  // Cᵀ's rows are C's columns: the row bias is added to C afterwards, in f32 as the kernel adds it.
+  return addBlocks(copyFloat32(f32View(c!, m * n)), rowBias, n);
 }
 
 /**

@@ -512,7 +512,7 @@ function block4x4(a: usize, rowA: usize, b: usize, rowB: usize, k: i32): void {
  * `overflowAt` and `normalAt`, unsigned (see `adderProducts`). A sum past the top binade
  * is ±inf, as fp32 rounding of that product gives; a sum below the normal range is rebuilt 64 binades
  * higher and scaled down by 2^−64 in f32, which rounds it to the subnormal (or zero) that fp32 rounding of
- * the exact product gives.
+ * the exact product gives. Row i's finished sums then add rowBias[i] in f32 (`rowBias` 0: none).
  */
 export function gemmLmulAdder(
   a: usize,
@@ -528,6 +528,7 @@ export function gemmLmulAdder(
   lowB: i32,
   highB: i32,
   terms: usize,
+  rowBias: usize,
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
@@ -546,12 +547,19 @@ export function gemmLmulAdder(
         const at = row * rowA;
         const groupTerms = terms + <usize>g * (<usize>k << 4);
         const cBlock = c + row * rowB + (<usize>j << 2);
-        adderBlock4x8(a + at, rowA, groupTerms, flags + <usize>g * k, k, cBlock, rowB, columns, offset, bias, overflowAt, normalAt, lowB, highB);
+        const biases = rowBias + (row << 2);
+        adderBlock4x8(a + at, rowA, groupTerms, flags + <usize>g * k, k, cBlock, rowB, columns, offset, bias, overflowAt, normalAt, lowB, highB, rowBias ? biases : 0);
       }
     }
   }
   // The rows below the last group of four, row by row.
   adderRows(a, b, c, groups << 2, m, n, k, offset, bias, overflowAt, normalAt, lowB, highB);
+  if (rowBias)
+    for (let i = groups << 2; i < m; i++) {
+      const cRow = c + <usize>i * rowB;
+      const addend = load<f32>(rowBias + (<usize>i << 2));
+      for (let at: usize = 0; at < rowB; at += 4) store<f32>(cRow + at, load<f32>(cRow + at) + addend);
+    }
 }
 
 /** `packColumns` of `columns` < 8 columns, the panel's other columns +0. */
@@ -620,6 +628,7 @@ function adderBlock4x8(
   normalAt: i32,
   lowB: i32,
   highB: i32,
+  rowBias: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -658,6 +667,13 @@ function adderBlock4x8(
     c00 = v128.load(block); c01 = v128.load(block, 16); c10 = v128.load(block, 32); c11 = v128.load(block, 48);
     c20 = v128.load(block, 64); c21 = v128.load(block, 80); c30 = v128.load(block, 96); c31 = v128.load(block, 112);
     p++;
+  }
+  if (rowBias) {
+    // A Conv bias per row, added in f32 to each finished sum.
+    const b0 = v128.load32_splat(rowBias), b1 = v128.load32_splat(rowBias + 4);
+    const b2 = v128.load32_splat(rowBias + 8), b3 = v128.load32_splat(rowBias + 12);
+    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b0); c10 = f32x4.add(c10, b1); c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b2); c21 = f32x4.add(c21, b2); c30 = f32x4.add(c30, b3); c31 = f32x4.add(c31, b3);
   }
   storeColumns(c, c00, c01, columns);
   storeColumns(c + rowC, c10, c11, columns);
