@@ -37,6 +37,7 @@ import {
   wasmRelu,
   wasmExpShifted,
   wasmSigmoid,
+  wasmSoftmaxLines,
   wasmGemmProductTable,
   wasmEncodeFp8,
   wasmFp8ProductRuns,
@@ -668,6 +669,31 @@ test('the WebAssembly exponential equals Math.exp bit for bit, in every range of
     const expected = values.map((v) => Math.exp(v - 0.25));
     wasmExpShifted(values, 0.25);
     assert.deepEqual(Array.from(values), Array.from(expected));
+  }
+});
+
+test('Softmax lines equal the JS computation in doubles bit for bit (odd lengths, inf and NaN lines)', () => {
+  const random = seededUniform(63);
+  for (const n of [64, 65, 1001]) {
+    const lines = 5;
+    const values = Float32Array.from({ length: lines * n }, () => Math.fround((random() - 0.5) * 60));
+    values[n + 3] = Infinity; // a line with +inf: its maximum, so NaN throughout
+    values[2 * n + 7] = NaN; // a NaN never wins the maximum
+    values.fill(-Infinity, 3 * n, 4 * n); // all −inf: NaN throughout
+    const expected = new Float32Array(values.length);
+    for (let line = 0; line < lines; line++) {
+      const x = Array.from(values.subarray(line * n, (line + 1) * n));
+      let max = -Infinity;
+      for (const v of x) if (v > max) max = v;
+      const e = x.map((v) => Math.exp(v - max));
+      let sum = 0;
+      for (const v of e) sum += v;
+      expected.set(
+        e.map((v) => v / sum),
+        line * n,
+      );
+    }
+    sameBits(wasmSoftmaxLines(values, lines, n), expected, `n ${n}`);
   }
 });
 

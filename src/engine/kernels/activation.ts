@@ -12,7 +12,7 @@ import type { Tensor } from '../../onnx';
 import { MultiplyContext } from '../multiply';
 import { broadcastIndex, broadcastShapes, expectTensor, normalizeAxis, sameKindArray, sizeOf } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext } from '../types';
-import { wasmExpShifted, wasmLeakyRelu, wasmRelu } from '../wasm/kernels';
+import { wasmExpShifted, wasmLeakyRelu, wasmRelu, wasmSoftmaxLines } from '../wasm/kernels';
 import {
   WASM_MIN_ELEMENTS,
   axisLayout,
@@ -230,7 +230,8 @@ function maxOf(line: Float64Array): number {
 
 /**
  * Shifted by the maximum so that no exponential overflows. Long lines take their exponentials in
- * WebAssembly (the same function as Math.exp, two at a time), then sum them in order here.
+ * WebAssembly (the same function as Math.exp, two at a time), then sum them in order here (float32 lines
+ * along the last axis run all in WebAssembly: `softmax`).
  */
 function softmaxLine(line: Float64Array): void {
   const max = maxOf(line);
@@ -261,6 +262,14 @@ function hardmaxLine(line: Float64Array): void {
   if (line.length > 0) line[best] = 1;
 }
 
+/** Softmax; float32 lines along the last axis all in WebAssembly (the same operations in the same order). */
+const softmax: Activation = (x, ctx, _m, [input]) => {
+  const layout = softmaxLayout(input!.dims, ctx);
+  if (x instanceof Float32Array && layout.inner === 1 && layout.n >= SOFTMAX_WASM_LENGTH)
+    return wasmSoftmaxLines(x, layout.outer, layout.n);
+  return mapLines(x, layout, softmaxLine);
+};
+
 const alongAxis =
   (transform: (line: Float64Array) => void): Activation =>
   (x, ctx, _m, [input]) =>
@@ -283,7 +292,7 @@ export const kernels: Record<string, Kernel> = {
   Softsign: activationKernel(pointwise(() => (v) => v / (1 + Math.abs(v)))),
   ThresholdedRelu: activationKernel(thresholdedRelu),
   Shrink: activationKernel(shrink),
-  Softmax: activationKernel(alongAxis(softmaxLine)),
+  Softmax: activationKernel(softmax),
   LogSoftmax: activationKernel(alongAxis(logSoftmaxLine)),
   Hardmax: activationKernel(alongAxis(hardmaxLine)),
 };

@@ -211,6 +211,7 @@ interface KernelExports {
   formulaLeft(src: number, dst: number, m: number, k: number, c: number): void;
   sigmoidF32(src: number, dst: number, count: number): void;
   expShifted(values: number, count: number, shift: number): void;
+  softmaxLinesF32(src: number, dst: number, lines: number, n: number, scratch: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
     a: number,
@@ -1440,6 +1441,17 @@ export function wasmRelu(values: Float32Array): Float32Array {
  */
 export function wasmSigmoid(values: Float32Array): Float32Array {
   return unaryKernel(values, (src, dst, length) => kernels().sigmoidF32(src, dst, length));
+}
+
+/**
+ * Softmax of `lines` contiguous lines of n values each, bit for bit the JS kernel's (in doubles, with
+ * assembly/exp.ts's port of V8's exponential; each result rounded to f32).
+ */
+export function wasmSoftmaxLines(values: Float32Array, lines: number, n: number): Float32Array {
+  const [src, dst, scratch] = layout([values.length * 4, values.length * 4, n * 8]) as [number, number, number];
+  f32View(src, values.length).set(values);
+  kernels().softmaxLinesF32(src, dst, lines, n, scratch);
+  return copyFloat32(f32View(dst, values.length));
 }
 
 /** values[i] = Math.exp(values[i] − shift), in place, by assembly/exp.ts's port of V8's exponential. */

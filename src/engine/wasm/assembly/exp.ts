@@ -143,3 +143,30 @@ export function expShifted(values: usize, count: i32, shift: f64): void {
     store<f64>(at, expScalar(load<f64>(at) - shift));
   }
 }
+
+/**
+ * Softmax of `lines` contiguous lines of n f32 values from `src` into `dst`, as the JS kernel computes each
+ * line in doubles: its maximum (a running `>` comparison), e_k = exp(x_k − max) summed in order k = 0, 1, …,
+ * then e_k / sum, rounded to f32. `scratch` holds n doubles.
+ */
+export function softmaxLinesF32(src: usize, dst: usize, lines: i32, n: i32, scratch: usize): void {
+  const lineBytes = (<usize>n) << 2;
+  for (let line = 0; line < lines; line++, src += lineBytes, dst += lineBytes) {
+    let max: f64 = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const v = <f64>load<f32>(src + ((<usize>k) << 2));
+      store<f64>(scratch + ((<usize>k) << 3), v);
+      if (v > max) max = v;
+    }
+    expShifted(scratch, n, max);
+    let sum: f64 = 0;
+    for (let k = 0; k < n; k++) sum += load<f64>(scratch + ((<usize>k) << 3));
+    const total = f64x2.splat(sum);
+    let k = 0;
+    for (; k + 2 <= n; k += 2) {
+      const quotient = f64x2.div(v128.load(scratch + ((<usize>k) << 3)), total);
+      v128.store64_lane(dst + ((<usize>k) << 2), f32x4.demote_f64x2_zero(quotient), 0);
+    }
+    if (k < n) store<f32>(dst + ((<usize>k) << 2), <f32>(load<f64>(scratch + ((<usize>k) << 3)) / sum));
+  }
+}
