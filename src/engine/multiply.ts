@@ -332,11 +332,13 @@ export class MultiplyContext {
       return addBlocks(this.gemmScalar(A, B, m, n, k, a.scale, b.scale), rowBias, n);
     const unscale = pow2(-(a.scale + b.scale));
     const plan = rule === 'lmul-adder' ? adderPlan(A, B, lmulOffsetBits(operandFormat.manBits)) : null;
-    // The f32 GEMM and the adder kernel add the bias (and the f32 GEMM the unscaling) as they store.
-    const stored = rule === 'exact' || (plan && unscale === 1) ? storedEpilogue(unscale, rowBias) : null;
+    // The f32 GEMM, the formula's and the adder kernel add the bias (and the f32 GEMM the unscaling) as they
+    // store (lmul operands are never scaled).
+    const storing = rule === 'exact' || ((rule === 'lmul-formula' || plan !== null) && unscale === 1);
+    const stored = storing ? storedEpilogue(unscale, rowBias) : null;
     let out: Float32Array;
     if (rule === 'exact') out = wasmGemm(A, B, m, n, k, stored ?? {});
-    else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, m, n, k, operandFormat.manBits);
+    else if (rule === 'lmul-formula') out = gemmLmulFormula(A, B, { m, n, k }, operandFormat.manBits, stored?.rowBias);
     else if (plan) out = wasmGemmLmulAdder(plan.A, plan.B, { m, n, k }, plan, stored?.rowBias);
     else out = gemmLmulAdderScalar(A, B, m, n, k, operandFormat.manBits);
     return finished(out, unscale, rowBias, n, stored);
@@ -471,10 +473,14 @@ function powerOfTwoPart(x: number): number {
  * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), and every one of these products is exact (operand
  * transforms and GEMM in WebAssembly).
  */
-function gemmLmulFormula(A: Float32Array, B: Float32Array, m: number, n: number, k: number, manBits: number) {
-  const out = wasmGemmLmulFormula(A, B, { m, n, k }, pow2(-lmulOffsetBits(manBits)));
+/** The lmul-formula GEMM plus `rowBias` per row: in the kernel, or after the sums with non-finite operands are redone. */
+function gemmLmulFormula(A: Float32Array, B: Float32Array, shape: GemmShape, manBits: number, rowBias?: Float32Array) {
+  const { m, n, k } = shape;
+  const c = pow2(-lmulOffsetBits(manBits));
+  if (magnitudeRange(A) && magnitudeRange(B)) return wasmGemmLmulFormula(A, B, shape, c, rowBias);
+  const out = wasmGemmLmulFormula(A, B, shape, c);
   fixSpecialProducts(out, A, B, m, n, k, (a, b) => applyProductRule('lmul-formula', manBits, a, b));
-  return out;
+  return addBlocks(out, rowBias, n);
 }
 
 /** The magnitude ranges of prepared operands, computed as they are rounded. */

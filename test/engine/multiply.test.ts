@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accumulate, formatByName, fp8ScaleExponent, mulValues, parseScheme } from '../../src/arith';
-import { seededNormal } from '../../src/audit/random';
+import { seededNormal, seededUniform } from '../../src/audit/random';
 import { MultiplyContext, type AccumulationName } from '../../src/engine/multiply';
 
 function randomMatrix(rows: number, cols: number, seed: number, extras: number[] = []): Float32Array {
@@ -173,6 +173,24 @@ for (const [m, n, k] of [
       }
   });
 }
+
+test('gemm with a row bias adds it in f32 to every sum, with finite and with non-finite operands', () => {
+  const [m, n, k] = [6, 11, 9];
+  const random = seededUniform(17);
+  const rowBias = Float32Array.from({ length: m }, () => Math.fround(random() * 8 - 4));
+  const finite = Float32Array.from({ length: m * k }, () => Math.fround(random() * 4 - 2));
+  const withInf = finite.map((v, i) => (i === 2 * k + 3 ? -Infinity : v));
+  const B = Float32Array.from({ length: k * n }, () => Math.fround(random() * 4 - 2));
+  for (const preset of ['exact', 'lmul4', 'lmul3-formula', 'e4m3', 'e4m3-mul'])
+    for (const A of [finite, withInf]) {
+      const ctx = new MultiplyContext({ scheme: preset });
+      const [a, b] = [ctx.prepare(A), ctx.prepare(B)];
+      const plain = ctx.gemm(a, b, { m, n, k });
+      const biased = ctx.gemm(a, b, { m, n, k, rowBias });
+      const expected = plain.map((v, i) => v + rowBias[Math.floor(i / n)]!);
+      assert.deepEqual(Array.from(biased), Array.from(expected), `${preset}${A === withInf ? ' with −inf' : ''}`);
+    }
+});
 
 test('gemm lmul4-formula: each product is the SPEC formula product, bit for bit (zero, subnormal, negative operands)', () => {
   // One nonzero A operand per row, so that every element of C is a single formula product (a sum from +0: a
