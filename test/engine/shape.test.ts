@@ -183,6 +183,23 @@ test('Cast float to integers truncates toward zero; strings round-trip', () => {
   assert.throws(() => run('Cast', [tensor('string', [1], ['hello'])], [int('to', 1)]), EngineError);
 });
 
+test('Resize nearest by integer factors (the WebAssembly path for float32) equals the general gather', () => {
+  const dims = [1, 3, 13, 17];
+  const data = Array.from({ length: 3 * 13 * 17 }, (_, i) => Math.fround(Math.sin(i) * 10));
+  for (const scales of [
+    [1, 1, 2, 2],
+    [1, 1, 3, 1],
+    [1, 1, 2, 1.5], // not an integer factor: the general gather for both
+    [1, 2, 2, 2], // a leading axis resized too
+  ]) {
+    const resized = (t: Tensor) => first(run('Resize', [t, undefined, f32([4], scales)], []));
+    const fast = resized(f32(dims, data));
+    const general = resized(tensor('float64', dims, Float64Array.from(data)));
+    assert.deepEqual(fast.dims, general.dims);
+    assert.deepEqual(values(fast), values(general), `scales [${scales}]`);
+  }
+});
+
 test('Resize nearest extrapolates with tf_crop_and_resize and rejects unknown modes', () => {
   const data = iota([1, 4]);
   const roi = f32([4], [0, -0.5, 1, 1.5]);

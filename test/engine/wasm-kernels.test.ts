@@ -38,6 +38,8 @@ import {
   wasmExpShifted,
   wasmSigmoid,
   wasmSoftmaxLines,
+  wasmPlaneMeans,
+  wasmUpsampleNearest,
   wasmGemmProductTable,
   wasmEncodeFp8,
   wasmFp8ProductRuns,
@@ -694,6 +696,40 @@ test('Softmax lines equal the JS computation in doubles bit for bit (odd lengths
       );
     }
     sameBits(wasmSoftmaxLines(values, lines, n), expected, `n ${n}`);
+  }
+});
+
+test('plane means equal the four running double sums of the JS global average pool bit for bit', () => {
+  for (const size of [4, 7, 30, 1001]) {
+    const planes = 5;
+    const values = spreadMatrix(planes * size, size);
+    const expected = Float64Array.from({ length: planes }, (_, plane) => {
+      const s = [0, 0, 0, 0];
+      const start = plane * size;
+      let at = start;
+      for (; at + 4 <= start + size; at += 4) for (let q = 0; q < 4; q++) s[q]! += values[at + q]!;
+      for (; at < start + size; at++) s[0]! += values[at]!;
+      return (s[0]! + s[1]! + (s[2]! + s[3]!)) / size;
+    });
+    assert.deepEqual(Array.from(wasmPlaneMeans(values, planes, size)), Array.from(expected), `size ${size}`);
+  }
+});
+
+test('nearest upsampling by integer factors repeats every value rh × rw times', () => {
+  for (const [h, w, rh, rw] of [
+    [3, 5, 2, 2],
+    [2, 9, 1, 3],
+    [4, 8, 3, 1],
+  ] as const) {
+    const planes = 3;
+    const values = mixedValues(planes * h * w, h * w);
+    const out = wasmUpsampleNearest(values, planes, [h, w], [rh, rw]);
+    const expected = new Float32Array(planes * h * rh * w * rw);
+    expected.forEach((_, i) => {
+      const [plane, y, x] = [Math.floor(i / (h * rh * w * rw)), Math.floor(i / (w * rw)) % (h * rh), i % (w * rw)];
+      expected[i] = values[plane * h * w + Math.floor(y / rh) * w + Math.floor(x / rw)]!;
+    });
+    sameBits(out, expected, `${h}×${w} by ${rh}×${rw}`);
   }
 });
 

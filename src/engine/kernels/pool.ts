@@ -15,7 +15,8 @@ import {
   type PatchTable,
   type WindowGeometry,
 } from './conv-geometry';
-import { wasmMaxPool2d } from '../wasm/kernels';
+import { wasmMaxPool2d, wasmPlaneMeans } from '../wasm/kernels';
+import { WASM_MIN_ELEMENTS } from './elementwise-core';
 import { tensorOf } from './scheme-arithmetic';
 
 type Reduction = 'max' | 'sum' | 'lp';
@@ -191,8 +192,12 @@ function windowCounts(table: PatchTable, includePadding: boolean): Float64Array 
 /** Each plane's mean, its elements summed in doubles in order: `averagePool` of one whole-image window. */
 function globalAveragePool(pool: Pooling): Tensor {
   const { imageSize } = windowSizes(pool.geometry);
-  const out = new Float64Array(pool.planes);
+  const dims = [...pool.x.dims.slice(0, 2), ...pool.geometry.positions];
   const data = pool.data;
+  // float32 planes: the same sums in WebAssembly.
+  if (data instanceof Float32Array && data.length >= WASM_MIN_ELEMENTS)
+    return tensorOf(pool.x.dtype, dims, wasmPlaneMeans(data, pool.planes, imageSize));
+  const out = new Float64Array(pool.planes);
   for (let plane = 0; plane < pool.planes; plane++) {
     // Four sums in doubles (independent additions run in parallel), then their sum: the order of a
     // double sum of f32 values moves only its last bits, which the f32 result seldom sees.
@@ -211,7 +216,7 @@ function globalAveragePool(pool: Pooling): Tensor {
     for (; at < end; at++) s0 += data[at]!;
     out[plane] = (s0 + s1 + (s2 + s3)) / imageSize;
   }
-  return tensorOf(pool.x.dtype, [...pool.x.dims.slice(0, 2), ...pool.geometry.positions], out);
+  return tensorOf(pool.x.dtype, dims, out);
 }
 
 function averagePool(pool: Pooling, includePadding: boolean): Tensor {

@@ -7,6 +7,8 @@
 import type { Tensor } from '../../onnx';
 import { expectTensor, isBigIntDType, sizeOf, toNumbers } from '../tensors';
 import { EngineError, tensor, type Kernel, type KernelContext, type Value } from '../types';
+import { wasmUpsampleNearest } from '../wasm/kernels';
+import { WASM_MIN_ELEMENTS } from './elementwise-core';
 import { castTensor } from './shape-cast';
 import { gatherAxes, normalizeAxes, spanSize } from './shape-copy';
 
@@ -197,6 +199,8 @@ function interpolate(input: Tensor, axes: readonly AxisResize[], settings: Setti
   const taps = axes.map((axis) => axisTaps(axis, settings));
   if (settings.mode === 'nearest') {
     const maps = taps.map((t) => t.index.map((index, x) => (t.outside[x] ? -1 : index)));
+    const upsampled = input.data instanceof Float32Array ? integerUpsampling(input.dims, maps) : null;
+    if (upsampled) return tensor('float32', outDims, wasmUpsampleNearest(input.data as Float32Array, ...upsampled));
     const fill = isBigIntDType(input.dtype) ? BigInt(Math.trunc(settings.extrapolation)) : settings.extrapolation;
     return tensor(input.dtype, outDims, gatherAxes(input.data, input.dims, maps, fill) as never);
   }
@@ -210,6 +214,28 @@ function interpolate(input: Tensor, axes: readonly AxisResize[], settings: Setti
   });
   // Back to the element type as the reference does (astype: floats round, integers truncate).
   return castTensor(tensor('float64', dims, data), input.dtype);
+}
+
+/**
+ * Nearest upsampling by integer factors of the two last axes, the others kept (as PaddleOCR's feature
+ * pyramids resize): the planes, their [h, w] and the factors [rh, rw] for `wasmUpsampleNearest`; else null.
+ */
+function integerUpsampling(dims: readonly number[], maps: readonly Int32Array[]) {
+  const rank = dims.length;
+  if (rank < 2 || sizeOf(dims) < WASM_MIN_ELEMENTS) return null;
+  for (let axis = 0; axis < rank - 2; axis++)
+    if (maps[axis]!.length !== dims[axis] || maps[axis]!.some((index, i) => index !== i)) return null;
+  const factors = [rank - 2, rank - 1].map((axis) => repeatFactor(maps[axis]!, dims[axis]!));
+  if (factors.some((r) => r === 0)) return null;
+  return [sizeOf(dims.slice(0, rank - 2)), dims.slice(rank - 2), factors] as const;
+}
+
+/** r where `map` reads 0, 1, …, length − 1 each r times in order (r ≥ 1), else 0. */
+function repeatFactor(map: Int32Array, length: number): number {
+  const r = map.length / length;
+  if (!Number.isInteger(r) || r < 1) return 0;
+  for (let j = 0; j < map.length; j++) if (map[j] !== Math.floor(j / r)) return 0;
+  return r;
 }
 
 /** A float input that counts as absent when missing or empty (Resize writes '' or [] for unused ones). */

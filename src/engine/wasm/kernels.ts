@@ -212,6 +212,8 @@ interface KernelExports {
   sigmoidF32(src: number, dst: number, count: number): void;
   expShifted(values: number, count: number, shift: number): void;
   softmaxLinesF32(src: number, dst: number, lines: number, n: number, scratch: number): void;
+  planeMeans(x: number, out: number, planes: number, size: number): void;
+  upsampleNearest(x: number, out: number, planes: number, h: number, w: number, rh: number, rw: number): void;
   formulaRight(src: number, dst: number, k: number, n: number): void;
   gemmTable(
     a: number,
@@ -1452,6 +1454,23 @@ export function wasmSoftmaxLines(values: Float32Array, lines: number, n: number)
   f32View(src, values.length).set(values);
   kernels().softmaxLinesF32(src, dst, lines, n, scratch);
   return copyFloat32(f32View(dst, values.length));
+}
+
+/** Each of `planes` planes' mean in doubles, bit for bit the JS global average pool (assembly/pool.ts). */
+export function wasmPlaneMeans(values: Float32Array, planes: number, size: number): Float64Array {
+  const [src, out] = layout([values.length * 4, planes * 8]) as [number, number];
+  f32View(src, values.length).set(values);
+  kernels().planeMeans(src, out, planes, size);
+  return new Float64Array(kernels().memory.buffer, out, planes).slice();
+}
+
+/** Nearest upsampling of planes [h, w] by integer factors rh, rw: every value repeated rh × rw times. */
+export function wasmUpsampleNearest(values: Float32Array, planes: number, [h, w]: number[], [rh, rw]: number[]) {
+  const length = values.length * rh! * rw!;
+  const [src, out] = layout([values.length * 4, length * 4]) as [number, number];
+  f32View(src, values.length).set(values);
+  kernels().upsampleNearest(src, out, planes, h!, w!, rh!, rw!);
+  return copyFloat32(f32View(out, length));
 }
 
 /** values[i] = Math.exp(values[i] − shift), in place, by assembly/exp.ts's port of V8's exponential. */

@@ -71,3 +71,53 @@ export function maxPool2d(
     }
   }
 }
+
+/**
+ * The mean of each of `planes` planes of `size` f32 values from `x`, as doubles at `out`: as the JS kernel
+ * sums them — four running sums in doubles (s0 over elements 0, 4, 8…, s1 over 1, 5, 9…, and so on; the
+ * elements past the last four to s0), then (s0 + s1 + (s2 + s3)) / size — here two to a vector.
+ */
+export function planeMeans(x: usize, out: usize, planes: i32, size: i32): void {
+  const quads = size & ~3;
+  for (let plane = 0; plane < planes; plane++) {
+    const start = x + ((<usize>plane * <usize>size) << 2);
+    let low = f64x2.splat(0), high = f64x2.splat(0);
+    for (let i = 0; i < quads; i += 4) {
+      const v = v128.load(start + ((<usize>i) << 2));
+      low = f64x2.add(low, f64x2.promote_low_f32x4(v));
+      high = f64x2.add(high, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
+    }
+    let s0 = f64x2.extract_lane(low, 0);
+    for (let i = quads; i < size; i++) s0 += <f64>load<f32>(start + ((<usize>i) << 2));
+    const sum = s0 + f64x2.extract_lane(low, 1) + (f64x2.extract_lane(high, 0) + f64x2.extract_lane(high, 1));
+    store<f64>(out + ((<usize>plane) << 3), sum / <f64>size);
+  }
+}
+
+/**
+ * Nearest upsampling by integer factors of `planes` planes [h, w] of f32 from `x` into [h·rh, w·rw] at
+ * `out`: each element repeated rw times along its row, each row rh times.
+ */
+export function upsampleNearest(x: usize, out: usize, planes: i32, h: i32, w: i32, rh: i32, rw: i32): void {
+  const rowBytes = (<usize>(w * rw)) << 2;
+  let src = x;
+  let dst = out;
+  for (let row = 0; row < planes * h; row++, src += (<usize>w) << 2) {
+    let i = 0;
+    if (rw == 2) {
+      for (; i + 4 <= w; i += 4) {
+        const v = v128.load(src + ((<usize>i) << 2));
+        const at = dst + ((<usize>i) << 3);
+        v128.store(at, v128.shuffle<u32>(v, v, 0, 0, 1, 1));
+        v128.store(at, v128.shuffle<u32>(v, v, 2, 2, 3, 3), 16);
+      }
+    }
+    for (; i < w; i++) {
+      const value = load<u32>(src + ((<usize>i) << 2));
+      for (let r = 0; r < rw; r++) store<u32>(dst + ((<usize>(i * rw + r)) << 2), value);
+    }
+    const first = dst;
+    dst += rowBytes;
+    for (let r = 1; r < rh; r++, dst += rowBytes) memory.copy(dst, first, rowBytes);
+  }
+}
