@@ -1118,6 +1118,34 @@ for (const preset of ['lmul4', 'lmul3', 'lmul23']) {
   });
 }
 
+test('product-table gemmPatches (code groups from the planes) equals gemm on the JS patch matrix', () => {
+  let seed = 130;
+  for (const preset of ['e4m3-mul', 'e5m2-mul']) {
+    const ctx = new MultiplyContext({ scheme: preset });
+    for (const { name, geometry } of DEPTHWISE_CASES) {
+      const table = patchTable(geometry);
+      for (const [channels, m] of [
+        [3, 6],
+        [2, 13],
+      ] as const) {
+        // Activations after a ReLU (many zeros: few code groups per plane), and without zeros (code 0, whose
+        // group every step needs, only on the padding); ordinary weights.
+        const normal = seededNormalArray(channels * table.imageSize, seed++);
+        const a = ctx.prepare(seededNormalArray(m * channels * table.taps, seed++));
+        for (const planes of [normal.map((v) => Math.max(v, 0)), normal.map((v) => 1 + Math.abs(v))]) {
+          const x = ctx.prepare(planes);
+          const col = new Float32Array(channels * table.taps * table.positions);
+          im2col(table, x.values, 0, channels, col, 0, table.positions);
+          const k = channels * table.taps;
+          const expected = ctx.gemm(a, { values: col, scale: x.scale }, { m, n: table.positions, k });
+          const out = ctx.gemmPatches(a, x, table, { m, channels, from: 0, width: table.positions });
+          sameBits(out!, expected, `${preset} ${name}, ${channels} channels, m ${m}`);
+        }
+      }
+    }
+  }
+});
+
 test('lmul gemmPatches: planes plan, subnormals and wide ranges equal gemm on the JS patch matrix', () => {
   let seed = 90;
   for (const preset of ['lmul4', 'lmul3', 'lmul4-formula', 'lmul7-formula']) {

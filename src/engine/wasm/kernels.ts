@@ -226,6 +226,14 @@ interface KernelExports {
     acc: number,
     skipZeros: boolean,
   ): void;
+  planeCodeGroups(
+    planes: number,
+    channels: number,
+    imageSize: number,
+    taps: number,
+    flags: number,
+    masks: number,
+  ): number;
   stepCodeGroups(
     codes: number,
     colCount: number,
@@ -930,11 +938,12 @@ export function wasmGemmProductTable(
     m * n * 4,
   ]) as [number, number, number, number, number, number, number, number, number, number, number];
   new Uint8Array(kernels().memory.buffer, aCodes, m * k).set(A.bytes);
-  const bHasSpecials = placeRightCodes(B, bCodes, n, c + ((m * n * 4 + 15) & ~15));
+  const patchGroups = 'planes' in B ? { flags, masks: groups, total: 0 } : undefined;
+  const bHasSpecials = placeRightCodes(B, bCodes, n, c + ((m * n * 4 + 15) & ~15), patchGroups);
   const aHasSpecials = A.specials;
   const unit = exactSumUnit(scheme, counts, k, scales);
   const at = { a: aCodes, b: bCodes, c, acc, panels, rows, quads, flags, groups };
-  const bytes = { a: A.bytes, b: 'bytes' in B ? B.bytes : null };
+  const bytes = { a: A.bytes, b: 'bytes' in B ? B.bytes : null, bGroups: patchGroups?.total };
   if (unit === null || aHasSpecials || bHasSpecials || !gemmIntegerSums(at, bytes, m, n, k, counts, unit)) {
     scaledTable(scheme, scales, table);
     kernels().gemmTable(aCodes, bCodes, c, m, n, k, table, acc, !bHasSpecials);
@@ -959,7 +968,18 @@ export interface CodePatches {
  * gathered from code planes (copied in from `scratch` on), bit for bit the codes of the f32 patch matrix
  * (padding as code 0, +0). Returns whether the operand's tensor holds NaN or inf.
  */
-function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scratch: number): boolean {
+/**
+ * Puts a table GEMM's right operand codes at `at`: a matrix copied in, or patches gathered there — and then,
+ * with `groups`, its code groups per step (the planes', `planeCodeGroups`) at `groups.masks`, their count
+ * in `groups.total`.
+ */
+function placeRightCodes(
+  B: Fp8Codes | CodePatches,
+  at: number,
+  n: number,
+  scratch: number,
+  groups?: { flags: number; masks: number; total: number },
+): boolean {
   const wasm = kernels();
   if (!('planes' in B)) {
     new Uint8Array(wasm.memory.buffer, at, B.bytes.length).set(B.bytes);
@@ -975,6 +995,7 @@ function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scrat
   new Int32Array(buffer, indicesAt, indices.length).set(indices);
   if (runs) wasm.im2colCodeRuns(xAt, indicesAt, runs.length / 4, at, channels, taps, imageSize, from, n);
   else wasm.im2colCodes(xAt, indicesAt, at, channels, taps, positions, imageSize, from, n);
+  if (groups) groups.total = wasm.planeCodeGroups(xAt, channels, imageSize, taps, groups.flags, groups.masks);
   return planes.specials;
 }
 
@@ -988,7 +1009,7 @@ function placeRightCodes(B: Fp8Codes | CodePatches, at: number, n: number, scrat
  */
 function gemmIntegerSums(
   at: Record<'a' | 'b' | 'c' | 'acc' | 'panels' | 'rows' | 'quads' | 'flags' | 'groups', number>,
-  bytes: { readonly a: Uint8Array; readonly b: Uint8Array | null },
+  bytes: { readonly a: Uint8Array; readonly b: Uint8Array | null; readonly bGroups?: number },
   m: number,
   n: number,
   k: number,
@@ -1001,7 +1022,9 @@ function gemmIntegerSums(
     const columns = transposed ? m : n;
     if (columns < 4) continue; // fewer than four times the one group a step holds at least
     // Quad tables pay where the columns outnumber four times the groups their steps hold, on average.
-    const groups = placeStepGroups(transposed ? bytes.a : bytes.b, at, { m, n, k }, transposed);
+    // A patch matrix's groups were placed from its planes (`placeRightCodes`); others are found here.
+    const placed = transposed ? undefined : bytes.bGroups;
+    const groups = placed ?? placeStepGroups(transposed ? bytes.a : bytes.b, at, { m, n, k }, transposed);
     if (columns * k < 4 * groups) continue;
     quadGemm(at.a, at.b, at.c, m, n, k, transposed, counts.at, unit, at.acc, at.quads, at.groups);
     return true;

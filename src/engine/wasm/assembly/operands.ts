@@ -951,6 +951,28 @@ export function stepCodeGroups(
   return total;
 }
 
+/**
+ * `stepCodeGroups` of the patch matrix of `channels` code planes (`imageSize` codes each, from `planes`;
+ * row c·taps + t for plane c), from the planes themselves: every step of plane c gets the groups of the
+ * plane's codes and of code 0 (padding) — a superset of the codes its row holds (the quad tables of groups
+ * no column reads are built and never read), found in one pass over the planes instead of the matrix.
+ */
+export function planeCodeGroups(planes: usize, channels: i32, imageSize: i32, taps: i32, flags: usize, masks: usize): i32 {
+  let total = 0;
+  for (let c = 0; c < channels; c++) {
+    memory.fill(flags, 0, 64);
+    store<u8>(flags, 1); // code 0: padding
+    const plane = planes + <usize>(c * imageSize);
+    for (let i = 0; i < imageSize; i++) store<u8>(flags + ((<usize>load<u8>(plane + i)) >> 2), 1);
+    const low = flagBits(v128.load(flags)) | (flagBits(v128.load(flags, 16)) << 16);
+    const high = flagBits(v128.load(flags, 32)) | (flagBits(v128.load(flags, 48)) << 16);
+    const mask = ((<u64>high) << 32) | <u64>low;
+    for (let t = 0; t < taps; t++) store<u64>(masks + ((<usize>(c * taps + t)) << 3), mask);
+    total += <i32>popcnt(mask) * taps;
+  }
+  return total;
+}
+
 /** Bit i set where byte i of `flags` is nonzero. */
 // @ts-ignore: decorator
 @inline
