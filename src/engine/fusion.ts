@@ -121,15 +121,14 @@ export function runElementwiseChain(
 ): Tensor | null {
   const x = valueOf(chain.input);
   if (!isFloat32(x) || x.data.length < WASM_MIN_ELEMENTS) return null;
+  const exactSteps = exactStepsOf(chain, x, valueOf, opset);
+  if (!exactSteps) return null;
   const products = schemeProducts(multiply);
   const steps: ChainStep[] = [];
-  let value = chain.input;
-  for (const link of chain.links) {
-    const step = stepOf(link, value, chain.input, x, valueOf, opset);
-    const schemeStep = step && underScheme(step, link, multiply, products);
+  for (const [i, link] of chain.links.entries()) {
+    const schemeStep = underScheme(exactSteps[i]!, link, multiply, products);
     if (!schemeStep) return null;
     steps.push(schemeStep);
-    value = link.outputs[0]!;
   }
   const wasm = wasmElementwiseChain(x.data, steps.length, products ?? undefined);
   const scaled = products?.kind === 'fp8' ? withFp8Scales(steps, wasm, multiply, products.format) : steps;
@@ -137,6 +136,58 @@ export function runElementwiseChain(
   fused++;
   return tensor('float32', x.dims, wasm.run(scaled));
 }
+
+/**
+ * The chain's links as exact steps (null if one cannot be), made again only when the input's rank, the opset
+ * or a constant operand (the same tensor in every run of a graph) changes.
+ */
+function exactStepsOf(
+  chain: ElementwiseChain,
+  x: Tensor,
+  valueOf: (name: string) => Value | undefined,
+  opset: number,
+): ChainStep[] | null {
+  const known = chainSteps.get(chain);
+  const constants = constantOperands(chain).map(valueOf);
+  const same = (v: Value | undefined, i: number) => v === known!.constants[i];
+  if (known && known.rank === x.dims.length && known.opset === opset && constants.every(same)) return known.steps;
+  let steps: ChainStep[] | null = [];
+  let value = chain.input;
+  for (const link of chain.links) {
+    const step = stepOf(link, value, chain.input, x, valueOf, opset);
+    if (!step) {
+      steps = null;
+      break;
+    }
+    steps.push(step);
+    value = link.outputs[0]!;
+  }
+  chainSteps.set(chain, { rank: x.dims.length, opset, constants, steps });
+  return steps;
+}
+
+interface KnownSteps {
+  readonly rank: number;
+  readonly opset: number;
+  readonly constants: readonly (Value | undefined)[];
+  readonly steps: ChainStep[] | null;
+}
+
+const chainSteps = new WeakMap<ElementwiseChain, KnownSteps>();
+
+/** The names a chain's links read besides its input and their own outputs. */
+function constantOperands(chain: ElementwiseChain): string[] {
+  let names = operandNames.get(chain);
+  if (!names) {
+    const made = new Set(chain.links.map((link) => link.outputs[0]!));
+    const read = chain.links.flatMap((link) => link.inputs);
+    names = [...new Set(read)].filter((name) => name !== '' && name !== chain.input && !made.has(name));
+    operandNames.set(chain, names);
+  }
+  return names;
+}
+
+const operandNames = new WeakMap<ElementwiseChain, string[]>();
 
 /** How a scheme's Mul nodes multiply, where a chain can: null for exact mode and schemes it cannot run. */
 function schemeProducts(multiply: MultiplyContext): ChainProducts | null {

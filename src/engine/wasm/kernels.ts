@@ -1583,62 +1583,70 @@ export interface ChainRun {
  * next pass starts from.
  */
 export function wasmElementwiseChain(x: Float32Array, maxSteps: number, products?: ChainProducts): ChainRun {
-  const padded = (x.length + 31) & ~31;
-  const [src, dst, program] = layout([padded * 4, padded * 4, maxSteps * 16]) as [number, number, number];
-  f32View(src, x.length).set(x);
-  const { manBits, emin, maxFinite } = products?.format ?? FP32;
-  const lmul = products?.kind === 'lmul' ? products : null;
-  const [rule, c, trunc] = lmul
-    ? [lmul.rule === 'lmul-adder' ? 0 : 1, lmul.c, lmul.rounding === 'trunc']
-    : [0, 0, false];
-  const roundProducts = products?.kind === 'fp8' && products.roundProducts;
-  let applied = 0; // steps the values at `dst` have had (none: the values are x, at `src`)
-  const pass = (steps: readonly ChainStep[], to: number, measure: boolean) => {
+  return new WasmChain(x, maxSteps, products);
+}
+
+/** `wasmElementwiseChain`'s run: x at `src`, the running values (once a pass stored them) at `dst`. */
+class WasmChain implements ChainRun {
+  private readonly src: number;
+  private readonly dst: number;
+  private readonly program: number;
+  /** The kernel's product arguments: rule, c, manBits, emin, maxFinite, trunc, roundProducts. */
+  private readonly products: [number, number, number, number, number, boolean, boolean];
+  /** Steps the values at `dst` have had (none: the values are x, at `src`). */
+  private applied = 0;
+
+  constructor(
+    private readonly x: Float32Array,
+    maxSteps: number,
+    products?: ChainProducts,
+  ) {
+    const padded = (x.length + 31) & ~31;
+    [this.src, this.dst, this.program] = layout([padded * 4, padded * 4, maxSteps * 16]) as [number, number, number];
+    f32View(this.src, x.length).set(x);
+    const { manBits, emin, maxFinite } = products?.format ?? FP32;
+    const lmul = products?.kind === 'lmul' ? products : null;
+    const rule = lmul?.rule === 'lmul-formula' ? 1 : 0;
+    const roundProducts = products?.kind === 'fp8' && products.roundProducts;
+    this.products = [rule, lmul?.c ?? 0, manBits, emin, maxFinite, lmul?.rounding === 'trunc', roundProducts];
+  }
+
+  inputAmax(): number {
+    return this.pass([], this.src, 0, true);
+  }
+
+  amax(steps: readonly ChainStep[]): number {
+    const added = steps.slice(this.applied);
+    if (added.length === 0) return this.pass(added, this.current(), 0, true);
+    return this.pass(added, this.current(), this.dst, true);
+  }
+
+  run(steps: readonly ChainStep[]): Float32Array {
+    this.pass(steps.slice(this.applied), this.current(), this.dst, false);
+    return copyFloat32(f32View(this.dst, this.x.length));
+  }
+
+  private current(): number {
+    return this.applied > 0 ? this.dst : this.src;
+  }
+
+  /** Applies `steps` to the values at `from`, storing them at `to` (0: nowhere); their amax where `measure`. */
+  private pass(steps: readonly ChainStep[], from: number, to: number, measure: boolean): number {
     const { buffer } = kernels().memory;
-    const ops = new Int32Array(buffer, program, steps.length * 4);
-    const constants = new Float32Array(buffer, program, steps.length * 4);
-    steps.forEach(({ op, a = 0, b = 0, d = 0 }, i) => {
+    const ops = new Int32Array(buffer, this.program, steps.length * 4);
+    const constants = new Float32Array(buffer, this.program, steps.length * 4);
+    for (let i = 0; i < steps.length; i++) {
+      const { op, a = 0, b = 0, d = 0 } = steps[i]!;
       ops[4 * i] = op;
-      constants.set([a, b, d], 4 * i + 1);
-    });
-    const from = applied > 0 ? dst : src;
-    const wasm = kernels();
-    const amax = wasm.elementwiseChain(
-      src,
-      from,
-      to,
-      x.length,
-      program,
-      steps.length,
-      measure,
-      rule,
-      c,
-      manBits,
-      emin,
-      maxFinite,
-      trunc,
-      roundProducts,
-    );
-    if (to === dst) applied += steps.length;
+      constants[4 * i + 1] = a;
+      constants[4 * i + 2] = b;
+      constants[4 * i + 3] = d;
+    }
+    const { src, program, x } = this;
+    const amax = kernels().elementwiseChain(src, from, to, x.length, program, steps.length, measure, ...this.products);
+    if (to === this.dst) this.applied += steps.length;
     return amax;
-  };
-  return {
-    inputAmax: () => {
-      const saved = applied;
-      applied = 0;
-      const amax = pass([], 0, true);
-      applied = saved;
-      return amax;
-    },
-    amax: (steps) => {
-      const added = steps.slice(applied);
-      return pass(added, added.length > 0 ? dst : 0, true);
-    },
-    run: (steps) => {
-      pass(steps.slice(applied), dst, false);
-      return copyFloat32(f32View(dst, x.length));
-    },
-  };
+  }
 }
 
 /**
