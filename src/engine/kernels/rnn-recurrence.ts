@@ -7,6 +7,7 @@ import type { Node } from '../../onnx';
 import { sliceOperand, transposeOperand, type MultiplyContext, type PreparedOperand } from '../multiply';
 import { expectTensor, float32Data, toNumbers } from '../tensors';
 import { EngineError, tensor, type KernelContext, type Value } from '../types';
+import { markConstant } from '../wasm/kernels';
 import { activationFunctions, type Activation } from './rnn-activations';
 
 /** One direction of one node, as a cell sees it. */
@@ -301,6 +302,8 @@ function transposedRows(operand: PreparedOperand, first: number, count: number, 
   let block = blocks.get(key);
   if (!block) {
     block = transposeOperand(sliceOperand(operand, first * cols, (first + count) * cols), count, cols);
+    // Weights transposed once: a GEMM may keep them in linear memory too.
+    markConstant(block.values);
     blocks.set(key, block);
   }
   return block;

@@ -435,7 +435,9 @@ export function wasmGemmPatches(
   const { m, channels, from, width } = shape;
   const k = channels * table.taps;
   if (gemmPool?.splits({ m, n: width, k })) return null;
-  if (k * 32 <= GEMM_PANEL_BYTES) return gemmOfPatchPanels(A, x, table, shape, { scale, rowBias });
+  // Panels gathered from the planes, where they are full: fewer than eight positions (Silero's convolutions
+  // end at one to four) run faster with A's rows as the vectors, on a patch matrix.
+  if (k * 32 <= GEMM_PANEL_BYTES && width >= 8) return gemmOfPatchPanels(A, x, table, shape, { scale, rowBias });
   const resident = residentAt(A); // before the layout: it may claim memory at heapStart
   const sizes = [resident === null ? m * k * 4 : 0, k * width * 4, m * width * 4, m * 4];
   const [copied, b, c, bias] = layout(sizes) as [number, number, number, number];
@@ -557,11 +559,12 @@ function gemmBand(
   k: number,
   { scale = 1, rowBias }: GemmEpilogue = {},
 ): Float32Array {
-  const resident = residentAt(A); // before the layout: it may claim memory at heapStart
-  const sizes = [resident === null ? m * k * 4 : 0, k * n * 4, m * n * 4, m * 4];
-  const [copied, b, c, bias] = layout(sizes) as [number, number, number, number];
-  const a = resident ?? placed(A, copied);
-  f32View(b, k * n).set(B);
+  // Either operand may be a constant kept in linear memory (before the layout: it may claim memory at heapStart).
+  const [residentA, residentB] = [residentAt(A), residentAt(B)];
+  const sizes = [residentA === null ? m * k * 4 : 0, residentB === null ? k * n * 4 : 0, m * n * 4, m * 4];
+  const [copiedA, copiedB, c, bias] = layout(sizes) as [number, number, number, number];
+  const a = residentA ?? placed(A, copiedA);
+  const b = residentB ?? placed(B, copiedB);
   kernels().gemm(a, b, c, m, n, k, scale, placeBias(rowBias, bias));
   return copyFloat32(f32View(c, m * n));
 }
