@@ -157,7 +157,14 @@ export function elementwiseChain(
           // whole kernel spill.
           storeEight(group, v0, v1, v2, v3, v4, v5, v6, v7);
           if (op == LMUL || op == LMUL_X) lmulGroup(op == LMUL_X ? x : 0, a, rule, c, offset, manBits, maxFinite, trunc);
-          else fp8Group(op == FP8_MUL_X ? x : 0, a, b, f32x4.splat(load<f32>(entry, 12)), manBits, emin, maxFinite, roundProducts);
+          else {
+            const input = op == FP8_MUL_X ? x : 0;
+            const d = f32x4.splat(load<f32>(entry, 12));
+            // e4m3 and e5m2 (every fp8 preset) with their format constants folded into the code.
+            if (manBits == 3 && emin == -6) fp8E4m3Group(input, a, b, d, maxFinite, roundProducts);
+            else if (manBits == 2 && emin == -14) fp8E5m2Group(input, a, b, d, maxFinite, roundProducts);
+            else fp8AnyGroup(input, a, b, d, manBits, emin, maxFinite, roundProducts);
+          }
           v0 = v128.load(group); v1 = v128.load(group, 16); v2 = v128.load(group, 32); v3 = v128.load(group, 48);
           v4 = v128.load(group, 64); v5 = v128.load(group, 80); v6 = v128.load(group, 96); v7 = v128.load(group, 112);
           break;
@@ -290,6 +297,20 @@ function roundedLanes(v: v128, manBits: i32, maxFinite: f32, trunc: bool): v128 
  * f32, so the unscaling d (a normal f32 power of two) is the one rounding after them, as the Mul kernel's
  * products (or product table) and unscaling give.
  */
+function fp8E4m3Group(x: usize, a: v128, b: v128, d: v128, maxFinite: f32, roundProducts: bool): void {
+  fp8Group(x, a, b, d, 3, -6, maxFinite, roundProducts);
+}
+
+function fp8E5m2Group(x: usize, a: v128, b: v128, d: v128, maxFinite: f32, roundProducts: bool): void {
+  fp8Group(x, a, b, d, 2, -14, maxFinite, roundProducts);
+}
+
+function fp8AnyGroup(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, maxFinite: f32, roundProducts: bool): void {
+  fp8Group(x, a, b, d, manBits, emin, maxFinite, roundProducts);
+}
+
+// @ts-ignore: decorator
+@inline
 function fp8Group(x: usize, a: v128, b: v128, d: v128, manBits: i32, emin: i32, maxFinite: f32, roundProducts: bool): void {
   const drop = 23 - manBits;
   const halfMinusOne = halfMinusOneOf(drop, false);
