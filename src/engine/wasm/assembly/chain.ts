@@ -248,12 +248,14 @@ function lmulGroup(x: usize, a: v128, rule: i32, c: f64, offset: i32, manBits: i
   const oddBit = oddBitOf(trunc);
   const keep = keepOf(drop);
   const high = i32x4.splat(reinterpret<i32>(maxFinite) + 1);
+  const signBit = i32x4.splat(0x80000000);
+  // A constant operand is already rounded into the format: its magnitude pattern once.
+  const constantMagnitude = v128.andnot(a, signBit);
   for (let at: usize = 0; at < 128; at += 16) {
     const v = v128.load(group + at);
     const w = x ? v128.load(x + at) : a;
-    const signBit = i32x4.splat(0x80000000);
     const magV = patternRounded(v128.andnot(v, signBit), drop, halfMinusOne, oddBit, keep);
-    const magW = patternRounded(v128.andnot(w, signBit), drop, halfMinusOne, oddBit, keep);
+    const magW = x ? patternRounded(v128.andnot(w, signBit), drop, halfMinusOne, oddBit, keep) : constantMagnitude;
     let product = roundedProducts(v, w, magV, magW, high, rule, offset);
     if (v128.any_true(i32x4.eq(product, i32x4.splat(-1)))) {
       // Some lane needs the general path (its products are never all-ones: that pattern is a NaN's sign).
