@@ -26,6 +26,8 @@ import {
 } from '../arith';
 import {
   hasProductTable,
+  isConstant,
+  markConstant,
   wasmBinaryRuns,
   wasmDepthwise2d,
   wasmDepthwiseAdder,
@@ -226,6 +228,8 @@ export class MultiplyContext {
     const lmul = this.scheme.rule === 'lmul-adder' || this.scheme.rule === 'lmul-formula';
     const { range, ...operand } = wasmRoundOperands(values, operandFormat, operandRounding, scaleFor, lmul);
     if (range !== undefined) preparedRanges.set(operand.values, range);
+    // Prepared weights are constants too: kernels may keep them (and what they make of them) resident.
+    if (isConstant(values)) markConstant(operand.values);
     this.prepared.set(values, operand);
     return operand;
   }

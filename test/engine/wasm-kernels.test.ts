@@ -782,6 +782,11 @@ for (const preset of ['lmul4-formula', 'lmul1-formula', 'lmul7-formula']) {
     const c = 2 ** -lmulOffsetBits(ctx.scheme.operandFormat.manBits);
     const { left, right } = formulaOperandsJs(A, B, m, n, k, c);
     sameBits(wasmGemmLmulFormula(A, B, { m, n, k }, c), wasmGemm(left, right, m, n, 2 * k), preset);
+    // Constant weights: their transform made once and kept in linear memory, read again by later calls.
+    const constant = A.slice();
+    markConstant(constant);
+    for (let call = 0; call < 2; call++)
+      sameBits(wasmGemmLmulFormula(constant, B, { m, n, k }, c), wasmGemm(left, right, m, n, 2 * k), `${preset} kept`);
   });
 }
 

@@ -619,26 +619,58 @@ export function wasmGemmLmulFormula(
     // The formula's right operand of patches is the patch matrix of the planes' two parts: panels gathered
     // from the C planes E(x) and then the C planes x − E(x).
     const { planes, table, channels, from } = B;
-    const sizes = [m * k, 2 * m * k, planes.length, 2 * planes.length, m];
-    const [a, left, x, parts, bias] = layout(sizes.map((count) => count * 4)) as Quintuple;
-    f32View(a, m * k).set(A);
+    const resident = residentFormulaLeft(A, m, k, c); // before the layout: it may claim memory at heapStart
+    const sizes = [resident === null ? 3 * m * k : 0, planes.length, 2 * planes.length, m];
+    const [transform, x, parts, bias] = layout(sizes.map((count) => count * 4)) as [number, number, number, number];
+    const left = resident ?? formulaLeftAt(A, m, k, c, transform);
     f32View(x, planes.length).set(planes);
     const wasm = kernels();
-    wasm.formulaLeft(a, left, m, k, c);
     wasm.formulaRight(x, parts, planes.length, 1);
     const shape = { m, planes: 2 * channels, from, width: n };
     const out = patchPanelsGemm(left, parts, table, shape, 1, placeBias(rowBias, bias), bias + m * 4);
     return copyFloat32(f32View(out, m * n));
   }
-  const sizes = [m * k * 4, k * n * 4, m * k * 8, k * n * 8, m * n * 4, m * 4];
-  const [a, b, left, right, out, bias] = layout(sizes) as [number, number, number, number, number, number];
-  f32View(a, m * k).set(A);
+  const resident = residentFormulaLeft(A, m, k, c); // before the layout: it may claim memory at heapStart
+  const sizes = [resident === null ? m * k * 12 : 0, k * n * 4, k * n * 8, m * n * 4, m * 4];
+  const [transform, b, right, out, bias] = layout(sizes) as Quintuple;
+  const left = resident ?? formulaLeftAt(A, m, k, c, transform);
   placeRight(B, b, k, n, bias + ((m * 4 + 15) & ~15));
   const wasm = kernels();
-  wasm.formulaLeft(a, left, m, k, c);
   wasm.formulaRight(b, right, k, n);
   wasm.gemm(left, right, out, m, n, 2 * k, 1, placeBias(rowBias, bias));
   return copyFloat32(f32View(out, m * n));
+}
+
+/**
+ * The formula's left operand [a + c·E(a) | E(a)] (m × 2k) of A at byte offset `at` + 4·m·k (A copied to `at`
+ * first: 12·m·k bytes in all): its offset.
+ */
+function formulaLeftAt(A: Float32Array, m: number, k: number, c: number, at: number): number {
+  const left = placed(A, at) + m * k * 4;
+  kernels().formulaLeft(at, left, m, k, c);
+  return left;
+}
+
+/**
+ * The formula's left operand of constant weights, kept in linear memory (within `MAX_RESIDENT_BYTES`, as
+ * `residentAt`) once made: its offset, or null for other operands.
+ */
+function residentFormulaLeft(A: Float32Array, m: number, k: number, c: number): number | null {
+  const known = formulaLefts.get(A);
+  if (known?.c === c) return known.at;
+  const bytes = 12 * m * k;
+  if (known || !residentCandidates.has(A) || residentBytes + bytes > MAX_RESIDENT_BYTES) return null;
+  const at = claimResident(bytes);
+  residentBytes += bytes;
+  formulaLefts.set(A, { c, at: formulaLeftAt(A, m, k, c, at) });
+  return formulaLefts.get(A)!.at;
+}
+
+const formulaLefts = new WeakMap<Float32Array, { c: number; at: number }>();
+
+/** Whether `values` were marked constant (`markConstant`): derived operands of them may be marked too. */
+export function isConstant(values: Float32Array): boolean {
+  return residentCandidates.has(values);
 }
 
 /** How the lmul-adder kernels carry and compare pattern sums (`adderProducts` in assembly/shared/adder.ts). */
@@ -673,18 +705,20 @@ export function wasmGemmLmulAdder(
   const swap = n < 8 && m > n;
   // The kernel's packed terms of its left operand: 17 bytes per element (see `packAdderTerms`).
   const terms = (swap ? n : m) * k * 17;
-  const sizes = [m * 4, m * k * 4, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
-  const [biasAt, a, b, c, t, aT = 0, bT = 0, cT = 0] = layout(sizes);
-  f32View(a!, m * k).set(A);
+  const resident = swap ? null : residentAt(A); // before the layout: it may claim memory at heapStart
+  const copied = resident === null ? m * k * 4 : 0;
+  const sizes = [m * 4, copied, k * n * 4, m * n * 4, terms, ...(swap ? [m * k * 4, k * n * 4, m * n * 4] : [])];
+  const [biasAt, copiedAt, b, c, t, aT = 0, bT = 0, cT = 0] = layout(sizes);
+  const a = resident ?? placed(A, copiedAt!);
   placeRight(B, b!, k, n, (swap ? cT : t!) + ((sizes.at(-1)! + 15) & ~15));
   const { offset, bias, overflowAt, normalAt, rangeA, rangeB } = plan;
   const wasm = kernels();
   if (!swap) {
     const biases = placeBias(rowBias, biasAt!);
-    wasm.gemmLmulAdder(a!, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high, t!, biases);
+    wasm.gemmLmulAdder(a, b!, c!, m, n, k, offset, bias, overflowAt, normalAt, rangeB.low, rangeB.high, t!, biases);
     return copyFloat32(f32View(c!, m * n));
   }
-  wasm.transposeMatrix(a!, aT, m, k);
+  wasm.transposeMatrix(a, aT, m, k);
   wasm.transposeMatrix(b!, bT, k, n);
   wasm.gemmLmulAdder(bT, aT, cT, n, m, k, offset, bias, overflowAt, normalAt, rangeA.low, rangeA.high, t!, 0);
   wasm.transposeMatrix(cT, c!, n, m);
