@@ -227,13 +227,13 @@ function gatherFloat32(source: Float32Array, dims: readonly number[], maps: read
 }
 
 /**
- * r ≥ 2 where the index map reads consecutive elements r times each (nearest upsampling by an integer
- * factor: 0, 0, 1, 1, …), else 0.
+ * r where the index map reads consecutive elements from map[0] on r times each (nearest upsampling by an
+ * integer factor: 0, 0, 1, 1, …; r = 1: consecutive elements), else 0.
  */
-function repeatOf(map: Int32Array): number {
+export function repeatOf(map: Int32Array): number {
   let r = 1;
   while (r < map.length && map[r] === map[0]) r++;
-  if (r < 2 || map.length % r !== 0) return 0;
+  if (map.length % r !== 0) return 0;
   for (let j = 0; j < map.length; j++) if (map[j] !== map[0]! + Math.floor(j / r)) return 0;
   return r;
 }

@@ -10,7 +10,7 @@ import { EngineError, tensor, type Kernel, type KernelContext, type Value } from
 import { wasmUpsampleNearest } from '../wasm/kernels';
 import { WASM_MIN_ELEMENTS } from './elementwise-core';
 import { castTensor } from './shape-cast';
-import { gatherAxes, normalizeAxes, spanSize } from './shape-copy';
+import { gatherAxes, normalizeAxes, repeatOf, spanSize } from './shape-copy';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 
@@ -225,17 +225,13 @@ function integerUpsampling(dims: readonly number[], maps: readonly Int32Array[])
   if (rank < 2 || sizeOf(dims) < WASM_MIN_ELEMENTS) return null;
   for (let axis = 0; axis < rank - 2; axis++)
     if (maps[axis]!.length !== dims[axis] || maps[axis]!.some((index, i) => index !== i)) return null;
-  const factors = [rank - 2, rank - 1].map((axis) => repeatFactor(maps[axis]!, dims[axis]!));
+  // Each of the two last axes reads 0, 1, …, its length − 1, each r times.
+  const factors = [rank - 2, rank - 1].map((axis) => {
+    const r = maps[axis]![0] === 0 ? repeatOf(maps[axis]!) : 0;
+    return maps[axis]!.length === r * dims[axis]! ? r : 0;
+  });
   if (factors.some((r) => r === 0)) return null;
   return [sizeOf(dims.slice(0, rank - 2)), dims.slice(rank - 2), factors] as const;
-}
-
-/** r where `map` reads 0, 1, …, length − 1 each r times in order (r ≥ 1), else 0. */
-function repeatFactor(map: Int32Array, length: number): number {
-  const r = map.length / length;
-  if (!Number.isInteger(r) || r < 1) return 0;
-  for (let j = 0; j < map.length; j++) if (map[j] !== Math.floor(j / r)) return 0;
-  return r;
 }
 
 /** A float input that counts as absent when missing or empty (Resize writes '' or [] for unused ones). */
