@@ -1,6 +1,7 @@
 // Direct convolution kernels (same conventions as gemm.ts: f32 arrays in linear memory, byte offsets).
 import { adderProducts, normalProducts } from './shared/adder';
 import { copyIntoPadded } from './shared/patches';
+import { flush, narrow } from './shared/totals';
 import { gather2, gather4, storeScaled, storeSums } from './shared/table';
 
 /**
@@ -663,7 +664,7 @@ function formulaRows(
   if ((p & (CHUNK - 1)) != 0) addChunk(a0, a1, b0, b1, c0, c1);
   for (let r = 0; r < rows; r++) {
     const at = formulaTotals + <usize>r * 64;
-    storeEight(dst + <usize>r * dstStep, narrowFour(at), narrowFour(at + 32), count);
+    storeEight(dst + <usize>r * dstStep, narrow(at), narrow(at + 32), count);
   }
 }
 
@@ -671,27 +672,12 @@ function formulaRows(
 // @ts-ignore: decorator
 @inline
 function addChunk(a0: v128, a1: v128, b0: v128, b1: v128, c0: v128, c1: v128): void {
-  addFour(formulaTotals, a0);
-  addFour(formulaTotals + 32, a1);
-  addFour(formulaTotals + 64, b0);
-  addFour(formulaTotals + 96, b1);
-  addFour(formulaTotals + 128, c0);
-  addFour(formulaTotals + 160, c1);
-}
-
-/** Adds four f32 lanes into four f64 totals at `at`. */
-// @ts-ignore: decorator
-@inline
-function addFour(at: usize, v: v128): void {
-  v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
-  v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
-}
-
-/** Four f64 totals at `at`, rounded to f32. */
-// @ts-ignore: decorator
-@inline
-function narrowFour(at: usize): v128 {
-  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5);
+  flush(formulaTotals, a0);
+  flush(formulaTotals + 32, a1);
+  flush(formulaTotals + 64, b0);
+  flush(formulaTotals + 96, b1);
+  flush(formulaTotals + 128, c0);
+  flush(formulaTotals + 160, c1);
 }
 
 /** The first four of eight f32 inputs `stride` values apart from `at`. */

@@ -2,6 +2,7 @@
 // Matrices are row-major f32 in linear memory; pointers are byte offsets.
 import { adderProducts, normalProducts } from './shared/adder';
 import { gatherPatchRuns, gatherPatches } from './shared/patches';
+import { flush, narrow } from './shared/totals';
 
 /** Length of the k-chunks summed in f32 registers before being added into f64 totals. */
 const CHUNK = 64;
@@ -320,21 +321,6 @@ function scaled(value: f32, scale: f32): f32 {
 @inline
 function withBias(value: f32, bias: usize, row: i32): f32 {
   return bias ? value + load<f32>(bias + (<usize>row << 2)) : value;
-}
-
-/** Adds four f32 lanes into four f64 totals at `at`. */
-// @ts-ignore: decorator
-@inline
-function flush(at: usize, v: v128): void {
-  v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
-  v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
-}
-
-/** Four f64 totals at `at`, rounded to f32. */
-// @ts-ignore: decorator
-@inline
-function narrow(at: usize): v128 {
-  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(v128.load(at)), f32x4.demote_f64x2_zero(v128.load(at, 16)), 0, 1, 4, 5);
 }
 
 /** Eight totals rounded to f32, times `scale`, plus `bias` (−0 when there is none), stored at `c`. */
