@@ -16,7 +16,7 @@ const sources = readdirSync('src/engine/wasm/assembly')
   .map((name) => `src/engine/wasm/assembly/${name}`);
 execFileSync(
   process.execPath,
-  [asc, ...sources, '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--debug', '-o', wasmFile],
+  [asc, ...sources, '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '-o', wasmFile],
   { stdio: 'inherit' },
 );
 const base64 = readFileSync(wasmFile).toString('base64');
