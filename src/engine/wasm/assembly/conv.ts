@@ -70,11 +70,10 @@ export function depthwise2dPadded(
           const from = at + ((<usize>(ox * strideW)) << 2);
           const to = dst + ((<usize>ox) << 2);
           const count = min(8, ow - ox);
-          if (rowsAtOnce == 1)
-            groupOfEight(from, kernelRows, weights, kh, kw, dilationW, strideW, unscale, channelBias, to, count);
-          else if (strideW == 1)
+          if (rowsAtOnce == 3 && strideW == 1)
             threeRowsOfEight(from, rowStep, kernelRows, weights, kh, kw, dilationW, unscale, channelBias, to, outRow, count);
-          else threeRowsStrided(from, rowStep, kernelRows, weights, kh, kw, dilationW, strideW, unscale, channelBias, to, outRow, count);
+          else
+            rowsOfEight(from, rowStep, kernelRows, weights, kh, kw, dilationW, strideW, unscale, channelBias, to, outRow, count, rowsAtOnce);
         }
       }
     }
@@ -85,13 +84,15 @@ export function depthwise2dPadded(
 const lanes = memory.data(32, 16);
 
 /**
- * Eight outputs of one output row: Σ over the kh kernel rows (padded rows `kernelRows` bytes apart from `at`)
- * and kw taps (`dilation` values apart) of weight·x in f32 (the weights from `weights`), the eight inputs of
- * a tap `stride` values apart; then × unscale (1: skipped), plus `bias` in f32, the first `count` stored at
- * `dst`. Kept out of line: its loops then hold their pointers and the sums in registers.
+ * Eight outputs of `rows` (1 or 3) output rows (padded rows `rowStep` bytes apart from `at`; output rows
+ * `dstStep` apart from `dst`): Σ over the kh kernel rows (`kernelRows` bytes apart) and kw taps (`dilation`
+ * values apart) of weight·x in f32 (the weights from `weights`), the eight inputs of a tap `stride` values
+ * apart; then × unscale (1: skipped), plus `bias` in f32, the first `count` of each row stored. Kept out of
+ * line: its loops then hold their pointers and the sums in registers.
  */
-function groupOfEight(
+function rowsOfEight(
   at: usize,
+  rowStep: usize,
   kernelRows: usize,
   weights: usize,
   kh: i32,
@@ -101,26 +102,14 @@ function groupOfEight(
   unscale: f64,
   bias: f32,
   dst: usize,
+  dstStep: usize,
   count: i32,
+  rows: i32,
 ): void {
-  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
-  const tapStep = <usize>dilation << 2;
-  let weight = weights;
-  for (let r = 0; r < kh; r++, at += kernelRows) {
-    let tap = at;
-    for (let kx = 0; kx < kw; kx++, tap += tapStep, weight += 4) {
-      const wv = v128.load32_splat(weight);
-      s0 = f32x4.add(s0, f32x4.mul(wv, stridedLow(tap, stride)));
-      s1 = f32x4.add(s1, f32x4.mul(wv, stridedHigh(tap, stride)));
-    }
-  }
-  storeFinished(dst, s0, s1, unscale, bias, count);
+  sumRows(at, rowStep, kernelRows, weights, kh, kw, dilation, stride, unscale, bias, dst, dstStep, count, rows);
 }
 
-/**
- * `groupOfEight` for three output rows (`rowStep` bytes apart in the padded plane, `dstStep` in the output),
- * at stride 1 (`threeRowsStrided`: any stride; the stride a constant here, so that no lane load branches).
- */
+/** `rowsOfEight` of three rows at stride 1 (constants here, so that no lane load branches). */
 function threeRowsOfEight(
   at: usize,
   rowStep: usize,
@@ -135,30 +124,12 @@ function threeRowsOfEight(
   dstStep: usize,
   count: i32,
 ): void {
-  threeRows(at, rowStep, kernelRows, weights, kh, kw, dilation, 1, unscale, bias, dst, dstStep, count);
-}
-
-function threeRowsStrided(
-  at: usize,
-  rowStep: usize,
-  kernelRows: usize,
-  weights: usize,
-  kh: i32,
-  kw: i32,
-  dilation: i32,
-  stride: i32,
-  unscale: f64,
-  bias: f32,
-  dst: usize,
-  dstStep: usize,
-  count: i32,
-): void {
-  threeRows(at, rowStep, kernelRows, weights, kh, kw, dilation, stride, unscale, bias, dst, dstStep, count);
+  sumRows(at, rowStep, kernelRows, weights, kh, kw, dilation, 1, unscale, bias, dst, dstStep, count, 3);
 }
 
 // @ts-ignore: decorator
 @inline
-function threeRows(
+function sumRows(
   at: usize,
   rowStep: usize,
   kernelRows: usize,
@@ -172,6 +143,7 @@ function threeRows(
   dst: usize,
   dstStep: usize,
   count: i32,
+  rows: i32,
 ): void {
   // Six sums, not eight: V8 loads every operand of a step before multiplying, and eight would spill.
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
@@ -184,15 +156,19 @@ function threeRows(
       const wv = v128.load32_splat(weight);
       a0 = f32x4.add(a0, f32x4.mul(wv, stridedLow(tap, stride)));
       a1 = f32x4.add(a1, f32x4.mul(wv, stridedHigh(tap, stride)));
-      b0 = f32x4.add(b0, f32x4.mul(wv, stridedLow(tap + rowStep, stride)));
-      b1 = f32x4.add(b1, f32x4.mul(wv, stridedHigh(tap + rowStep, stride)));
-      c0 = f32x4.add(c0, f32x4.mul(wv, stridedLow(tap + 2 * rowStep, stride)));
-      c1 = f32x4.add(c1, f32x4.mul(wv, stridedHigh(tap + 2 * rowStep, stride)));
+      if (rows == 3) {
+        b0 = f32x4.add(b0, f32x4.mul(wv, stridedLow(tap + rowStep, stride)));
+        b1 = f32x4.add(b1, f32x4.mul(wv, stridedHigh(tap + rowStep, stride)));
+        c0 = f32x4.add(c0, f32x4.mul(wv, stridedLow(tap + 2 * rowStep, stride)));
+        c1 = f32x4.add(c1, f32x4.mul(wv, stridedHigh(tap + 2 * rowStep, stride)));
+      }
     }
   }
   storeFinished(dst, a0, a1, unscale, bias, count);
-  storeFinished(dst + dstStep, b0, b1, unscale, bias, count);
-  storeFinished(dst + 2 * dstStep, c0, c1, unscale, bias, count);
+  if (rows == 3) {
+    storeFinished(dst + dstStep, b0, b1, unscale, bias, count);
+    storeFinished(dst + 2 * dstStep, c0, c1, unscale, bias, count);
+  }
 }
 
 /** Eight sums × unscale (1: none) plus `bias`, the first `count` stored at `dst`. */
@@ -344,7 +320,7 @@ function adderTaps(w: usize, count: i32, taps: usize, offset: i32, lowX: i32, hi
  * padded plane from `at`; output rows `dstStep` apart from `dst`): Σ over the kh kernel rows (`kernelRows`
  * bytes apart) and kw taps (`dilation` values apart; their weights from `taps`) of the products with the
  * eight inputs of a tap, `stride` values apart, in f32 in tap order; plus `channelBias`; the first `count`
- * of each row stored. Out of line, as `groupOfEight`.
+ * of each row stored. Out of line, as `rowsOfEight`.
  */
 function adderRowsOfEight(
   at: usize,
@@ -367,7 +343,7 @@ function adderRowsOfEight(
   adderRows(at, rowStep, kernelRows, taps, kh, kw, dilation, stride, bias, overflowAt, normalAt, channelBias, dst, dstStep, count, rows);
 }
 
-/** `adderRowsOfEight` of three rows at stride 1 (a constant here, so that no lane load branches). */
+/** `adderRowsOfEight` of three rows at stride 1 (constants here, so that no lane load branches). */
 function adderThreeRowsOfEight(
   at: usize,
   rowStep: usize,
@@ -571,7 +547,7 @@ const formulaTotals = memory.data(3 * 8 * 8, 16);
  * from `atE` and `atRest`; output rows `dstStep` apart from `dst`): the terms wLeft[t]·E(x), then
  * wE[t]·(x − E(x)), t over the taps row-major (kernel rows `kernelRows` bytes apart, taps `dilation` values
  * apart, the eight inputs of a tap `stride` values apart), summed in f32 over chunks of 64 terms and the
- * chunk sums in f64, rounded to f32; the first `count` of each row stored. Out of line, as `groupOfEight`.
+ * chunk sums in f64, rounded to f32; the first `count` of each row stored. Out of line, as `rowsOfEight`.
  */
 function formulaRowsOfEight(
   atE: usize,
@@ -592,7 +568,7 @@ function formulaRowsOfEight(
   formulaRows(atE, atRest, rowStep, kernelRows, kh, kw, dilation, stride, wLeft, wE, dst, dstStep, count, rows);
 }
 
-/** `formulaRowsOfEight` of three rows at stride 1 (a constant here, so that no lane load branches). */
+/** `formulaRowsOfEight` of three rows at stride 1 (constants here, so that no lane load branches). */
 function formulaThreeRowsOfEight(
   atE: usize,
   atRest: usize,
