@@ -475,9 +475,9 @@ function powerOfTwoPart(x: number): number {
 /**
  * lmul-formula as an ordinary GEMM of inner size 2K: with E(x) = sign·2^⌊log2|x|⌋ and c = 2^-l(M),
  * formula(a, b) = (a + c·E(a))·E(b) + E(a)·(b − E(b)), and every one of these products is exact (operand
- * transforms and GEMM in WebAssembly).
+ * transforms and GEMM in WebAssembly). `rowBias` is added per row in the kernel, or after the sums with
+ * non-finite operands are redone.
  */
-/** The lmul-formula GEMM plus `rowBias` per row: in the kernel, or after the sums with non-finite operands are redone. */
 function gemmLmulFormula(A: Float32Array, B: Float32Array, shape: GemmShape, manBits: number, rowBias?: Float32Array) {
   const { m, n, k } = shape;
   const c = pow2(-lmulOffsetBits(manBits));

@@ -658,12 +658,14 @@ function formulaLeftAt(A: Float32Array, m: number, k: number, c: number, at: num
 function residentFormulaLeft(A: Float32Array, m: number, k: number, c: number): number | null {
   const known = formulaLefts.get(A);
   if (known?.c === c) return known.at;
-  const bytes = 12 * m * k;
+  const bytes = 8 * m * k; // the transform only: A is copied in for it above the resident memory
   if (known || !residentCandidates.has(A) || residentBytes + bytes > MAX_RESIDENT_BYTES) return null;
   const at = claimResident(bytes);
   residentBytes += bytes;
-  formulaLefts.set(A, { c, at: formulaLeftAt(A, m, k, c, at) });
-  return formulaLefts.get(A)!.at;
+  const [copy] = layout([4 * m * k]) as [number];
+  kernels().formulaLeft(placed(A, copy), at, m, k, c);
+  formulaLefts.set(A, { c, at });
+  return at;
 }
 
 const formulaLefts = new WeakMap<Float32Array, { c: number; at: number }>();
